@@ -1,0 +1,57 @@
+//! The ledger's error type. Corruption is its own variant and carries the seq where
+//! it was found; a failed verification is not an error but a `VerifyReport`.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The folder exists but is not an Assure ledger (or its marker is unreadable).
+    #[error("{path}: not an Assure ledger: {why}. Check --data, or run `assure init` to create a ledger in a new folder")]
+    NotALedger { path: PathBuf, why: String },
+
+    /// `init` was pointed at a folder that already holds something.
+    #[error("{path}: {why}")]
+    AlreadyExists { path: PathBuf, why: String },
+
+    /// Another process holds the ledger's lock.
+    #[error("{path} is in use by another process (another assure command or the server); wait for it to finish or stop it, then try again")]
+    InUse { path: PathBuf },
+
+    /// Stored bytes do not decode or do not match what the ledger recorded.
+    #[error("ledger damaged{}: {what}. Nothing was changed; restore the data folder from a backup or an export, and run `assure verify` for a full report", seq.map(|s| format!(" at seq {s}")).unwrap_or_default())]
+    Corruption { seq: Option<u64>, what: String },
+
+    /// An operating-system IO failure, with what we were doing.
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The storage engine reported an error.
+    #[error("storage engine failed while {what}: {message}")]
+    Storage { what: String, message: String },
+
+    /// The caller asked for something the ledger refuses (too large, unknown seq …).
+    #[error("{0}")]
+    Rejected(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(what: impl Into<String>, source: std::io::Error) -> Error {
+        Error::Io {
+            what: what.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn corruption(seq: Option<u64>, what: impl Into<String>) -> Error {
+        Error::Corruption {
+            seq,
+            what: what.into(),
+        }
+    }
+}

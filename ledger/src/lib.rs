@@ -1,0 +1,34 @@
+//! The Assure ledger: an append-only, hash-chained and Merkle-committed event log.
+//!
+//! This crate owns everything that an outside auditor verifies (see `docs/FORMAT.md`):
+//! the canonical header bytes, the salted payload commitment, the BLAKE3 chain, the
+//! RFC 9162 Merkle tree, signed checkpoints and export bundles. It knows nothing of
+//! plans or challenges: payloads are opaque bytes here.
+//!
+//! It must never offer an API that deletes or rewrites an event header, and only the
+//! `storage` module may touch sled.
+
+pub mod checkpoint;
+pub mod merkle;
+pub mod note;
+
+/// A 32-byte hash: BLAKE3 for event and payload hashes, SHA-256 for Merkle nodes.
+pub type Hash = [u8; 32];
+
+pub mod blobs;
+pub mod codec;
+pub mod error;
+pub mod header;
+pub mod log;
+pub mod redaction;
+pub mod storage;
+pub mod verify;
+
+pub use codec::Head;
+pub use error::{Error, Result};
+pub use header::{Event, EventHeader, NewEvent, SaltedPayload};
+pub use log::Ledger;
+pub use verify::VerifyReport;
+
+#[cfg(test)]
+mod tests;

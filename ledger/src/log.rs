@@ -1,0 +1,569 @@
+//! `Ledger`: the append-only event log in a data folder.
+//!
+//! A data folder holds a marker file, a lock file, the head file, the sled store and
+//! the evidence blobs. One process at a time opens it (an OS file lock), and within
+//! that process `&mut self` makes `append` the single writer. `append` assigns seq,
+//! prev, recorded_at and salt, writes a whole batch atomically and returns only once
+//! it is durable. There is no API here that deletes or rewrites an event header.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::ops::Range;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use crate::blobs::BlobStore;
+use crate::codec::{self, Head};
+use crate::error::{Error, Result};
+use crate::header::{payload_hash, Event, EventHeader, NewEvent, SaltedPayload, GENESIS_PREV};
+use crate::storage::{sync_dir, SledStore, Store, Write as StoreWrite};
+use crate::Hash;
+
+const MARKER_FILE: &str = "ASSURE-LEDGER";
+const MARKER_TEXT: &str = "Assure ledger\nformat: 1\n";
+const LOCK_FILE: &str = "LOCK";
+const HEAD_FILE: &str = "HEAD";
+const STORE_DIR: &str = "store";
+const BLOBS_DIR: &str = "blobs";
+
+/// The largest payload of one event (64 KiB). Longer material belongs in evidence.
+pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
+const MAX_ACTOR_BYTES: usize = 256;
+const MAX_SUBJECT_BYTES: usize = 1024;
+const MAX_KIND_BYTES: usize = 128;
+
+/// Key layout of the store. Seqs and times are big-endian so byte order is numeric order.
+mod keys {
+    pub const HEADER: u8 = b'h';
+    pub const PAYLOAD: u8 = b'p';
+    pub const SUBJECT: u8 = b's';
+    pub const TIME: u8 = b't';
+    pub const HEAD: &[u8] = b"m/head";
+
+    pub fn seq_key(space: u8, seq: u64) -> [u8; 9] {
+        let mut key = [space; 9];
+        key[1..].copy_from_slice(&seq.to_be_bytes());
+        key
+    }
+
+    /// `s ‖ subject ‖ 0x00 ‖ seq`: subjects hold no control characters, so 0x00 ends them.
+    pub fn subject_key(subject: &str, seq: u64) -> Vec<u8> {
+        let mut key = Vec::with_capacity(subject.len() + 10);
+        key.push(SUBJECT);
+        key.extend_from_slice(subject.as_bytes());
+        key.push(0);
+        key.extend_from_slice(&seq.to_be_bytes());
+        key
+    }
+
+    /// `t ‖ recorded_at (sign bit flipped, big-endian) ‖ seq`.
+    pub fn time_key(recorded_at: i64, seq: u64) -> [u8; 17] {
+        let mut key = [TIME; 17];
+        key[1..9].copy_from_slice(&((recorded_at as u64) ^ (1 << 63)).to_be_bytes());
+        key[9..].copy_from_slice(&seq.to_be_bytes());
+        key
+    }
+
+    pub fn seq_from_suffix(key: &[u8]) -> Option<u64> {
+        let tail: [u8; 8] = key.get(key.len().checked_sub(8)?..)?.try_into().ok()?;
+        Some(u64::from_be_bytes(tail))
+    }
+}
+
+/// The clock that stamps `recorded_at`: UTC microseconds since 1970.
+pub type Clock = Box<dyn FnMut() -> i64 + Send>;
+
+fn system_clock() -> i64 {
+    chrono::Utc::now().timestamp_micros()
+}
+
+/// An open data folder. Dropping it releases the lock.
+pub struct Ledger {
+    dir: PathBuf,
+    store: Box<dyn Store>,
+    head: Head,
+    head_file: File,
+    blobs: BlobStore,
+    clock: Clock,
+    /// Held for the lifetime of the ledger: the OS lock that keeps other processes out.
+    _lock: File,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("dir", &self.dir)
+            .field("head", &self.head)
+            .finish()
+    }
+}
+
+fn lock(dir: &Path, file: File) -> Result<File> {
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(fs::TryLockError::WouldBlock) => Err(Error::InUse {
+            path: dir.to_path_buf(),
+        }),
+        Err(fs::TryLockError::Error(e)) => Err(Error::io(
+            format!("locking {}", dir.join(LOCK_FILE).display()),
+            e,
+        )),
+    }
+}
+
+fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::io(format!("writing {}", path.display()), e))
+}
+
+impl Ledger {
+    /// Creates a new, empty ledger in `dir` (which must not exist or be empty).
+    pub fn init(dir: &Path) -> Result<Ledger> {
+        if dir.join(MARKER_FILE).exists() {
+            return Err(Error::AlreadyExists {
+                path: dir.to_path_buf(),
+                why: "a ledger already exists here; nothing was changed".into(),
+            });
+        }
+        let not_empty = fs::read_dir(dir).map(|mut entries| entries.next().is_some());
+        if let Ok(true) = not_empty {
+            return Err(Error::AlreadyExists {
+                path: dir.to_path_buf(),
+                why: "the folder is not empty and is not a ledger; choose a new folder (nothing was changed)".into(),
+            });
+        }
+        fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        write_new_file(&dir.join(LOCK_FILE), b"")?;
+        let lock_file = File::open(dir.join(LOCK_FILE))
+            .map_err(|e| Error::io("opening the lock file", e))?;
+        let lock_file = lock(dir, lock_file)?;
+        write_new_file(&dir.join(HEAD_FILE), &codec::encode_head(&Head::EMPTY))?;
+        fs::create_dir(dir.join(BLOBS_DIR))
+            .map_err(|e| Error::io("creating the evidence folder", e))?;
+        let store = SledStore::create(&dir.join(STORE_DIR))?;
+        store.commit(vec![(keys::HEAD.to_vec(), Some(codec::encode_head(&Head::EMPTY)))])?;
+        // The marker goes last: a folder without it was never a finished ledger.
+        write_new_file(&dir.join(MARKER_FILE), MARKER_TEXT.as_bytes())?;
+        sync_dir(dir)?;
+        drop(store);
+        drop(lock_file);
+        Ledger::open(dir)
+    }
+
+    /// Opens an existing ledger. A folder that is not a ledger, or is damaged, is an
+    /// error; nothing is created, written or deleted in that case.
+    pub fn open(dir: &Path) -> Result<Ledger> {
+        let not_a_ledger = |why: String| Error::NotALedger {
+            path: dir.to_path_buf(),
+            why,
+        };
+        if !dir.is_dir() {
+            return Err(not_a_ledger("the folder does not exist".into()));
+        }
+        let marker = fs::read(dir.join(MARKER_FILE))
+            .map_err(|e| not_a_ledger(format!("no readable {MARKER_FILE} file ({e})")))?;
+        if marker != MARKER_TEXT.as_bytes() {
+            return Err(not_a_ledger(format!(
+                "{MARKER_FILE} does not say `Assure ledger, format 1`"
+            )));
+        }
+        let lock_file = File::open(dir.join(LOCK_FILE))
+            .map_err(|e| Error::corruption(None, format!("lock file missing or unreadable: {e}")))?;
+        let lock_file = lock(dir, lock_file)?;
+        let head_path = dir.join(HEAD_FILE);
+        let head_file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&head_path)
+            .map_err(|e| Error::corruption(None, format!("head file missing or unreadable: {e}")))?;
+        let head_bytes = fs::read(&head_path).map_err(|e| Error::io("reading the head file", e))?;
+        let file_head = codec::decode_head(&head_bytes)
+            .map_err(|why| Error::corruption(None, format!("head file: {why}")))?;
+        let store_dir = dir.join(STORE_DIR);
+        if !store_dir.is_dir() {
+            return Err(Error::corruption(None, "the store folder is missing"));
+        }
+        let store: Box<dyn Store> = Box::new(SledStore::open(&store_dir)?);
+        let blobs_dir = dir.join(BLOBS_DIR);
+        if !blobs_dir.is_dir() {
+            return Err(Error::corruption(None, "the evidence folder is missing"));
+        }
+        let mut ledger = Ledger {
+            dir: dir.to_path_buf(),
+            store,
+            head: Head::EMPTY,
+            head_file,
+            blobs: BlobStore::new(blobs_dir),
+            clock: Box::new(system_clock),
+            _lock: lock_file,
+        };
+        ledger.head = ledger.recover_head(file_head)?;
+        Ok(ledger)
+    }
+
+    /// Reconciles the head recorded in the store with the head file and the last
+    /// stored header. The store may be one batch ahead of the head file (a crash
+    /// between the two writes); anything else that disagrees is damage.
+    fn recover_head(&mut self, file_head: Head) -> Result<Head> {
+        let stored = self
+            .store
+            .get(keys::HEAD)?
+            .ok_or_else(|| Error::corruption(None, "the store has no head record"))?;
+        let store_head = codec::decode_head(&stored)
+            .map_err(|why| Error::corruption(None, format!("store head record: {why}")))?;
+        if store_head.size < file_head.size {
+            return Err(Error::corruption(
+                Some(store_head.size),
+                format!(
+                    "the head file records {} events but the store holds {}: events were removed from the end",
+                    file_head.size, store_head.size
+                ),
+            ));
+        }
+        // The last stored header must be the recorded head, with nothing after it.
+        let last = self.store.last_in(&[keys::HEADER], &[keys::HEADER + 1])?;
+        let stored_size = match &last {
+            Some((key, _)) => keys::seq_from_suffix(key).map_or(0, |s| s + 1),
+            None => 0,
+        };
+        if stored_size != store_head.size {
+            return Err(Error::corruption(
+                Some(stored_size.min(store_head.size)),
+                format!(
+                    "the store's head record says {} events but its last event is number {}",
+                    store_head.size, stored_size
+                ),
+            ));
+        }
+        if let Some((_, bytes)) = last {
+            let header = codec::decode_header(&bytes)
+                .map_err(|why| Error::corruption(Some(stored_size - 1), why))?;
+            if header.event_hash() != store_head.hash {
+                return Err(Error::corruption(
+                    Some(stored_size - 1),
+                    "the last event does not hash to the recorded head",
+                ));
+            }
+        }
+        if store_head.size > file_head.size {
+            if file_head.size > 0 {
+                let at = file_head.size - 1;
+                if self.header(at)?.event_hash() != file_head.hash {
+                    return Err(Error::corruption(
+                        Some(at),
+                        "event does not match the head file: history before the head was rewritten",
+                    ));
+                }
+            }
+            self.write_head_file(&store_head)?;
+        } else if store_head.hash != file_head.hash {
+            return Err(Error::corruption(
+                store_head.size.checked_sub(1),
+                "the last event does not match the head file",
+            ));
+        }
+        Ok(store_head)
+    }
+
+    fn write_head_file(&self, head: &Head) -> Result<()> {
+        self.head_file
+            .write_all_at(&codec::encode_head(head), 0)
+            .and_then(|()| self.head_file.sync_data())
+            .map_err(|e| Error::io("updating the head file", e))
+    }
+
+    /// Replaces the clock that stamps `recorded_at` (for tests and benchmarks).
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.clock = clock;
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn head(&self) -> Head {
+        self.head
+    }
+
+    pub fn size(&self) -> u64 {
+        self.head.size
+    }
+
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    /// Appends a batch atomically: every event or none. Returns the headers once the
+    /// batch is durable on disk.
+    pub fn append(&mut self, events: Vec<NewEvent>) -> Result<Vec<EventHeader>> {
+        if events.is_empty() {
+            return Ok(Vec::new());
+        }
+        for event in &events {
+            check_new_event(event)?;
+        }
+        let recorded_at = (self.clock)().max(self.head.recorded_at);
+        let mut writes: Vec<StoreWrite> = Vec::with_capacity(events.len() * 4 + 1);
+        let mut headers = Vec::with_capacity(events.len());
+        let mut head = self.head;
+        for event in events {
+            let mut salt = [0u8; 16];
+            getrandom::fill(&mut salt)
+                .map_err(|e| Error::Rejected(format!("no randomness for the salt: {e}")))?;
+            let header = EventHeader {
+                seq: head.size,
+                prev: if head.size == 0 { GENESIS_PREV } else { head.hash },
+                recorded_at,
+                effective: event.effective,
+                actor: event.actor,
+                subject: event.subject,
+                kind: event.kind,
+                payload_schema: event.payload_schema,
+                payload_hash: payload_hash(&salt, &event.payload),
+            };
+            let leaf = header.leaf_bytes();
+            let hash = *blake3::hash(&leaf).as_bytes();
+            let seq = header.seq;
+            writes.push((keys::seq_key(keys::HEADER, seq).to_vec(), Some(leaf)));
+            let body = SaltedPayload {
+                salt,
+                payload: event.payload,
+            };
+            writes.push((keys::seq_key(keys::PAYLOAD, seq).to_vec(), Some(codec::encode_salted(&body))));
+            writes.push((keys::subject_key(&header.subject, seq), Some(Vec::new())));
+            writes.push((keys::time_key(recorded_at, seq).to_vec(), Some(Vec::new())));
+            head = Head {
+                size: seq + 1,
+                hash,
+                recorded_at,
+            };
+            headers.push(header);
+        }
+        writes.push((keys::HEAD.to_vec(), Some(codec::encode_head(&head))));
+        self.store.commit(writes)?;
+        self.head = head;
+        self.write_head_file(&head)?;
+        Ok(headers)
+    }
+
+    /// The header of event `seq`.
+    pub fn header(&self, seq: u64) -> Result<EventHeader> {
+        let bytes = self
+            .store
+            .get(&keys::seq_key(keys::HEADER, seq))?
+            .ok_or_else(|| {
+                if seq < self.head.size {
+                    Error::corruption(Some(seq), "the event's header is missing")
+                } else {
+                    Error::Rejected(format!("no event {seq}: the ledger holds {} events", self.head.size))
+                }
+            })?;
+        let header = codec::decode_header(&bytes).map_err(|why| Error::corruption(Some(seq), why))?;
+        if header.seq != seq {
+            return Err(Error::corruption(
+                Some(seq),
+                format!("stored under seq {seq} but says seq {}", header.seq),
+            ));
+        }
+        Ok(header)
+    }
+
+    /// Event `seq` with its payload (unless redacted).
+    pub fn event(&self, seq: u64) -> Result<Event> {
+        let header = self.header(seq)?;
+        let body = match self.store.get(&keys::seq_key(keys::PAYLOAD, seq))? {
+            Some(bytes) => Some(codec::decode_salted(&bytes).map_err(|why| Error::corruption(Some(seq), why))?),
+            None => None,
+        };
+        Ok(Event { header, body })
+    }
+
+    /// Visits events in `range` in seq order until `visit` returns `Ok(false)`.
+    /// Headers are decoded strictly; damaged ones are errors naming their seq.
+    pub fn scan(&self, range: Range<u64>, visit: &mut dyn FnMut(Event) -> Result<bool>) -> Result<()> {
+        let end = range.end.min(self.head.size);
+        if range.start >= end {
+            return Ok(());
+        }
+        let mut expected = range.start;
+        let mut result = Ok(());
+        self.store.scan(
+            &keys::seq_key(keys::HEADER, range.start),
+            &keys::seq_key(keys::HEADER, end),
+            &mut |key, bytes| {
+                let seq = keys::seq_from_suffix(key).unwrap_or(u64::MAX);
+                if seq != expected {
+                    return Err(Error::corruption(Some(expected), "the event's header is missing"));
+                }
+                let header = codec::decode_header(bytes).map_err(|why| Error::corruption(Some(seq), why))?;
+                expected += 1;
+                let body = match self.store.get(&keys::seq_key(keys::PAYLOAD, seq))? {
+                    Some(bytes) => Some(codec::decode_salted(&bytes).map_err(|why| Error::corruption(Some(seq), why))?),
+                    None => None,
+                };
+                match visit(Event { header, body }) {
+                    Ok(more) => Ok(more),
+                    Err(e) => {
+                        result = Err(e);
+                        Ok(false)
+                    }
+                }
+            },
+        )?;
+        result?;
+        Ok(())
+    }
+
+    /// The raw stored bytes of headers and payload records in `range`, for `verify`.
+    pub(crate) fn scan_raw(
+        &self,
+        space_header: bool,
+        range: Range<u64>,
+        visit: &mut dyn FnMut(u64, &[u8]) -> Result<bool>,
+    ) -> Result<()> {
+        let space = if space_header { keys::HEADER } else { keys::PAYLOAD };
+        self.store.scan(
+            &keys::seq_key(space, range.start),
+            &keys::seq_key(space, range.end),
+            &mut |key, value| match keys::seq_from_suffix(key) {
+                Some(seq) => visit(seq, value),
+                None => Err(Error::corruption(None, "a stored key is malformed")),
+            },
+        )
+    }
+
+    /// Seqs of every event whose subject is `prefix` or starts with it, ascending.
+    /// This reads the subject index only, so its cost grows with the answer, not the log.
+    pub fn seqs_with_subject_prefix(&self, prefix: &str) -> Result<Vec<u64>> {
+        let mut start = vec![keys::SUBJECT];
+        start.extend_from_slice(prefix.as_bytes());
+        let mut end = start.clone();
+        // The smallest key greater than every key that starts with `start`.
+        while let Some(last) = end.pop() {
+            if last < 0xFF {
+                end.push(last + 1);
+                break;
+            }
+        }
+        let mut seqs = Vec::new();
+        self.store.scan(&start, &end, &mut |key, _| {
+            if let Some(seq) = keys::seq_from_suffix(key) {
+                seqs.push(seq);
+            }
+            Ok(true)
+        })?;
+        seqs.sort_unstable();
+        Ok(seqs)
+    }
+
+    /// The distinct subjects that start with `prefix`, sorted.
+    pub fn subjects_with_prefix(&self, prefix: &str) -> Result<Vec<String>> {
+        let mut start = vec![keys::SUBJECT];
+        start.extend_from_slice(prefix.as_bytes());
+        let mut end = start.clone();
+        end.push(0xFF);
+        let mut subjects: Vec<String> = Vec::new();
+        self.store.scan(&start, &end, &mut |key, _| {
+            let Some(body) = key.get(1..key.len().saturating_sub(9)) else {
+                return Ok(true);
+            };
+            if subjects.last().map(String::as_bytes) != Some(body) {
+                subjects.push(String::from_utf8_lossy(body).into_owned());
+            }
+            Ok(true)
+        })?;
+        Ok(subjects)
+    }
+
+    /// Seqs of every event whose subject is exactly `subject`, ascending.
+    pub fn seqs_with_subject(&self, subject: &str) -> Result<Vec<u64>> {
+        let mut start = vec![keys::SUBJECT];
+        start.extend_from_slice(subject.as_bytes());
+        start.push(0);
+        let mut end = start.clone();
+        if let Some(last) = end.last_mut() {
+            *last = 1;
+        }
+        let mut seqs = Vec::new();
+        self.store.scan(&start, &end, &mut |key, _| {
+            if let Some(seq) = keys::seq_from_suffix(key) {
+                seqs.push(seq);
+            }
+            Ok(true)
+        })?;
+        Ok(seqs)
+    }
+
+    /// How many events had been recorded at or before `micros` (UTC microseconds):
+    /// the log size as it was known then. Uses the recorded-time index.
+    pub fn size_known_at(&self, micros: i64) -> Result<u64> {
+        let start = [keys::TIME];
+        let end = keys::time_key(micros, u64::MAX);
+        let last = self.store.last_in(&start, &end)?;
+        Ok(match last {
+            Some((key, _)) => keys::seq_from_suffix(&key).map_or(0, |s| s + 1),
+            None => {
+                // `end` excludes seq u64::MAX at exactly `micros`; no log is that long.
+                0
+            }
+        })
+    }
+}
+
+fn check_new_event(event: &NewEvent) -> Result<()> {
+    let field = |name: &str, value: &str, max: usize| -> Result<()> {
+        if value.is_empty() {
+            return Err(Error::Rejected(format!("the event's {name} is empty")));
+        }
+        if value.len() > max {
+            return Err(Error::Rejected(format!(
+                "the event's {name} is {} bytes, over the limit of {max}",
+                value.len()
+            )));
+        }
+        if value.chars().any(char::is_control) {
+            return Err(Error::Rejected(format!(
+                "the event's {name} {value:?} contains control characters"
+            )));
+        }
+        Ok(())
+    };
+    field("actor", &event.actor, MAX_ACTOR_BYTES)?;
+    field("subject", &event.subject, MAX_SUBJECT_BYTES)?;
+    field("kind", &event.kind, MAX_KIND_BYTES)?;
+    if event.payload.len() > MAX_PAYLOAD_BYTES {
+        return Err(Error::Rejected(format!(
+            "the event's text is {} bytes, over the limit of {} KiB; shorten it or attach the material as evidence",
+            event.payload.len(),
+            MAX_PAYLOAD_BYTES / 1024
+        )));
+    }
+    Ok(())
+}
+
+/// Hex of an event or payload hash, as shown to users.
+pub fn hash_hex(hash: &Hash) -> String {
+    crate::blobs::hex(hash)
+}
+
+#[cfg(test)]
+impl Ledger {
+    /// The stored bytes of a header or payload record (tests only).
+    pub(crate) fn raw_record(&self, header: bool, seq: u64) -> Option<Vec<u8>> {
+        let space = if header { keys::HEADER } else { keys::PAYLOAD };
+        self.store.get(&keys::seq_key(space, seq)).ok().flatten()
+    }
+
+    /// Overwrites a stored record behind the ledger's back, as an attacker could (tests only).
+    #[allow(clippy::unwrap_used)]
+    pub(crate) fn tamper_raw_record(&self, header: bool, seq: u64, bytes: Vec<u8>) {
+        let space = if header { keys::HEADER } else { keys::PAYLOAD };
+        self.store.commit(vec![(keys::seq_key(space, seq).to_vec(), Some(bytes))]).unwrap();
+    }
+}

@@ -1,0 +1,225 @@
+//! The storage engine boundary: an ordered key-value store with atomic, durable
+//! batches. `SledStore` is the only code in the workspace that touches sled.
+//!
+//! sled 0.34's `flush()` ends in `sync_file_range`, which does not persist file size
+//! or metadata (sled issues #1351, #1452, #1077). `commit` therefore flushes and then
+//! fsyncs sled's files and directories itself before it returns. Nothing here may
+//! panic on a damaged store: sled is called under `catch_unwind` and its panics
+//! become `Error::Corruption`.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use crate::error::{Error, Result};
+
+/// One write of an atomic batch: a value to insert, or `None` to remove the key.
+pub type Write = (Vec<u8>, Option<Vec<u8>>);
+
+/// What the ledger needs of a storage engine; small on purpose so another engine
+/// can be swapped in.
+pub trait Store: Send + Sync {
+    /// The value stored under `key`.
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>>;
+
+    /// Visits every key in `[start, end)` in ascending order until `visit` returns
+    /// `Ok(false)` or an error.
+    fn scan(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
+    ) -> Result<()>;
+
+    /// The greatest key in `[start, end)` and its value.
+    fn last_in(&self, start: &[u8], end: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>>;
+
+    /// Applies every write or none, and returns only once they are durable on disk.
+    fn commit(&self, writes: Vec<Write>) -> Result<()>;
+}
+
+/// sled 0.34.7 behind the `Store` trait.
+pub struct SledStore {
+    dir: PathBuf,
+    db: sled::Db,
+    /// Kept open so that each commit can `fdatasync` the log file without reopening it.
+    db_file: File,
+    /// sled's off-log blob files already fsynced, so each commit syncs only new ones.
+    synced_blobs: Mutex<HashSet<std::ffi::OsString>>,
+}
+
+impl std::fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledStore").field("dir", &self.dir).finish()
+    }
+}
+
+/// Runs a sled call, turning both its errors and its panics into our errors.
+fn guarded<T>(what: &str, call: impl FnOnce() -> sled::Result<T>) -> Result<T> {
+    match catch_unwind(AssertUnwindSafe(call)) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(sled::Error::Io(source))) => Err(Error::io(format!("store: {what}"), source)),
+        Ok(Err(sled::Error::Corruption { .. })) => Err(Error::corruption(
+            None,
+            format!("the store's files are damaged (sled found corruption while {what})"),
+        )),
+        Ok(Err(other)) => Err(Error::Storage {
+            what: what.into(),
+            message: other.to_string(),
+        }),
+        Err(_) => Err(Error::corruption(
+            None,
+            format!("the storage engine failed while {what}; its files are probably damaged"),
+        )),
+    }
+}
+
+impl SledStore {
+    /// Creates a new store in `dir`, which must not exist yet.
+    pub fn create(dir: &Path) -> Result<SledStore> {
+        Self::open_inner(dir, true)
+    }
+
+    /// Opens an existing store; a missing or empty store is corruption, never a new one.
+    pub fn open(dir: &Path) -> Result<SledStore> {
+        for name in ["conf", "db"] {
+            let path = dir.join(name);
+            let meta = std::fs::metadata(&path)
+                .map_err(|e| Error::corruption(None, format!("{}: {e}", path.display())))?;
+            if meta.len() == 0 {
+                return Err(Error::corruption(
+                    None,
+                    format!("{} is empty", path.display()),
+                ));
+            }
+        }
+        Self::open_inner(dir, false)
+    }
+
+    fn open_inner(dir: &Path, create: bool) -> Result<SledStore> {
+        let config = sled::Config::new()
+            .path(dir)
+            .mode(sled::Mode::HighThroughput)
+            .cache_capacity(256 * 1024 * 1024)
+            .create_new(create);
+        let db = open_with_retry(&config)?;
+        let db_path = dir.join("db");
+        let db_file = File::open(&db_path)
+            .map_err(|e| Error::io(format!("opening {}", db_path.display()), e))?;
+        let store = SledStore {
+            dir: dir.to_path_buf(),
+            db,
+            db_file,
+            synced_blobs: Mutex::new(HashSet::new()),
+        };
+        if create {
+            store.sync_files()?;
+        }
+        Ok(store)
+    }
+
+    /// Makes everything sled has flushed durable: the log file's data and size, sled's
+    /// off-log blob files, and the directory entries of any file sled created.
+    fn sync_files(&self) -> Result<()> {
+        self.db_file
+            .sync_data()
+            .map_err(|e| Error::io("fsync of the store's log file", e))?;
+        let blobs = self.dir.join("blobs");
+        if let Ok(entries) = std::fs::read_dir(&blobs) {
+            let mut synced = self
+                .synced_blobs
+                .lock()
+                .map_err(|_| Error::Rejected("store lock poisoned".into()))?;
+            let mut any_new = false;
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                if !synced.contains(&name) {
+                    let file = File::open(entry.path())
+                        .map_err(|e| Error::io("opening a store blob to fsync it", e))?;
+                    file.sync_all()
+                        .map_err(|e| Error::io("fsync of a store blob", e))?;
+                    synced.insert(name);
+                    any_new = true;
+                }
+            }
+            if any_new {
+                sync_dir(&blobs)?;
+            }
+        }
+        sync_dir(&self.dir)
+    }
+}
+
+/// Opens sled, waiting briefly if its file lock is still held. Our own LOCK file
+/// already keeps other processes out, so a held sled lock can only be this process's
+/// previous handle, whose background flusher lets go a moment after it is dropped.
+fn open_with_retry(config: &sled::Config) -> Result<sled::Db> {
+    let mut waited = std::time::Duration::ZERO;
+    loop {
+        match guarded("opening the store", || config.open()) {
+            Err(Error::Io { source, .. })
+                if source.to_string().contains("could not acquire lock")
+                    && waited < std::time::Duration::from_secs(5) =>
+            {
+                let pause = std::time::Duration::from_millis(10);
+                std::thread::sleep(pause);
+                waited += pause;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// fsyncs a directory so that files created or renamed in it survive a power cut.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(format!("fsync of directory {}", dir.display()), e))
+}
+
+impl Store for SledStore {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let value = guarded("reading", || self.db.get(key))?;
+        Ok(value.map(|v| v.to_vec()))
+    }
+
+    fn scan(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
+    ) -> Result<()> {
+        let mut iter = self.db.range(start..end);
+        loop {
+            let next = guarded("scanning", || iter.next().transpose())?;
+            let Some((key, value)) = next else {
+                return Ok(());
+            };
+            if !visit(&key, &value)? {
+                return Ok(());
+            }
+        }
+    }
+
+    fn last_in(&self, start: &[u8], end: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        let last = guarded("scanning backwards", || {
+            self.db.range(start..end).next_back().transpose()
+        })?;
+        Ok(last.map(|(k, v)| (k.to_vec(), v.to_vec())))
+    }
+
+    fn commit(&self, writes: Vec<Write>) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for (key, value) in writes {
+            match value {
+                Some(value) => batch.insert(key, value),
+                None => batch.remove(key),
+            }
+        }
+        guarded("writing a batch", || self.db.apply_batch(batch))?;
+        guarded("flushing", || self.db.flush())?;
+        self.sync_files()
+    }
+}
