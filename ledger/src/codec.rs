@@ -101,7 +101,10 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn take<const N: usize>(&mut self, field: &str) -> Result<[u8; N], String> {
-        let end = self.at.checked_add(N).filter(|&end| end <= self.bytes.len());
+        let end = self
+            .at
+            .checked_add(N)
+            .filter(|&end| end <= self.bytes.len());
         let Some(end) = end else {
             return Err(format!("header ends inside the field `{field}`"));
         };
@@ -113,7 +116,10 @@ impl Reader<'_> {
 
     fn string(&mut self, field: &str) -> Result<String, String> {
         let len = u32::from_le_bytes(self.take(field)?) as usize;
-        let end = self.at.checked_add(len).filter(|&end| end <= self.bytes.len());
+        let end = self
+            .at
+            .checked_add(len)
+            .filter(|&end| end <= self.bytes.len());
         let Some(end) = end else {
             return Err(format!(
                 "field `{field}` claims {len} bytes but the header is shorter"
@@ -126,28 +132,102 @@ impl Reader<'_> {
     }
 }
 
-/// Stored form of a payload: the 16 salt bytes, then the payload.
-pub fn encode_salted(body: &SaltedPayload) -> Vec<u8> {
-    let mut out = Vec::with_capacity(16 + body.payload.len());
-    out.extend_from_slice(&body.salt);
-    out.extend_from_slice(&body.payload);
+/// The stored record of one event: a `u32` LE length, the header's `leaf_bytes`,
+/// then — unless the payload was redacted — the 16 salt bytes and the payload.
+pub fn encode_record(leaf: &[u8], body: Option<&SaltedPayload>) -> Vec<u8> {
+    let payload_len = body.map_or(0, |b| 16 + b.payload.len());
+    let mut out = Vec::with_capacity(4 + leaf.len() + payload_len);
+    let len = u32::try_from(leaf.len()).unwrap_or(u32::MAX);
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(leaf);
+    if let Some(body) = body {
+        out.extend_from_slice(&body.salt);
+        out.extend_from_slice(&body.payload);
+    }
     out
 }
 
-/// Reads a stored payload record back.
-pub fn decode_salted(bytes: &[u8]) -> Result<SaltedPayload, String> {
-    if bytes.len() < 16 {
+/// A stored record split into its parts, borrowing from the stored bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordParts<'a> {
+    pub leaf: &'a [u8],
+    /// Salt and payload, or `None` when redacted.
+    pub body: Option<(&'a [u8; 16], &'a [u8])>,
+}
+
+/// Splits a stored record; a record too short for what it claims is an error.
+pub fn split_record(bytes: &[u8]) -> Result<RecordParts<'_>, String> {
+    let Some((len, rest)) = bytes.split_first_chunk::<4>() else {
+        return Err("the stored record is shorter than its length prefix".into());
+    };
+    let len = u32::from_le_bytes(*len) as usize;
+    if rest.len() < len {
         return Err(format!(
-            "payload record is {} bytes, shorter than its 16-byte salt",
-            bytes.len()
+            "the stored record claims a {len}-byte header but holds {} bytes",
+            rest.len()
         ));
     }
-    let (salt, payload) = bytes.split_at(16);
-    let mut salt_bytes = [0u8; 16];
-    salt_bytes.copy_from_slice(salt);
-    Ok(SaltedPayload {
-        salt: salt_bytes,
-        payload: payload.to_vec(),
+    let (leaf, tail) = rest.split_at(len);
+    let body = match tail.split_first_chunk::<16>() {
+        Some((salt, payload)) => Some((salt, payload)),
+        None if tail.is_empty() => None,
+        None => {
+            return Err(format!(
+                "the stored record has {} bytes after its header, too few for a salt",
+                tail.len()
+            ))
+        }
+    };
+    Ok(RecordParts { leaf, body })
+}
+
+impl RecordParts<'_> {
+    /// The owned salt and payload.
+    pub fn salted(&self) -> Option<SaltedPayload> {
+        self.body.map(|(salt, payload)| SaltedPayload {
+            salt: *salt,
+            payload: payload.to_vec(),
+        })
+    }
+}
+
+/// A chunk: consecutive event records, each as a `u32` LE length and the record.
+/// A batch of appended events is stored as a few chunks, so that reading the whole
+/// log touches one store entry per chunk rather than one per event.
+pub fn encode_chunk(records: &[Vec<u8>]) -> Vec<u8> {
+    let total: usize = records.iter().map(|r| 4 + r.len()).sum();
+    let mut out = Vec::with_capacity(total);
+    for record in records {
+        let len = u32::try_from(record.len()).unwrap_or(u32::MAX);
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(record);
+    }
+    out
+}
+
+/// The records of a chunk, in order; a damaged length is an error, never a panic.
+pub fn chunk_records(chunk: &[u8]) -> impl Iterator<Item = Result<&[u8], String>> {
+    let mut rest = chunk;
+    let mut failed = false;
+    std::iter::from_fn(move || {
+        if rest.is_empty() || failed {
+            return None;
+        }
+        let Some((len, tail)) = rest.split_first_chunk::<4>() else {
+            failed = true;
+            return Some(Err("a chunk ends inside a record length".into()));
+        };
+        let len = u32::from_le_bytes(*len) as usize;
+        if tail.len() < len {
+            failed = true;
+            return Some(Err(format!(
+                "a chunk record claims {len} bytes but only {} remain",
+                tail.len()
+            )));
+        }
+        let (record, next) = tail.split_at(len);
+        rest = next;
+        Some(Ok(record))
     })
 }
 

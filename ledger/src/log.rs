@@ -26,6 +26,9 @@ const HEAD_FILE: &str = "HEAD";
 const STORE_DIR: &str = "store";
 const BLOBS_DIR: &str = "blobs";
 
+/// The most events stored in one chunk of the log.
+const CHUNK_EVENTS: usize = 128;
+
 /// The largest payload of one event (64 KiB). Longer material belongs in evidence.
 pub const MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 const MAX_ACTOR_BYTES: usize = 256;
@@ -34,8 +37,8 @@ const MAX_KIND_BYTES: usize = 128;
 
 /// Key layout of the store. Seqs and times are big-endian so byte order is numeric order.
 mod keys {
-    pub const HEADER: u8 = b'h';
-    pub const PAYLOAD: u8 = b'p';
+    /// `e ‖ first seq` → a chunk of consecutive event records (the log itself).
+    pub const EVENT: u8 = b'e';
     pub const SUBJECT: u8 = b's';
     pub const TIME: u8 = b't';
     pub const HEAD: &[u8] = b"m/head";
@@ -46,7 +49,9 @@ mod keys {
         key
     }
 
-    /// `s ‖ subject ‖ 0x00 ‖ seq`: subjects hold no control characters, so 0x00 ends them.
+    /// `s ‖ subject ‖ 0x00 ‖ seq` → a copy of the event's record: a covering index, so
+    /// a plan's events are one contiguous read. `verify` checks every copy against the
+    /// log. Subjects hold no control characters, so 0x00 ends them.
     pub fn subject_key(subject: &str, seq: u64) -> Vec<u8> {
         let mut key = Vec::with_capacity(subject.len() + 10);
         key.push(SUBJECT);
@@ -70,8 +75,11 @@ mod keys {
     }
 }
 
+/// A visitor of subject-index entries: the subject, the seq and the record copy.
+pub(crate) type IndexVisitor<'a> = dyn FnMut(&[u8], u64, &[u8]) -> Result<bool> + 'a;
+
 /// The clock that stamps `recorded_at`: UTC microseconds since 1970.
-pub type Clock = Box<dyn FnMut() -> i64 + Send>;
+pub type Clock = Box<dyn FnMut() -> i64 + Send + Sync>;
 
 fn system_clock() -> i64 {
     chrono::Utc::now().timestamp_micros()
@@ -140,14 +148,17 @@ impl Ledger {
         }
         fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
         write_new_file(&dir.join(LOCK_FILE), b"")?;
-        let lock_file = File::open(dir.join(LOCK_FILE))
-            .map_err(|e| Error::io("opening the lock file", e))?;
+        let lock_file =
+            File::open(dir.join(LOCK_FILE)).map_err(|e| Error::io("opening the lock file", e))?;
         let lock_file = lock(dir, lock_file)?;
         write_new_file(&dir.join(HEAD_FILE), &codec::encode_head(&Head::EMPTY))?;
         fs::create_dir(dir.join(BLOBS_DIR))
             .map_err(|e| Error::io("creating the evidence folder", e))?;
         let store = SledStore::create(&dir.join(STORE_DIR))?;
-        store.commit(vec![(keys::HEAD.to_vec(), Some(codec::encode_head(&Head::EMPTY)))])?;
+        store.commit(vec![(
+            keys::HEAD.to_vec(),
+            Some(codec::encode_head(&Head::EMPTY)),
+        )])?;
         // The marker goes last: a folder without it was never a finished ledger.
         write_new_file(&dir.join(MARKER_FILE), MARKER_TEXT.as_bytes())?;
         sync_dir(dir)?;
@@ -173,15 +184,18 @@ impl Ledger {
                 "{MARKER_FILE} does not say `Assure ledger, format 1`"
             )));
         }
-        let lock_file = File::open(dir.join(LOCK_FILE))
-            .map_err(|e| Error::corruption(None, format!("lock file missing or unreadable: {e}")))?;
+        let lock_file = File::open(dir.join(LOCK_FILE)).map_err(|e| {
+            Error::corruption(None, format!("lock file missing or unreadable: {e}"))
+        })?;
         let lock_file = lock(dir, lock_file)?;
         let head_path = dir.join(HEAD_FILE);
         let head_file = OpenOptions::new()
             .read(true)
             .write(true)
             .open(&head_path)
-            .map_err(|e| Error::corruption(None, format!("head file missing or unreadable: {e}")))?;
+            .map_err(|e| {
+                Error::corruption(None, format!("head file missing or unreadable: {e}"))
+            })?;
         let head_bytes = fs::read(&head_path).map_err(|e| Error::io("reading the head file", e))?;
         let file_head = codec::decode_head(&head_bytes)
             .map_err(|why| Error::corruption(None, format!("head file: {why}")))?;
@@ -227,11 +241,8 @@ impl Ledger {
             ));
         }
         // The last stored header must be the recorded head, with nothing after it.
-        let last = self.store.last_in(&[keys::HEADER], &[keys::HEADER + 1])?;
-        let stored_size = match &last {
-            Some((key, _)) => keys::seq_from_suffix(key).map_or(0, |s| s + 1),
-            None => 0,
-        };
+        let last = self.last_stored_event()?;
+        let stored_size = last.as_ref().map_or(0, |e| e.header.seq + 1);
         if stored_size != store_head.size {
             return Err(Error::corruption(
                 Some(stored_size.min(store_head.size)),
@@ -241,16 +252,16 @@ impl Ledger {
                 ),
             ));
         }
-        if let Some((_, bytes)) = last {
-            let header = codec::decode_header(&bytes)
-                .map_err(|why| Error::corruption(Some(stored_size - 1), why))?;
-            if header.event_hash() != store_head.hash {
+        if let Some(event) = last {
+            if event.header.event_hash() != store_head.hash {
                 return Err(Error::corruption(
                     Some(stored_size - 1),
                     "the last event does not hash to the recorded head",
                 ));
             }
         }
+        // Reads below need the head the store claims; it is only kept if all agrees.
+        self.head = store_head;
         if store_head.size > file_head.size {
             if file_head.size > 0 {
                 let at = file_head.size - 1;
@@ -309,16 +320,25 @@ impl Ledger {
             check_new_event(event)?;
         }
         let recorded_at = (self.clock)().max(self.head.recorded_at);
-        let mut writes: Vec<StoreWrite> = Vec::with_capacity(events.len() * 4 + 1);
+        let mut writes: Vec<StoreWrite> =
+            Vec::with_capacity(events.len() + events.len() / CHUNK_EVENTS + 3);
+        let mut records = Vec::with_capacity(events.len());
         let mut headers = Vec::with_capacity(events.len());
         let mut head = self.head;
-        for event in events {
+        // One call to the OS for every salt of the batch.
+        let mut salts = vec![0u8; 16 * events.len()];
+        getrandom::fill(&mut salts)
+            .map_err(|e| Error::Rejected(format!("no randomness for the salts: {e}")))?;
+        for (event, salt_bytes) in events.into_iter().zip(salts.chunks_exact(16)) {
             let mut salt = [0u8; 16];
-            getrandom::fill(&mut salt)
-                .map_err(|e| Error::Rejected(format!("no randomness for the salt: {e}")))?;
+            salt.copy_from_slice(salt_bytes);
             let header = EventHeader {
                 seq: head.size,
-                prev: if head.size == 0 { GENESIS_PREV } else { head.hash },
+                prev: if head.size == 0 {
+                    GENESIS_PREV
+                } else {
+                    head.hash
+                },
                 recorded_at,
                 effective: event.effective,
                 actor: event.actor,
@@ -330,14 +350,16 @@ impl Ledger {
             let leaf = header.leaf_bytes();
             let hash = *blake3::hash(&leaf).as_bytes();
             let seq = header.seq;
-            writes.push((keys::seq_key(keys::HEADER, seq).to_vec(), Some(leaf)));
             let body = SaltedPayload {
                 salt,
                 payload: event.payload,
             };
-            writes.push((keys::seq_key(keys::PAYLOAD, seq).to_vec(), Some(codec::encode_salted(&body))));
-            writes.push((keys::subject_key(&header.subject, seq), Some(Vec::new())));
-            writes.push((keys::time_key(recorded_at, seq).to_vec(), Some(Vec::new())));
+            let record = codec::encode_record(&leaf, Some(&body));
+            writes.push((
+                keys::subject_key(&header.subject, seq),
+                Some(record.clone()),
+            ));
+            records.push(record);
             head = Head {
                 size: seq + 1,
                 hash,
@@ -345,6 +367,20 @@ impl Ledger {
             };
             headers.push(header);
         }
+        let first_seq = self.head.size;
+        for (i, chunk) in records.chunks(CHUNK_EVENTS).enumerate() {
+            let chunk_first = first_seq + (i * CHUNK_EVENTS) as u64;
+            writes.push((
+                keys::seq_key(keys::EVENT, chunk_first).to_vec(),
+                Some(codec::encode_chunk(chunk)),
+            ));
+        }
+        // Every event of a batch shares one recorded_at, so one time-index entry per
+        // batch (pointing at its last seq) answers "what was known at T".
+        writes.push((
+            keys::time_key(recorded_at, head.size - 1).to_vec(),
+            Some(Vec::new()),
+        ));
         writes.push((keys::HEAD.to_vec(), Some(codec::encode_head(&head))));
         self.store.commit(writes)?;
         self.head = head;
@@ -354,86 +390,172 @@ impl Ledger {
 
     /// The header of event `seq`.
     pub fn header(&self, seq: u64) -> Result<EventHeader> {
-        let bytes = self
-            .store
-            .get(&keys::seq_key(keys::HEADER, seq))?
-            .ok_or_else(|| {
-                if seq < self.head.size {
-                    Error::corruption(Some(seq), "the event's header is missing")
-                } else {
-                    Error::Rejected(format!("no event {seq}: the ledger holds {} events", self.head.size))
-                }
-            })?;
-        let header = codec::decode_header(&bytes).map_err(|why| Error::corruption(Some(seq), why))?;
-        if header.seq != seq {
-            return Err(Error::corruption(
-                Some(seq),
-                format!("stored under seq {seq} but says seq {}", header.seq),
-            ));
-        }
-        Ok(header)
+        Ok(self.event(seq)?.header)
     }
 
     /// Event `seq` with its payload (unless redacted).
     pub fn event(&self, seq: u64) -> Result<Event> {
-        let header = self.header(seq)?;
-        let body = match self.store.get(&keys::seq_key(keys::PAYLOAD, seq))? {
-            Some(bytes) => Some(codec::decode_salted(&bytes).map_err(|why| Error::corruption(Some(seq), why))?),
-            None => None,
+        if seq >= self.head.size {
+            return Err(Error::Rejected(format!(
+                "no event {seq}: the ledger holds {} events",
+                self.head.size
+            )));
+        }
+        let mut found = None;
+        self.scan_raw(seq..seq + 1, &mut |at, record| {
+            found = Some(decode_event(at, record)?);
+            Ok(false)
+        })?;
+        found.ok_or_else(|| Error::corruption(Some(seq), "the event is missing from the store"))
+    }
+
+    /// The last event in the store, whatever the head says.
+    fn last_stored_event(&self) -> Result<Option<Event>> {
+        let Some((key, chunk)) = self.store.last_in(&[keys::EVENT], &[keys::EVENT + 1])? else {
+            return Ok(None);
         };
-        Ok(Event { header, body })
+        let first = keys::seq_from_suffix(&key)
+            .ok_or_else(|| Error::corruption(None, "a stored key is malformed"))?;
+        let mut last = None;
+        for (i, record) in codec::chunk_records(&chunk).enumerate() {
+            let seq = first + i as u64;
+            let record = record.map_err(|why| Error::corruption(Some(seq), why))?;
+            last = Some((seq, record.to_vec()));
+        }
+        match last {
+            Some((seq, record)) => Ok(Some(decode_event(seq, &record)?)),
+            None => Err(Error::corruption(Some(first), "an empty chunk is stored")),
+        }
+    }
+
+    /// Events whose subject is exactly `subject`, from the covering index, in seq order.
+    pub fn events_with_subject(&self, subject: &str) -> Result<Vec<Event>> {
+        let mut start = vec![keys::SUBJECT];
+        start.extend_from_slice(subject.as_bytes());
+        start.push(0);
+        let mut end = start.clone();
+        if let Some(last) = end.last_mut() {
+            *last = 1;
+        }
+        self.index_events(&start, &end)
+    }
+
+    /// Events whose subject starts with `prefix`, from the covering index, in seq order.
+    /// One contiguous read: its cost grows with the answer, not with the log.
+    pub fn events_with_subject_prefix(&self, prefix: &str) -> Result<Vec<Event>> {
+        let mut start = vec![keys::SUBJECT];
+        start.extend_from_slice(prefix.as_bytes());
+        let mut end = start.clone();
+        end.push(0xFF);
+        self.index_events(&start, &end)
+    }
+
+    fn index_events(&self, start: &[u8], end: &[u8]) -> Result<Vec<Event>> {
+        let mut events = Vec::new();
+        self.store.scan(start, end, &mut |key, record| {
+            let seq = keys::seq_from_suffix(key).unwrap_or(u64::MAX);
+            events.push(decode_event(seq, record)?);
+            Ok(true)
+        })?;
+        events.sort_unstable_by_key(|e| e.header.seq);
+        Ok(events)
     }
 
     /// Visits events in `range` in seq order until `visit` returns `Ok(false)`.
-    /// Headers are decoded strictly; damaged ones are errors naming their seq.
-    pub fn scan(&self, range: Range<u64>, visit: &mut dyn FnMut(Event) -> Result<bool>) -> Result<()> {
+    /// Records are decoded strictly; damaged ones are errors naming their seq.
+    pub fn scan(
+        &self,
+        range: Range<u64>,
+        visit: &mut dyn FnMut(Event) -> Result<bool>,
+    ) -> Result<()> {
+        let mut expected = range.start;
+        self.scan_raw(range, &mut |seq, bytes| {
+            if seq != expected {
+                return Err(Error::corruption(
+                    Some(expected),
+                    "the event is missing from the store",
+                ));
+            }
+            expected += 1;
+            visit(decode_event(seq, bytes)?)
+        })
+    }
+
+    /// The stored records in `range`, undecoded, with their seqs.
+    pub(crate) fn scan_raw(
+        &self,
+        range: Range<u64>,
+        visit: &mut dyn FnMut(u64, &[u8]) -> Result<bool>,
+    ) -> Result<()> {
         let end = range.end.min(self.head.size);
         if range.start >= end {
             return Ok(());
         }
-        let mut expected = range.start;
-        let mut result = Ok(());
+        // Start at the chunk that holds `range.start`.
+        let first_key = self
+            .store
+            .last_in(
+                &keys::seq_key(keys::EVENT, 0),
+                &keys::seq_key(keys::EVENT, range.start.saturating_add(1)),
+            )?
+            .map(|(key, _)| key)
+            .ok_or_else(|| {
+                Error::corruption(Some(range.start), "the event is missing from the store")
+            })?;
+        let mut expected = None;
         self.store.scan(
-            &keys::seq_key(keys::HEADER, range.start),
-            &keys::seq_key(keys::HEADER, end),
-            &mut |key, bytes| {
-                let seq = keys::seq_from_suffix(key).unwrap_or(u64::MAX);
-                if seq != expected {
-                    return Err(Error::corruption(Some(expected), "the event's header is missing"));
-                }
-                let header = codec::decode_header(bytes).map_err(|why| Error::corruption(Some(seq), why))?;
-                expected += 1;
-                let body = match self.store.get(&keys::seq_key(keys::PAYLOAD, seq))? {
-                    Some(bytes) => Some(codec::decode_salted(&bytes).map_err(|why| Error::corruption(Some(seq), why))?),
-                    None => None,
-                };
-                match visit(Event { header, body }) {
-                    Ok(more) => Ok(more),
-                    Err(e) => {
-                        result = Err(e);
-                        Ok(false)
+            &first_key,
+            &keys::seq_key(keys::EVENT, end),
+            &mut |key, chunk| {
+                let first = keys::seq_from_suffix(key)
+                    .ok_or_else(|| Error::corruption(None, "a stored key is malformed"))?;
+                if let Some(expected) = expected {
+                    if first != expected {
+                        return Err(Error::corruption(
+                            Some(expected),
+                            format!(
+                                "events {expected} to {} are missing from the store",
+                                first.saturating_sub(1)
+                            ),
+                        ));
                     }
                 }
+                let mut seq = first;
+                for record in codec::chunk_records(chunk) {
+                    let record = record.map_err(|why| Error::corruption(Some(seq), why))?;
+                    if seq >= end {
+                        return Ok(false);
+                    }
+                    if seq >= range.start && !visit(seq, record)? {
+                        return Ok(false);
+                    }
+                    seq += 1;
+                }
+                if seq == first {
+                    return Err(Error::corruption(Some(first), "an empty chunk is stored"));
+                }
+                expected = Some(seq);
+                Ok(true)
             },
-        )?;
-        result?;
-        Ok(())
+        )
     }
 
-    /// The raw stored bytes of headers and payload records in `range`, for `verify`.
-    pub(crate) fn scan_raw(
-        &self,
-        space_header: bool,
-        range: Range<u64>,
-        visit: &mut dyn FnMut(u64, &[u8]) -> Result<bool>,
-    ) -> Result<()> {
-        let space = if space_header { keys::HEADER } else { keys::PAYLOAD };
+    /// Every entry of the covering subject index: the subject in its key, the seq, and
+    /// the record copy, for `verify`.
+    pub(crate) fn scan_index(&self, visit: &mut IndexVisitor<'_>) -> Result<()> {
         self.store.scan(
-            &keys::seq_key(space, range.start),
-            &keys::seq_key(space, range.end),
-            &mut |key, value| match keys::seq_from_suffix(key) {
-                Some(seq) => visit(seq, value),
-                None => Err(Error::corruption(None, "a stored key is malformed")),
+            &[keys::SUBJECT],
+            &[keys::SUBJECT + 1],
+            &mut |key, record| {
+                let malformed = || Error::corruption(None, "a subject index key is malformed");
+                let seq = keys::seq_from_suffix(key).ok_or_else(malformed)?;
+                let subject = key
+                    .get(1..key.len().saturating_sub(9))
+                    .ok_or_else(malformed)?;
+                if key.get(key.len().saturating_sub(9)) != Some(&0) {
+                    return Err(malformed());
+                }
+                visit(subject, seq, record)
             },
         )
     }
@@ -516,6 +638,23 @@ impl Ledger {
     }
 }
 
+/// Decodes a stored record and checks that it is stored under its own seq.
+fn decode_event(seq: u64, bytes: &[u8]) -> Result<Event> {
+    let parts = codec::split_record(bytes).map_err(|why| Error::corruption(Some(seq), why))?;
+    let header =
+        codec::decode_header(parts.leaf).map_err(|why| Error::corruption(Some(seq), why))?;
+    if header.seq != seq {
+        return Err(Error::corruption(
+            Some(seq),
+            format!("stored under seq {seq} but says seq {}", header.seq),
+        ));
+    }
+    Ok(Event {
+        header,
+        body: parts.salted(),
+    })
+}
+
 fn check_new_event(event: &NewEvent) -> Result<()> {
     let field = |name: &str, value: &str, max: usize| -> Result<()> {
         if value.is_empty() {
@@ -554,16 +693,44 @@ pub fn hash_hex(hash: &Hash) -> String {
 
 #[cfg(test)]
 impl Ledger {
-    /// The stored bytes of a header or payload record (tests only).
-    pub(crate) fn raw_record(&self, header: bool, seq: u64) -> Option<Vec<u8>> {
-        let space = if header { keys::HEADER } else { keys::PAYLOAD };
-        self.store.get(&keys::seq_key(space, seq)).ok().flatten()
+    /// The stored record of an event in the log (tests only).
+    pub(crate) fn raw_record(&self, seq: u64) -> Option<Vec<u8>> {
+        let mut found = None;
+        self.scan_raw(seq..seq + 1, &mut |_, record| {
+            found = Some(record.to_vec());
+            Ok(false)
+        })
+        .ok()?;
+        found
     }
 
-    /// Overwrites a stored record behind the ledger's back, as an attacker could (tests only).
+    /// Replaces one record inside its chunk behind the ledger's back, as an attacker
+    /// with write access to the store could (tests only).
     #[allow(clippy::unwrap_used)]
-    pub(crate) fn tamper_raw_record(&self, header: bool, seq: u64, bytes: Vec<u8>) {
-        let space = if header { keys::HEADER } else { keys::PAYLOAD };
-        self.store.commit(vec![(keys::seq_key(space, seq).to_vec(), Some(bytes))]).unwrap();
+    pub(crate) fn tamper_raw_record(&self, seq: u64, bytes: Vec<u8>) {
+        let (key, chunk) = self
+            .store
+            .last_in(
+                &keys::seq_key(keys::EVENT, 0),
+                &keys::seq_key(keys::EVENT, seq + 1),
+            )
+            .unwrap()
+            .unwrap();
+        let first = keys::seq_from_suffix(&key).unwrap();
+        let mut records: Vec<Vec<u8>> = codec::chunk_records(&chunk)
+            .map(|r| r.unwrap().to_vec())
+            .collect();
+        records[(seq - first) as usize] = bytes;
+        self.store
+            .commit(vec![(key, Some(codec::encode_chunk(&records)))])
+            .unwrap();
+    }
+
+    /// Replaces the subject-index copy of an event (tests only).
+    #[allow(clippy::unwrap_used)]
+    pub(crate) fn tamper_index_copy(&self, subject: &str, seq: u64, bytes: Vec<u8>) {
+        self.store
+            .commit(vec![(keys::subject_key(subject, seq), Some(bytes))])
+            .unwrap();
     }
 }

@@ -15,6 +15,9 @@ use std::sync::Mutex;
 
 use crate::error::{Error, Result};
 
+/// A visitor of key-value pairs in a scan; returning `Ok(false)` stops the scan.
+pub type Visitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<bool> + 'a;
+
 /// One write of an atomic batch: a value to insert, or `None` to remove the key.
 pub type Write = (Vec<u8>, Option<Vec<u8>>);
 
@@ -26,12 +29,7 @@ pub trait Store: Send + Sync {
 
     /// Visits every key in `[start, end)` in ascending order until `visit` returns
     /// `Ok(false)` or an error.
-    fn scan(
-        &self,
-        start: &[u8],
-        end: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
-    ) -> Result<()>;
+    fn scan(&self, start: &[u8], end: &[u8], visit: &mut Visitor<'_>) -> Result<()>;
 
     /// The greatest key in `[start, end)` and its value.
     fn last_in(&self, start: &[u8], end: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>>;
@@ -102,7 +100,7 @@ impl SledStore {
         let config = sled::Config::new()
             .path(dir)
             .mode(sled::Mode::HighThroughput)
-            .cache_capacity(256 * 1024 * 1024)
+            .cache_capacity(64 * 1024 * 1024)
             .create_new(create);
         let db = open_with_retry(&config)?;
         let db_path = dir.join("db");
@@ -116,12 +114,15 @@ impl SledStore {
         };
         if create {
             store.sync_files()?;
+            sync_dir(dir)?;
         }
         Ok(store)
     }
 
-    /// Makes everything sled has flushed durable: the log file's data and size, sled's
-    /// off-log blob files, and the directory entries of any file sled created.
+    /// Makes everything sled has flushed durable: the log file's data and size, and
+    /// sled's off-log blob files with their directory entries. sled's other files
+    /// (config, snapshots) are written at creation or are caches it can rebuild from
+    /// the log, so the store's directory is fsynced at creation only.
     fn sync_files(&self) -> Result<()> {
         self.db_file
             .sync_data()
@@ -148,7 +149,7 @@ impl SledStore {
                 sync_dir(&blobs)?;
             }
         }
-        sync_dir(&self.dir)
+        Ok(())
     }
 }
 
@@ -185,12 +186,7 @@ impl Store for SledStore {
         Ok(value.map(|v| v.to_vec()))
     }
 
-    fn scan(
-        &self,
-        start: &[u8],
-        end: &[u8],
-        visit: &mut dyn FnMut(&[u8], &[u8]) -> Result<bool>,
-    ) -> Result<()> {
+    fn scan(&self, start: &[u8], end: &[u8], visit: &mut Visitor<'_>) -> Result<()> {
         let mut iter = self.db.range(start..end);
         loop {
             let next = guarded("scanning", || iter.next().transpose())?;

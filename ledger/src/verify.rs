@@ -11,7 +11,7 @@
 use serde::Serialize;
 
 use crate::codec::{self, Head};
-use crate::error::{Error, Result};
+use crate::error::Error;
 use crate::header::{payload_hash, GENESIS_PREV};
 use crate::log::Ledger;
 use crate::redaction::{Redaction, REDACTION_KIND};
@@ -59,159 +59,98 @@ impl From<Error> for Failure {
     }
 }
 
-/// What the header pass learns and the payload pass needs.
+/// What one pass over the records learns.
+#[derive(Default)]
 struct Chain {
-    payload_hashes: Vec<Hash>,
-    is_redaction: Vec<bool>,
+    checked: u64,
     last_good: Hash,
+    /// `event_hash` and payload presence of every event, by seq.
+    hashes: Vec<(Hash, bool)>,
+    /// Seqs whose payload is absent: each must be named by a redaction.
+    missing_payloads: Vec<u64>,
+    redacted_targets: Vec<u64>,
 }
 
 impl Ledger {
     /// Verifies the whole ledger. IO failures while reading are reported as the
     /// problem, never hidden.
     pub fn verify(&self) -> VerifyReport {
-        let mut chain = Chain {
-            payload_hashes: Vec::new(),
-            is_redaction: Vec::new(),
-            last_good: [0; 32],
-        };
+        let mut chain = Chain::default();
         let mut blobs = 0;
-        let outcome = self
-            .verify_headers(&mut chain)
-            .and_then(|()| self.verify_payloads(&chain))
+        // The subject index is read on the second core while the log is checked.
+        let (records, index) = std::thread::scope(|scope| {
+            let index = scope.spawn(|| self.read_index());
+            let records = self.verify_records(&mut chain);
+            let index = index
+                .join()
+                .unwrap_or_else(|_| fail(None, "the index check stopped unexpectedly"));
+            (records, index)
+        });
+        let outcome = records
+            .and_then(|()| check_redactions(&mut chain))
+            .and(index)
+            .and_then(|copies| compare_index(&chain, &copies))
             .and_then(|()| self.verify_blobs(&mut blobs));
-        let checked = chain.payload_hashes.len() as u64;
-        match outcome {
-            Ok(()) => VerifyReport {
-                ok: true,
-                size: checked,
-                head: crate::blobs::hex(&chain.last_good),
-                first_bad_seq: None,
-                problem: None,
-                blobs,
-            },
-            Err(failure) => VerifyReport {
-                ok: false,
-                size: checked,
-                head: crate::blobs::hex(&chain.last_good),
-                first_bad_seq: failure.seq,
-                problem: Some(failure.problem),
-                blobs,
-            },
+        let (ok, first_bad_seq, problem) = match outcome {
+            Ok(()) => (true, None, None),
+            Err(failure) => (false, failure.seq, Some(failure.problem)),
+        };
+        VerifyReport {
+            ok,
+            size: chain.checked,
+            head: crate::blobs::hex(&chain.last_good),
+            first_bad_seq,
+            problem,
+            blobs,
         }
     }
 
-    fn verify_headers(&self, chain: &mut Chain) -> std::result::Result<(), Failure> {
+    fn verify_records(&self, chain: &mut Chain) -> std::result::Result<(), Failure> {
         let recorded: Head = self.head();
-        let mut expected_seq = 0u64;
         let mut prev = GENESIS_PREV;
         let mut last_recorded_at = i64::MIN;
         let mut failure = None;
-        self.scan_raw(true, 0..u64::MAX, &mut |seq, bytes| {
-            let check = || -> std::result::Result<(), Failure> {
-                if seq != expected_seq {
-                    return fail(Some(expected_seq), format!("event {expected_seq} is missing (the next stored event is {seq})"));
+        self.scan_raw(0..u64::MAX, &mut |seq, bytes| match check_record(
+            seq,
+            chain.checked,
+            &prev,
+            last_recorded_at,
+            bytes,
+        ) {
+            Ok(checked) => {
+                prev = checked.hash;
+                last_recorded_at = checked.recorded_at;
+                let has_body = !matches!(checked.payload, PayloadCheck::Missing);
+                chain.hashes.push((checked.hash, has_body));
+                match checked.payload {
+                    PayloadCheck::Present => {}
+                    PayloadCheck::Missing => chain.missing_payloads.push(seq),
+                    PayloadCheck::Redacts(target) => chain.redacted_targets.push(target),
                 }
-                let header = codec::decode_header(bytes).or_else(|why| fail(Some(seq), format!("header does not decode: {why}")))?;
-                if header.leaf_bytes() != bytes {
-                    return fail(Some(seq), "header bytes are not in canonical form");
-                }
-                if header.seq != seq {
-                    return fail(Some(seq), format!("header says seq {} but is stored as seq {seq}", header.seq));
-                }
-                if header.prev != prev {
-                    return fail(Some(seq), "prev does not match the hash of the event before it: the chain is broken");
-                }
-                if header.recorded_at < last_recorded_at {
-                    return fail(Some(seq), "recorded_at goes backwards");
-                }
-                Ok(())
-            };
-            if let Err(f) = check() {
-                failure = Some(f);
-                return Ok(false);
+                chain.last_good = prev;
+                chain.checked += 1;
+                Ok(true)
             }
-            // Decoding succeeded in `check`; decode again only to read the fields.
-            let header = match codec::decode_header(bytes) {
-                Ok(h) => h,
-                Err(_) => return Ok(false),
-            };
-            prev = *blake3::hash(bytes).as_bytes();
-            chain.last_good = prev;
-            last_recorded_at = header.recorded_at;
-            chain.payload_hashes.push(header.payload_hash);
-            chain.is_redaction.push(header.kind == REDACTION_KIND);
-            expected_seq += 1;
-            Ok(true)
+            Err(f) => {
+                failure = Some(f);
+                Ok(false)
+            }
         })?;
         if let Some(f) = failure {
             return Err(f);
         }
-        if expected_seq < recorded.size {
-            return fail(Some(expected_seq), format!(
-                "the ledger recorded {} events but only {expected_seq} are stored: events were removed from the end",
-                recorded.size
-            ));
-        }
-        if expected_seq > recorded.size {
-            return fail(Some(recorded.size), format!(
-                "{} events are stored beyond the recorded head of {}",
-                expected_seq - recorded.size,
+        let stored = chain.checked;
+        if stored < recorded.size {
+            return fail(Some(stored), format!(
+                "the ledger recorded {} events but only {stored} are stored: events were removed from the end",
                 recorded.size
             ));
         }
         if recorded.size > 0 && prev != recorded.hash {
-            return fail(Some(recorded.size - 1), "the last event does not match the recorded head hash");
-        }
-        Ok(())
-    }
-
-    fn verify_payloads(&self, chain: &Chain) -> std::result::Result<(), Failure> {
-        let size = chain.payload_hashes.len() as u64;
-        let mut present = vec![false; chain.payload_hashes.len()];
-        let mut redacted_targets = Vec::new();
-        let mut failure = None;
-        self.scan_raw(false, 0..u64::MAX, &mut |seq, bytes| {
-            let mut check = || -> std::result::Result<(), Failure> {
-                let Some(expected) = chain.payload_hashes.get(seq as usize) else {
-                    return fail(Some(seq), format!("a payload is stored for event {seq}, beyond the end of the log ({size} events)"));
-                };
-                let body = codec::decode_salted(bytes).or_else(|why| fail(Some(seq), why))?;
-                if payload_hash(&body.salt, &body.payload) != *expected {
-                    return fail(Some(seq), "payload does not match the payload_hash in its header");
-                }
-                if chain.is_redaction.get(seq as usize) == Some(&true) {
-                    let redaction: Redaction = codec::decode_payload(&body.payload)
-                        .or_else(|why| fail(Some(seq), format!("redaction event does not decode: {why}")))?;
-                    if redaction.target_seq >= seq {
-                        return fail(Some(seq), "redaction event names an event that is not earlier than itself");
-                    }
-                    redacted_targets.push(redaction.target_seq);
-                }
-                Ok(())
-            };
-            match check() {
-                Ok(()) => {
-                    if let Some(flag) = present.get_mut(seq as usize) {
-                        *flag = true;
-                    }
-                    Ok(true)
-                }
-                Err(f) => {
-                    failure = Some(f);
-                    Ok(false)
-                }
-            }
-        })?;
-        if let Some(f) = failure {
-            return Err(f);
-        }
-        redacted_targets.sort_unstable();
-        for (seq, present) in present.iter().enumerate() {
-            let seq = seq as u64;
-            if !present && redacted_targets.binary_search(&seq).is_err() {
-                return fail(Some(seq), "payload is missing and no redaction event accounts for it");
-            }
+            return fail(
+                Some(recorded.size - 1),
+                "the last event does not match the recorded head hash",
+            );
         }
         Ok(())
     }
@@ -219,7 +158,10 @@ impl Ledger {
     fn verify_blobs(&self, count: &mut u64) -> std::result::Result<(), Failure> {
         for name in self.blobs().list()? {
             let Some(hash) = crate::blobs::parse_hex(&name) else {
-                return fail(None, format!("evidence folder holds a file not named by its hash: {name}"));
+                return fail(
+                    None,
+                    format!("evidence folder holds a file not named by its hash: {name}"),
+                );
             };
             self.blobs().get(&hash).map_err(|e| Failure {
                 seq: None,
@@ -231,11 +173,187 @@ impl Ledger {
     }
 }
 
+/// What the covering index holds for one seq: the copy's `event_hash` and whether it
+/// carries a payload whose hash matches its header.
+type IndexCopy = Option<(Hash, bool)>;
+
+impl Ledger {
+    fn read_index(&self) -> std::result::Result<Vec<IndexCopy>, Failure> {
+        let size = self.head().size;
+        let mut copies: Vec<IndexCopy> = vec![None; usize::try_from(size).unwrap_or(0)];
+        let mut failure = None;
+        self.scan_index(&mut |subject, seq, record| {
+            let check = || -> std::result::Result<(Hash, bool), Failure> {
+                let parts = codec::split_record(record)
+                    .or_else(|why| fail(Some(seq), format!("subject index copy: {why}")))?;
+                let header = codec::decode_header(parts.leaf)
+                    .or_else(|why| fail(Some(seq), format!("subject index copy: {why}")))?;
+                if header.seq != seq || header.subject.as_bytes() != subject {
+                    return fail(
+                        Some(seq),
+                        "the subject index files this event under the wrong seq or subject",
+                    );
+                }
+                let body_ok = match parts.body {
+                    None => false,
+                    Some((salt, payload)) => {
+                        if payload_hash(salt, payload) != header.payload_hash {
+                            return fail(
+                                Some(seq),
+                                "the subject index copy's payload does not match its header",
+                            );
+                        }
+                        true
+                    }
+                };
+                Ok((*blake3::hash(parts.leaf).as_bytes(), body_ok))
+            };
+            let outcome = check().and_then(|copy| match copies.get_mut(seq as usize) {
+                Some(slot @ None) => {
+                    *slot = Some(copy);
+                    Ok(())
+                }
+                Some(Some(_)) => fail(
+                    Some(seq),
+                    "the subject index holds two copies of this event",
+                ),
+                None => fail(
+                    Some(seq),
+                    "the subject index holds an event beyond the end of the log",
+                ),
+            });
+            match outcome {
+                Ok(()) => Ok(true),
+                Err(f) => {
+                    failure = Some(f);
+                    Ok(false)
+                }
+            }
+        })?;
+        match failure {
+            Some(f) => Err(f),
+            None => Ok(copies),
+        }
+    }
+}
+
+/// Every event must have exactly one index copy, identical to the log's record:
+/// views read the copies, so a copy that differs would show what verify never checked.
+fn compare_index(chain: &Chain, copies: &[IndexCopy]) -> std::result::Result<(), Failure> {
+    for (seq, (hash, has_body)) in chain.hashes.iter().enumerate() {
+        match copies.get(seq) {
+            Some(Some((copy_hash, copy_body))) if copy_hash == hash && copy_body == has_body => {}
+            Some(Some(_)) => return fail(
+                Some(seq as u64),
+                "the subject index copy differs from the log: views would show an altered event",
+            ),
+            _ => {
+                return fail(
+                    Some(seq as u64),
+                    "the event is missing from the subject index",
+                )
+            }
+        }
+    }
+    Ok(())
+}
+
+enum PayloadCheck {
+    Present,
+    Missing,
+    Redacts(u64),
+}
+
+struct CheckedRecord {
+    hash: Hash,
+    recorded_at: i64,
+    payload: PayloadCheck,
+}
+
+/// Every missing payload must be named by a `ledger.redacted` event.
+fn check_redactions(chain: &mut Chain) -> std::result::Result<(), Failure> {
+    chain.redacted_targets.sort_unstable();
+    for seq in &chain.missing_payloads {
+        if chain.redacted_targets.binary_search(seq).is_err() {
+            return fail(
+                Some(*seq),
+                "payload is missing and no redaction event accounts for it",
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Checks one stored record against its position and the one before it. The header
+/// decoder is strict (fixed-width integers, length-prefixed strings, no trailing
+/// bytes), so a header that decodes is in canonical form and hashing the stored bytes
+/// is exact.
+fn check_record(
+    seq: u64,
+    expected_seq: u64,
+    prev: &Hash,
+    last_recorded_at: i64,
+    record: &[u8],
+) -> std::result::Result<CheckedRecord, Failure> {
+    let parts = codec::split_record(record).or_else(|why| fail(Some(seq), why))?;
+    let bytes = parts.leaf;
+    if seq != expected_seq {
+        return fail(
+            Some(expected_seq),
+            format!("event {expected_seq} is missing (the next stored event is {seq})"),
+        );
+    }
+    let header = codec::decode_header(bytes)
+        .or_else(|why| fail(Some(seq), format!("header does not decode: {why}")))?;
+    if header.seq != seq {
+        return fail(
+            Some(seq),
+            format!("header says seq {} but is stored as seq {seq}", header.seq),
+        );
+    }
+    if &header.prev != prev {
+        return fail(
+            Some(seq),
+            "prev does not match the hash of the event before it: the chain is broken",
+        );
+    }
+    if header.recorded_at < last_recorded_at {
+        return fail(Some(seq), "recorded_at goes backwards");
+    }
+    let payload = match parts.body {
+        None => PayloadCheck::Missing,
+        Some((salt, payload)) => {
+            if payload_hash(salt, payload) != header.payload_hash {
+                return fail(
+                    Some(seq),
+                    "payload does not match the payload_hash in its header",
+                );
+            }
+            if header.kind == REDACTION_KIND {
+                let redaction: Redaction = codec::decode_payload(payload).or_else(|why| {
+                    fail(Some(seq), format!("redaction event does not decode: {why}"))
+                })?;
+                if redaction.target_seq >= seq {
+                    return fail(
+                        Some(seq),
+                        "redaction event names an event that is not earlier than itself",
+                    );
+                }
+                PayloadCheck::Redacts(redaction.target_seq)
+            } else {
+                PayloadCheck::Present
+            }
+        }
+    };
+    Ok(CheckedRecord {
+        hash: *blake3::hash(bytes).as_bytes(),
+        recorded_at: header.recorded_at,
+        payload,
+    })
+}
+
 impl From<Failure> for Error {
     fn from(failure: Failure) -> Error {
         Error::corruption(failure.seq, failure.problem)
     }
 }
-
-/// Hides `Result` name clash for readers: verification returns reports, not errors.
-pub type VerifyResult = Result<VerifyReport>;

@@ -1,0 +1,324 @@
+//! Benchmarks on a synthetic 1,000,000-event ledger (100 plans × 100 actions, the
+//! rest status, progress and challenge events), each beside a raw baseline measured
+//! in the same run. Figures go in `benches/README.md`.
+//!
+//! The ledger is built once under `target/bench-data/` and reused while its size is
+//! right; set `ASSURE_BENCH_EVENTS` to build a smaller one for a quick run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use assure::app::App;
+use assure::commands::plans::plan_at;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use ledger::{Ledger, NewEvent};
+use projections::events::*;
+use projections::query::{decode_owned, TimeQuery};
+use projections::World;
+
+const PLANS: usize = 100;
+const ACTIONS: usize = 100;
+const FIRST_DAY: i32 = 19_000; // 2022-01-08
+
+fn total_events() -> usize {
+    std::env::var("ASSURE_BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
+}
+
+fn bench_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data")
+}
+
+fn new_event(subject: String, effective: i32, event: DomainEvent) -> NewEvent {
+    NewEvent {
+        effective,
+        actor: "bench".into(),
+        subject,
+        kind: event.kind().into(),
+        payload_schema: SCHEMA_V1,
+        payload: event.encode(),
+    }
+}
+
+/// The i-th synthetic event after the plans and actions: mostly status and progress,
+/// with a challenge event every 20th.
+fn activity(i: usize) -> NewEvent {
+    let plan = format!("plan-{:03}", i % PLANS);
+    let reference = format!("{}.{}", (i / PLANS) % 10 + 1, (i / (PLANS * 10)) % 10 + 1);
+    let effective = FIRST_DAY + 30 + (i / 2_000) as i32;
+    if i.is_multiple_of(20) {
+        let id = format!("C-{:05}", i / 20);
+        let raised = ChallengeRaised {
+            to_agency: "Agency".into(),
+            about: vec![],
+            text: "Please evidence progress on this action".into(),
+            response_due: None,
+        };
+        return new_event(
+            subject::challenge(&id),
+            effective,
+            DomainEvent::ChallengeRaised(raised),
+        );
+    }
+    if i.is_multiple_of(3) {
+        let note = ProgressNoted {
+            note: "Reported to the board with the quarterly scorecard".into(),
+            evidence: vec![],
+        };
+        return new_event(
+            subject::action(&plan, &reference),
+            effective,
+            DomainEvent::ProgressNoted(note),
+        );
+    }
+    let status = [Rag::Green, Rag::Amber, Rag::Red][i % 3];
+    new_event(
+        subject::action(&plan, &reference),
+        effective,
+        DomainEvent::StatusChanged(StatusChanged {
+            status,
+            rationale: "Reviewed at the subgroup".into(),
+        }),
+    )
+}
+
+fn setup_events() -> Vec<NewEvent> {
+    let mut events = Vec::new();
+    for p in 0..PLANS {
+        let plan = format!("plan-{p:03}");
+        events.push(new_event(
+            subject::plan(&plan),
+            FIRST_DAY,
+            DomainEvent::PlanCreated(PlanCreated {
+                title: format!("Plan {p}"),
+                period: None,
+            }),
+        ));
+        for k in 1..=10 {
+            events.push(new_event(
+                subject::plan(&plan),
+                FIRST_DAY,
+                DomainEvent::PriorityAdded(PriorityAdded {
+                    key: k.to_string(),
+                    title: format!("Priority {k}"),
+                }),
+            ));
+        }
+        for a in 0..ACTIONS {
+            let reference = format!("{}.{}", a % 10 + 1, a / 10 + 1);
+            let details = ActionDetails {
+                priority_key: (a % 10 + 1).to_string(),
+                title: "Develop and embed a multi-agency approach to this priority".into(),
+                impact: "Children are safer".into(),
+                outcome: "Audit shows improvement".into(),
+                leads: vec!["Community Safety Partnership".into()],
+                timescale: "May 2024".into(),
+                milestones: vec![],
+                cross_refs: vec![],
+            };
+            let added = ActionAdded {
+                details,
+                status: Rag::NotStarted,
+                progress: String::new(),
+                source: "bench".into(),
+            };
+            events.push(new_event(
+                subject::action(&plan, &reference),
+                FIRST_DAY,
+                DomainEvent::ActionAdded(added),
+            ));
+        }
+    }
+    events
+}
+
+/// Opens the synthetic ledger, building it first if it is missing or the wrong size.
+fn synthetic_ledger() -> Ledger {
+    let dir = bench_dir().join(format!("ledger-{}", total_events()));
+    if let Ok(ledger) = Ledger::open(&dir) {
+        if ledger.size() == total_events() as u64 {
+            return ledger;
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(bench_dir()).expect("bench folder");
+    let mut ledger = Ledger::init(&dir).expect("init bench ledger");
+    let start = Instant::now();
+    let mut pending = setup_events();
+    let mut i = 0;
+    while (ledger.size() as usize) < total_events() {
+        while pending.len() < 10_000 && ledger.size() as usize + pending.len() < total_events() {
+            pending.push(activity(i));
+            i += 1;
+        }
+        ledger.append(std::mem::take(&mut pending)).expect("append");
+    }
+    eprintln!("built {} events in {:.1?}", ledger.size(), start.elapsed());
+    ledger
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn appends(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut ledger = Ledger::init(&dir.path().join("append")).expect("init");
+    let batch: Vec<NewEvent> = (0..10_000).map(activity).collect();
+    let mut group = c.benchmark_group("append");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
+    group.throughput(Throughput::Elements(batch.len() as u64));
+    group.bench_function("durable batch of 10,000", |b| {
+        b.iter(|| ledger.append(batch.clone()).expect("append"))
+    });
+    // Baseline: the same number of records of the same size, straight into sled, flushed.
+    let raw = sled::Config::new()
+        .path(dir.path().join("raw"))
+        .open()
+        .expect("sled");
+    let bytes: Vec<Vec<u8>> = batch.iter().map(|e| e.payload.clone()).collect();
+    let mut next = 0u64;
+    group.bench_function("raw sled batch insert + flush (baseline)", |b| {
+        b.iter(|| {
+            let mut sled_batch = sled::Batch::default();
+            for payload in &bytes {
+                let mut record = vec![0u8; 150];
+                record.extend_from_slice(payload);
+                sled_batch.insert(&next.to_be_bytes(), record);
+                next += 1;
+            }
+            raw.apply_batch(sled_batch).expect("raw batch");
+            raw.flush().expect("flush");
+        })
+    });
+    group.finish();
+    let mut group = c.benchmark_group("append");
+    group.sample_size(50);
+    group.bench_function("one durable event", |b| {
+        b.iter(|| ledger.append(vec![activity(1)]).expect("append"))
+    });
+    group.finish();
+}
+
+fn big_ledger(c: &mut Criterion) {
+    let ledger = synthetic_ledger();
+    let size = ledger.size();
+    let mut group = c.benchmark_group("1M-ledger");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(30));
+    group.throughput(Throughput::Elements(size));
+    group.bench_function(BenchmarkId::new("verify", size), |b| {
+        b.iter(|| assert!(ledger.verify().ok))
+    });
+    group.bench_function(BenchmarkId::new("rebuild every view", size), |b| {
+        b.iter(|| {
+            let mut events = Vec::with_capacity(size as usize);
+            ledger
+                .scan(0..u64::MAX, &mut |event| {
+                    events.push(decode_owned(event).expect("decode"));
+                    Ok(true)
+                })
+                .expect("scan");
+            World::replay(&events).0.plans.len()
+        })
+    });
+    group.finish();
+
+    let data = ledger.dir().to_path_buf();
+    // Baseline: the log's stored bytes straight from sled, BLAKE3 over every value.
+    drop(ledger);
+    let raw = sled::Config::new()
+        .path(data.join("store"))
+        .open()
+        .expect("sled");
+    let mut group = c.benchmark_group("1M-ledger");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(30));
+    group.throughput(Throughput::Elements(size));
+    group.bench_function(
+        BenchmarkId::new(
+            "raw sled iterate + BLAKE3 of the same bytes (baseline)",
+            size,
+        ),
+        |b| {
+            b.iter(|| {
+                let mut bytes = 0usize;
+                for entry in raw.range(&b"e"[..]..&b"f"[..]) {
+                    let (_, value) = entry.expect("raw read");
+                    bytes += value.len();
+                    std::hint::black_box(blake3::hash(&value));
+                }
+                bytes
+            })
+        },
+    );
+    group.finish();
+    drop(raw);
+    let app = App {
+        ledger: Ledger::open(&data).expect("reopen"),
+        actor: "bench".into(),
+    };
+    let mut group = c.benchmark_group("1M-ledger query");
+    group.sample_size(20);
+    let as_of = TimeQuery {
+        as_of: Some(FIRST_DAY + 200),
+        known_at: None,
+    };
+    group.bench_function("plan --as-of, in-process", |b| {
+        b.iter(|| {
+            plan_at(&app, "plan-042", as_of)
+                .expect("plan")
+                .expect("exists")
+        })
+    });
+    drop(app);
+    let binary = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/assure");
+    if binary.is_file() {
+        group.bench_function("plan --as-of, whole CLI call", |b| {
+            b.iter(|| {
+                let out = Command::new(&binary)
+                    .args([
+                        "--data",
+                        data.to_str().expect("utf-8 path"),
+                        "plan",
+                        "plan-042",
+                        "--as-of",
+                        "2022-07-27",
+                        "--json",
+                    ])
+                    .output()
+                    .expect("run assure");
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            })
+        });
+    } else {
+        eprintln!(
+            "skipping the CLI benchmark: build target/release/assure first (cargo build --release)"
+        );
+    }
+    group.finish();
+    eprintln!(
+        "peak resident memory of the benchmark process: {:.0} MiB",
+        peak_rss_mib()
+    );
+}
+
+criterion_group!(benches, appends, big_ledger);
+criterion_main!(benches);

@@ -1,0 +1,218 @@
+//! Commands: what a user asks for, turned into planned events and checked against
+//! the history before anything is appended.
+//!
+//! A command is accepted only if replaying the relevant history with the planned
+//! events added (at their effective date, so backdating is checked too) applies every
+//! planned event and breaks no event that applied before. Pure: the caller loads the
+//! history and appends; nothing here does IO.
+
+use crate::events::*;
+use crate::world::{Recorded, Rejection, Stamp, World};
+
+/// An event the user asked for, not yet in the ledger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Planned {
+    pub subject: String,
+    pub event: DomainEvent,
+}
+
+impl Planned {
+    pub fn new(subject: String, event: DomainEvent) -> Planned {
+        Planned { subject, event }
+    }
+}
+
+/// The facts the ledger will stamp on the planned events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Context {
+    pub next_seq: u64,
+    pub recorded_at: i64,
+    pub effective: i32,
+    /// Today by the ledger's clock: nothing may take effect later than this.
+    pub today: i32,
+    pub actor: String,
+}
+
+/// Checks planned events against `history` (every event of the subjects they touch).
+pub fn validate(
+    history: &[Recorded],
+    planned: &[Planned],
+    context: &Context,
+) -> Result<(), Rejection> {
+    if context.effective > context.today {
+        return Err(Rejection(format!(
+            "the effective date {} is in the future; record changes on or after the day they happen",
+            crate::timescale::days_to_date(context.effective).map(|d| d.to_string()).unwrap_or_default()
+        )));
+    }
+    let before: Vec<u64> = World::replay(history)
+        .1
+        .into_iter()
+        .map(|(seq, _)| seq)
+        .collect();
+    let mut combined: Vec<Recorded> = history.to_vec();
+    for (offset, item) in planned.iter().enumerate() {
+        combined.push(Recorded {
+            stamp: Stamp {
+                seq: context.next_seq + offset as u64,
+                recorded_at: context.recorded_at,
+                effective: context.effective,
+                actor: context.actor.clone(),
+            },
+            subject: item.subject.clone(),
+            event: Some(item.event.clone()),
+        });
+    }
+    let (_, after) = World::replay(&combined);
+    for (seq, why) in after {
+        if seq >= context.next_seq {
+            return Err(why);
+        }
+        if !before.contains(&seq) {
+            return Err(Rejection(format!(
+                "this would contradict event {seq}, recorded earlier with a later effective date ({why}); choose a later effective date"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses empty or over-long free text, naming the field.
+pub fn require_text(field: &str, value: &str) -> Result<String, Rejection> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err(Rejection(format!(
+            "{field} is empty; say what happened and why"
+        )));
+    }
+    if trimmed.len() > 16 * 1024 {
+        return Err(Rejection(format!(
+            "{field} is {} bytes, over the 16 KiB limit; attach longer material as evidence",
+            trimmed.len()
+        )));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Plan ids, refs and challenge ids become parts of subjects and file names, so
+/// they are restricted to letters, digits and `. _ -`, with no `..`.
+pub fn check_id(what: &str, id: &str) -> Result<(), Rejection> {
+    let ok = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && id.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && !id.contains("..");
+    if ok {
+        Ok(())
+    } else {
+        Err(Rejection(format!(
+            "{what} {id:?} is not allowed: use letters, digits, '.', '_' and '-' (up to 64, starting with a letter or digit, no '..')"
+        )))
+    }
+}
+
+/// The events that carry `from` into plan `to_plan` as `to_ref`: the destination
+/// action (and its priority, if that plan lacks it) first, then the mark on the source.
+pub fn carry_over(
+    world: &World,
+    from: &ActionRef,
+    to: &ActionRef,
+    reason: &str,
+    forum: Option<String>,
+) -> Result<Vec<Planned>, Rejection> {
+    check_id("plan id", &to.plan)?;
+    check_id("action ref", &to.reference)?;
+    let source_plan = world
+        .plan(&from.plan)
+        .ok_or_else(|| Rejection(format!("no plan {}", from.plan)))?;
+    let source = source_plan.action(&from.reference).ok_or_else(|| {
+        Rejection(format!(
+            "plan {} has no action {}",
+            from.plan, from.reference
+        ))
+    })?;
+    let target_plan = world.plan(&to.plan).ok_or_else(|| {
+        Rejection(format!(
+            "no plan {}; create next year's plan first with create-plan",
+            to.plan
+        ))
+    })?;
+    let mut planned = Vec::new();
+    let key = &source.details.priority_key;
+    if !target_plan.priorities.iter().any(|p| &p.key == key) {
+        let title = source_plan
+            .priorities
+            .iter()
+            .find(|p| &p.key == key)
+            .map_or_else(|| format!("Priority {key}"), |p| p.title.clone());
+        planned.push(Planned::new(
+            subject::plan(&to.plan),
+            DomainEvent::PriorityAdded(PriorityAdded {
+                key: key.clone(),
+                title,
+            }),
+        ));
+    }
+    let reason = require_text("the reason", reason)?;
+    planned.push(Planned::new(
+        subject::action(&to.plan, &to.reference),
+        DomainEvent::CarriedIn(CarriedIn {
+            from: from.clone(),
+            details: source.details.clone(),
+            status: match source.status {
+                Rag::CarriedOver | Rag::Complete => Rag::Amber,
+                other => other,
+            },
+            reason: reason.clone(),
+        }),
+    ));
+    planned.push(Planned::new(
+        subject::action(&from.plan, &from.reference),
+        DomainEvent::CarriedOver(CarriedOver {
+            to: to.clone(),
+            reason,
+            forum,
+        }),
+    ));
+    Ok(planned)
+}
+
+/// The id the next challenge gets (C-0001, C-0002 …), from the subjects already in
+/// the ledger, so an id is never reused even if a challenge's payload was redacted.
+pub fn next_challenge_id<'a>(subjects: impl IntoIterator<Item = &'a str>) -> String {
+    let highest = subjects
+        .into_iter()
+        .filter_map(|s| {
+            s.strip_prefix("challenge/")?
+                .strip_prefix("C-")?
+                .parse::<u32>()
+                .ok()
+        })
+        .max()
+        .unwrap_or(0);
+    format!("C-{:04}", highest + 1)
+}
+
+/// The events that raise a challenge. Every action it is about must exist in `world`
+/// (which holds those plans as of the challenge's effective date).
+pub fn raise_challenge(
+    world: &World,
+    id: &str,
+    raised: ChallengeRaised,
+) -> Result<Vec<Planned>, Rejection> {
+    require_text("the agency", &raised.to_agency)?;
+    require_text("the challenge text", &raised.text)?;
+    for about in &raised.about {
+        if world.action(about).is_none() {
+            return Err(Rejection(format!(
+                "the challenge is about {about}, which does not exist on its effective date; check the plan id and ref"
+            )));
+        }
+    }
+    Ok(vec![Planned::new(
+        subject::challenge(id),
+        DomainEvent::ChallengeRaised(raised),
+    )])
+}

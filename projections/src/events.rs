@@ -1,0 +1,332 @@
+//! The domain events of Assure: what happened to a plan, an action or a challenge.
+//!
+//! Each kind has its own payload struct, encoded with the ledger's pinned bincode
+//! codec; the header's `kind` string names the struct and `payload_schema` its layout
+//! version. Changing a struct's fields or their order changes the bytes that were
+//! hashed: add a new schema version instead (golden-byte tests guard this).
+
+use bincode::{Decode, Encode};
+use serde::Serialize;
+
+use crate::timescale::Milestone;
+
+/// The RAG status of an action, with the two extra colours plans use: Grey
+/// (complete) and Blue (carried over to next year's plan).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Encode, Decode, Serialize)]
+pub enum Rag {
+    #[serde(rename = "green")]
+    Green,
+    #[serde(rename = "amber")]
+    Amber,
+    #[serde(rename = "red")]
+    Red,
+    #[serde(rename = "complete")]
+    Complete,
+    #[serde(rename = "carried-over")]
+    CarriedOver,
+    #[serde(rename = "not-started")]
+    NotStarted,
+}
+
+impl Rag {
+    pub const ALL: [Rag; 6] = [
+        Rag::Green,
+        Rag::Amber,
+        Rag::Red,
+        Rag::Complete,
+        Rag::CarriedOver,
+        Rag::NotStarted,
+    ];
+
+    /// The word used in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rag::Green => "green",
+            Rag::Amber => "amber",
+            Rag::Red => "red",
+            Rag::Complete => "complete",
+            Rag::CarriedOver => "carried-over",
+            Rag::NotStarted => "not-started",
+        }
+    }
+
+    /// The label people see beside the colour.
+    pub fn label(self) -> &'static str {
+        match self {
+            Rag::Green => "Green",
+            Rag::Amber => "Amber",
+            Rag::Red => "Red",
+            Rag::Complete => "Complete (Grey)",
+            Rag::CarriedOver => "Carried over (Blue)",
+            Rag::NotStarted => "Not started",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<Rag> {
+        Rag::ALL.into_iter().find(|rag| rag.as_str() == word)
+    }
+}
+
+/// An evidence file attached to a progress note or a response, named by its BLAKE3.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct Evidence {
+    /// The file name the user gave, for display only; never used as a path.
+    pub name: String,
+    #[serde(serialize_with = "hex_hash")]
+    pub blake3: [u8; 32],
+    pub bytes: u64,
+}
+
+fn hex_hash<S: serde::Serializer>(hash: &[u8; 32], serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&ledger::blobs::hex(hash))
+}
+
+/// Points at one action of one plan.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Encode, Decode, Serialize)]
+pub struct ActionRef {
+    pub plan: String,
+    pub reference: String,
+}
+
+impl std::fmt::Display for ActionRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.plan, self.reference)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct PlanCreated {
+    pub title: String,
+    pub period: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct PriorityAdded {
+    /// The short key actions refer to, e.g. "6".
+    pub key: String,
+    pub title: String,
+}
+
+/// Everything that describes an action, as added, imported or carried in.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct ActionDetails {
+    pub priority_key: String,
+    pub title: String,
+    pub impact: String,
+    pub outcome: String,
+    pub leads: Vec<String>,
+    /// The timescale exactly as written, always kept.
+    pub timescale: String,
+    /// Dates parsed from the timescale where possible.
+    pub milestones: Vec<Milestone>,
+    pub cross_refs: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct ActionAdded {
+    pub details: ActionDetails,
+    /// The status the action had when it was added (e.g. from an imported plan).
+    pub status: Rag,
+    /// Evidence of progress already written in the imported plan.
+    pub progress: String,
+    /// Where it came from, e.g. `plan.csv row 7`.
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct ActionAmended {
+    pub title: Option<String>,
+    pub leads: Option<Vec<String>>,
+    /// A rebaselined timescale: the raw text and its milestones.
+    pub timescale: Option<(String, Vec<Milestone>)>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct StatusChanged {
+    pub status: Rag,
+    pub rationale: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct ProgressNoted {
+    pub note: String,
+    pub evidence: Vec<Evidence>,
+}
+
+/// On the source action: it was carried over into another plan.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct CarriedOver {
+    pub to: ActionRef,
+    pub reason: String,
+    /// The board or forum that agreed it, if recorded.
+    pub forum: Option<String>,
+}
+
+/// On the destination action: it arrived from an earlier plan (same batch as `CarriedOver`).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct CarriedIn {
+    pub from: ActionRef,
+    pub details: ActionDetails,
+    /// The status it arrives with: the source's, or Amber if the source said only "carried over".
+    pub status: Rag,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct ChallengeRaised {
+    /// The partner agency challenged.
+    pub to_agency: String,
+    pub about: Vec<ActionRef>,
+    pub text: String,
+    /// Response due by (days since 1970), if set.
+    pub response_due: Option<i32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct ChallengeResponded {
+    pub text: String,
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct ChallengeEscalated {
+    pub to: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct ChallengeClosed {
+    pub outcome: String,
+    pub impact: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct ChallengeReopened {
+    pub reason: String,
+}
+
+/// Every domain event. The subject in the header says which plan, action or
+/// challenge it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainEvent {
+    PlanCreated(PlanCreated),
+    PriorityAdded(PriorityAdded),
+    ActionAdded(ActionAdded),
+    ActionAmended(ActionAmended),
+    StatusChanged(StatusChanged),
+    ProgressNoted(ProgressNoted),
+    CarriedOver(CarriedOver),
+    CarriedIn(CarriedIn),
+    ChallengeRaised(ChallengeRaised),
+    ChallengeResponded(ChallengeResponded),
+    ChallengeEscalated(ChallengeEscalated),
+    ChallengeClosed(ChallengeClosed),
+    ChallengeReopened(ChallengeReopened),
+    /// Lawful erasure of an earlier event's payload (understood by the ledger too).
+    Redacted(ledger::redaction::Redaction),
+}
+
+/// The payload layout version every kind has today.
+pub const SCHEMA_V1: u16 = 1;
+
+macro_rules! kinds {
+    ($($variant:ident => $kind:literal),* $(,)?) => {
+        impl DomainEvent {
+            /// The header `kind` string of this event.
+            pub fn kind(&self) -> &'static str {
+                match self { $(DomainEvent::$variant(_) => $kind,)* }
+            }
+
+            /// The payload bytes of this event (bincode 2, standard config).
+            pub fn encode(&self) -> Vec<u8> {
+                let encoded = match self {
+                    $(DomainEvent::$variant(body) => ledger::codec::encode_payload(body),)*
+                };
+                // Encoding these plain structs into a Vec cannot fail; an empty payload
+                // would be caught by `decode` on every read, never silently accepted.
+                encoded.unwrap_or_default()
+            }
+
+            /// The payload as JSON, for people reading history and exports.
+            pub fn body_json(&self) -> serde_json::Value {
+                let value = match self {
+                    $(DomainEvent::$variant(body) => serde_json::to_value(body),)*
+                };
+                value.unwrap_or(serde_json::Value::Null)
+            }
+
+            /// Decodes a payload by its header's kind and schema.
+            pub fn decode(kind: &str, schema: u16, payload: &[u8]) -> Result<DomainEvent, String> {
+                if schema != SCHEMA_V1 {
+                    return Err(format!("unknown payload schema {schema} for kind {kind}"));
+                }
+                match kind {
+                    $($kind => ledger::codec::decode_payload(payload).map(DomainEvent::$variant),)*
+                    other => Err(format!("unknown event kind {other:?}")),
+                }
+            }
+        }
+    };
+}
+
+kinds! {
+    PlanCreated => "plan.created",
+    PriorityAdded => "plan.priority_added",
+    ActionAdded => "action.added",
+    ActionAmended => "action.amended",
+    StatusChanged => "action.status_changed",
+    ProgressNoted => "action.progress_noted",
+    CarriedOver => "action.carried_over",
+    CarriedIn => "action.carried_in",
+    ChallengeRaised => "challenge.raised",
+    ChallengeResponded => "challenge.responded",
+    ChallengeEscalated => "challenge.escalated",
+    ChallengeClosed => "challenge.closed",
+    ChallengeReopened => "challenge.reopened",
+    Redacted => "ledger.redacted",
+}
+
+/// Subjects: `plan/{id}`, `plan/{id}/action/{ref}`, `challenge/{id}`, `ledger`.
+pub mod subject {
+    pub fn plan(id: &str) -> String {
+        format!("plan/{id}")
+    }
+
+    pub fn action(plan: &str, reference: &str) -> String {
+        format!("plan/{plan}/action/{reference}")
+    }
+
+    pub fn challenge(id: &str) -> String {
+        format!("challenge/{id}")
+    }
+
+    pub const LEDGER: &str = "ledger";
+
+    /// What a subject names.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum Parsed<'a> {
+        Plan(&'a str),
+        Action(&'a str, &'a str),
+        Challenge(&'a str),
+        Ledger,
+        Other,
+    }
+
+    pub fn parse(subject: &str) -> Parsed<'_> {
+        if subject == LEDGER {
+            return Parsed::Ledger;
+        }
+        if let Some(id) = subject.strip_prefix("challenge/") {
+            return Parsed::Challenge(id);
+        }
+        if let Some(rest) = subject.strip_prefix("plan/") {
+            return match rest.split_once("/action/") {
+                Some((plan, reference)) => Parsed::Action(plan, reference),
+                None if !rest.contains('/') => Parsed::Plan(rest),
+                None => Parsed::Other,
+            };
+        }
+        Parsed::Other
+    }
+}

@@ -1,0 +1,46 @@
+//! `LiveWorld`: a view kept up to date as events are appended, for long-running
+//! readers (the server) that should not replay the log on every request.
+//!
+//! Events normally arrive in effective-date order and are simply applied. A backdated
+//! event (effective before one already applied) changes the past, so the world is
+//! rebuilt by replay; the property tests hold this equal to a replay from scratch.
+
+use crate::world::{Recorded, World};
+
+#[derive(Debug, Clone, Default)]
+pub struct LiveWorld {
+    events: Vec<Recorded>,
+    world: World,
+    /// `(effective, seq)` of the last event applied in order.
+    last: Option<(i32, u64)>,
+}
+
+impl LiveWorld {
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    pub fn events(&self) -> &[Recorded] {
+        &self.events
+    }
+
+    /// Adds one newly appended event (seqs must arrive in increasing order).
+    pub fn push(&mut self, recorded: Recorded) {
+        let key = (recorded.stamp.effective, recorded.stamp.seq);
+        let in_order = self.last.is_none_or(|last| key > last);
+        if in_order {
+            // An event that does not fit is set aside, exactly as `World::replay` does.
+            let _ = self.world.apply(&recorded);
+            self.last = Some(key);
+            self.events.push(recorded);
+        } else {
+            self.events.push(recorded);
+            self.world = World::replay(&self.events).0;
+            self.last = self
+                .events
+                .iter()
+                .map(|r| (r.stamp.effective, r.stamp.seq))
+                .max();
+        }
+    }
+}

@@ -1,0 +1,456 @@
+//! Data-first tests of the fold, and property tests over random command histories:
+//! the incrementally maintained world equals a replay, and the world as of any date
+//! equals the replay of exactly the events effective by then.
+
+#![allow(clippy::unwrap_used)]
+
+use proptest::prelude::*;
+
+use crate::commands::{validate, Context, Planned};
+use crate::events::*;
+use crate::live::LiveWorld;
+use crate::query::{world_at, TimeQuery};
+use crate::views::plan_view;
+use crate::world::{ChallengeStatus, Recorded, Stamp, World};
+
+fn details(priority: &str, title: &str) -> ActionDetails {
+    ActionDetails {
+        priority_key: priority.into(),
+        title: title.into(),
+        impact: String::new(),
+        outcome: String::new(),
+        leads: vec!["Police".into()],
+        timescale: "May 2024".into(),
+        milestones: Vec::new(),
+        cross_refs: Vec::new(),
+    }
+}
+
+/// Builds recorded events with consecutive seqs.
+struct History {
+    events: Vec<Recorded>,
+}
+
+impl History {
+    fn new() -> History {
+        History { events: Vec::new() }
+    }
+
+    fn push(&mut self, effective: i32, subject: String, event: DomainEvent) -> &mut History {
+        let seq = self.events.len() as u64;
+        self.events.push(Recorded {
+            stamp: Stamp {
+                seq,
+                recorded_at: 1_000 + seq as i64,
+                effective,
+                actor: "t".into(),
+            },
+            subject,
+            event: Some(event),
+        });
+        self
+    }
+
+    fn plan(&mut self, id: &str, effective: i32) -> &mut History {
+        self.push(
+            effective,
+            subject::plan(id),
+            DomainEvent::PlanCreated(PlanCreated {
+                title: id.into(),
+                period: None,
+            }),
+        )
+        .push(
+            effective,
+            subject::plan(id),
+            DomainEvent::PriorityAdded(PriorityAdded {
+                key: "1".into(),
+                title: "Safety".into(),
+            }),
+        )
+    }
+
+    fn action(&mut self, plan: &str, reference: &str, effective: i32) -> &mut History {
+        self.push(
+            effective,
+            subject::action(plan, reference),
+            DomainEvent::ActionAdded(ActionAdded {
+                details: details("1", reference),
+                status: Rag::NotStarted,
+                progress: String::new(),
+                source: "test".into(),
+            }),
+        )
+    }
+
+    fn status(&mut self, plan: &str, reference: &str, status: Rag, effective: i32) -> &mut History {
+        self.push(
+            effective,
+            subject::action(plan, reference),
+            DomainEvent::StatusChanged(StatusChanged {
+                status,
+                rationale: "why".into(),
+            }),
+        )
+    }
+}
+
+#[test]
+fn a_plan_folds_into_its_view_grouped_and_counted() {
+    let mut h = History::new();
+    h.plan("p", 10)
+        .action("p", "1.10", 10)
+        .action("p", "1.2", 10)
+        .status("p", "1.2", Rag::Green, 12);
+    let world = World::replay_strict(&h.events).unwrap();
+    let view = plan_view(world.plan("p").unwrap(), 20);
+    let refs: Vec<&str> = view.actions.iter().map(|a| a.reference.as_str()).collect();
+    assert_eq!(refs, ["1.2", "1.10"]);
+    assert_eq!(view.counts["green"], 1);
+    assert_eq!(view.counts["not-started"], 1);
+    assert_eq!(view.actions[0].last_update.seq, 4);
+}
+
+#[test]
+fn events_that_do_not_fit_are_rejected_strictly_and_skipped_leniently() {
+    let mut h = History::new();
+    h.plan("p", 10)
+        .status("p", "9.9", Rag::Green, 11)
+        .action("p", "1.1", 12);
+    assert!(World::replay_strict(&h.events)
+        .unwrap_err()
+        .0
+        .contains("no action 9.9"));
+    let (world, skipped) = World::replay(&h.events);
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0].0, 2);
+    assert!(world.plan("p").unwrap().action("1.1").is_some());
+}
+
+#[test]
+fn a_redacted_payload_keeps_history_and_breaks_nothing() {
+    let mut h = History::new();
+    h.plan("p", 10)
+        .action("p", "1.1", 10)
+        .status("p", "1.1", Rag::Red, 11);
+    h.events[3].event = None;
+    let world = World::replay_strict(&h.events).unwrap();
+    assert_eq!(
+        world.plan("p").unwrap().action("1.1").unwrap().status,
+        Rag::NotStarted
+    );
+}
+
+fn context(history: &[Recorded], effective: i32) -> Context {
+    Context {
+        next_seq: history.len() as u64,
+        recorded_at: 5_000,
+        effective,
+        today: 100,
+        actor: "t".into(),
+    }
+}
+
+#[test]
+fn validation_refuses_a_backdated_event_that_breaks_a_later_one() {
+    let mut h = History::new();
+    h.plan("p", 10)
+        .action("p", "1.1", 10)
+        .status("p", "1.1", Rag::Green, 30);
+    let carry = |effective| {
+        let world = world_at(
+            &h.events,
+            TimeQuery {
+                as_of: Some(effective),
+                known_at: None,
+            },
+        );
+        let mut with_next = h.events.clone();
+        let mut next = History { events: Vec::new() };
+        next.plan("q", 5);
+        for mut e in next.events {
+            e.stamp.seq += 100;
+            with_next.push(e);
+        }
+        let world_q = world_at(&with_next, TimeQuery::default());
+        let from = ActionRef {
+            plan: "p".into(),
+            reference: "1.1".into(),
+        };
+        let to = ActionRef {
+            plan: "q".into(),
+            reference: "1.1".into(),
+        };
+        let _ = world;
+        let planned = crate::commands::carry_over(&world_q, &from, &to, "continue", None).unwrap();
+        validate(
+            &with_next,
+            &planned,
+            &Context {
+                next_seq: 200,
+                ..context(&with_next, effective)
+            },
+        )
+    };
+    // Carrying over on day 20 would make the status change recorded for day 30 land
+    // on a carried-over action: refused, naming the earlier event.
+    let refused = carry(20).unwrap_err();
+    assert!(refused.0.contains("event 3"), "{refused}");
+    assert!(carry(40).is_ok());
+}
+
+#[test]
+fn challenge_life_cycle_and_its_refusals() {
+    let mut h = History::new();
+    h.plan("p", 10).action("p", "1.1", 10);
+    let raise = Planned::new(
+        subject::challenge("C-0001"),
+        DomainEvent::ChallengeRaised(ChallengeRaised {
+            to_agency: "GMP".into(),
+            about: vec![],
+            text: "why?".into(),
+            response_due: Some(20),
+        }),
+    );
+    validate(
+        &h.events,
+        std::slice::from_ref(&raise),
+        &context(&h.events, 15),
+    )
+    .unwrap();
+    h.push(15, raise.subject, raise.event);
+    h.push(
+        18,
+        subject::challenge("C-0001"),
+        DomainEvent::ChallengeClosed(ChallengeClosed {
+            outcome: "ok".into(),
+            impact: None,
+        }),
+    );
+    let respond = Planned::new(
+        subject::challenge("C-0001"),
+        DomainEvent::ChallengeResponded(ChallengeResponded {
+            text: "late".into(),
+            evidence: vec![],
+        }),
+    );
+    assert!(validate(
+        &h.events,
+        std::slice::from_ref(&respond),
+        &context(&h.events, 19)
+    )
+    .unwrap_err()
+    .0
+    .contains("closed"));
+    // Backdated to before the close, the response is fine.
+    validate(&h.events, &[respond], &context(&h.events, 16)).unwrap();
+    let world = World::replay_strict(&h.events).unwrap();
+    assert_eq!(world.challenges["C-0001"].status, ChallengeStatus::Closed);
+}
+
+#[test]
+fn the_future_is_refused() {
+    let h = History::new();
+    let plan = Planned::new(
+        subject::plan("p"),
+        DomainEvent::PlanCreated(PlanCreated {
+            title: "p".into(),
+            period: None,
+        }),
+    );
+    assert!(validate(&h.events, &[plan], &context(&h.events, 101))
+        .unwrap_err()
+        .0
+        .contains("future"));
+}
+
+/// Payload bytes are part of what is hashed: these pin the encoding of a few kinds.
+#[test]
+fn payload_golden_bytes() {
+    let status = DomainEvent::StatusChanged(StatusChanged {
+        status: Rag::Amber,
+        rationale: "ok".into(),
+    });
+    assert_eq!(status.encode(), vec![1, 2, b'o', b'k']);
+    let raised = DomainEvent::ChallengeRaised(ChallengeRaised {
+        to_agency: "GMP".into(),
+        about: vec![ActionRef {
+            plan: "p".into(),
+            reference: "1.1".into(),
+        }],
+        text: "?".into(),
+        response_due: Some(19_800),
+    });
+    assert_eq!(
+        raised.encode(),
+        vec![3, b'G', b'M', b'P', 1, 1, b'p', 3, b'1', b'.', b'1', 1, b'?', 1, 251, 0xB0, 0x9A]
+    );
+    for event in [status, raised] {
+        assert_eq!(
+            DomainEvent::decode(event.kind(), SCHEMA_V1, &event.encode()).unwrap(),
+            event
+        );
+    }
+    assert!(DomainEvent::decode("action.status_changed", 2, &[1, 0]).is_err());
+    assert!(DomainEvent::decode("action.status_changed", 1, &[1, 0, 0]).is_err());
+    assert!(DomainEvent::decode("nonsense", 1, &[]).is_err());
+}
+
+// ---- property tests over random command histories ----
+
+#[derive(Debug, Clone)]
+enum Op {
+    AddAction(u8),
+    Status(u8, u8),
+    Progress(u8),
+    CarryOver(u8),
+    Raise(u8),
+    Respond(u8),
+    Close(u8),
+}
+
+fn op() -> impl Strategy<Value = (Op, i32)> {
+    let op = prop_oneof![
+        2 => (0u8..6).prop_map(Op::AddAction),
+        4 => (0u8..6, 0u8..5).prop_map(|(a, s)| Op::Status(a, s)),
+        2 => (0u8..6).prop_map(Op::Progress),
+        1 => (0u8..6).prop_map(Op::CarryOver),
+        1 => (0u8..3).prop_map(Op::Raise),
+        1 => (0u8..3).prop_map(Op::Respond),
+        1 => (0u8..3).prop_map(Op::Close),
+    ];
+    (op, 0i32..60)
+}
+
+fn planned_for(op: &Op, world: &World) -> Vec<Planned> {
+    let rag = [
+        Rag::Green,
+        Rag::Amber,
+        Rag::Red,
+        Rag::Complete,
+        Rag::NotStarted,
+    ];
+    match op {
+        Op::AddAction(a) => vec![Planned::new(
+            subject::action("p", &format!("1.{a}")),
+            DomainEvent::ActionAdded(ActionAdded {
+                details: details("1", "x"),
+                status: Rag::NotStarted,
+                progress: String::new(),
+                source: "t".into(),
+            }),
+        )],
+        Op::Status(a, s) => vec![Planned::new(
+            subject::action("p", &format!("1.{a}")),
+            DomainEvent::StatusChanged(StatusChanged {
+                status: rag[*s as usize % rag.len()],
+                rationale: "r".into(),
+            }),
+        )],
+        Op::Progress(a) => vec![Planned::new(
+            subject::action("p", &format!("1.{a}")),
+            DomainEvent::ProgressNoted(ProgressNoted {
+                note: "n".into(),
+                evidence: vec![],
+            }),
+        )],
+        Op::CarryOver(a) => {
+            let from = ActionRef {
+                plan: "p".into(),
+                reference: format!("1.{a}"),
+            };
+            let to = ActionRef {
+                plan: "q".into(),
+                reference: format!("1.{a}"),
+            };
+            crate::commands::carry_over(world, &from, &to, "r", None).unwrap_or_default()
+        }
+        Op::Raise(c) => vec![Planned::new(
+            subject::challenge(&format!("C-{c}")),
+            DomainEvent::ChallengeRaised(ChallengeRaised {
+                to_agency: "A".into(),
+                about: vec![],
+                text: "t".into(),
+                response_due: None,
+            }),
+        )],
+        Op::Respond(c) => vec![Planned::new(
+            subject::challenge(&format!("C-{c}")),
+            DomainEvent::ChallengeResponded(ChallengeResponded {
+                text: "t".into(),
+                evidence: vec![],
+            }),
+        )],
+        Op::Close(c) => vec![Planned::new(
+            subject::challenge(&format!("C-{c}")),
+            DomainEvent::ChallengeClosed(ChallengeClosed {
+                outcome: "o".into(),
+                impact: None,
+            }),
+        )],
+    }
+}
+
+/// Runs random commands through validation, as the CLI does; returns the accepted history.
+fn accepted_history(ops: &[(Op, i32)]) -> Vec<Recorded> {
+    let mut h = History::new();
+    h.plan("p", 0).plan("q", 0);
+    for (op, effective) in ops {
+        let world = world_at(
+            &h.events,
+            TimeQuery {
+                as_of: Some(*effective),
+                known_at: None,
+            },
+        );
+        let planned = planned_for(op, &world);
+        if planned.is_empty()
+            || validate(&h.events, &planned, &context(&h.events, *effective)).is_err()
+        {
+            continue;
+        }
+        for p in planned {
+            h.push(*effective, p.subject, p.event);
+        }
+    }
+    h.events
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn incremental_world_equals_replay(ops in proptest::collection::vec(op(), 1..60)) {
+        let events = accepted_history(&ops);
+        let mut live = LiveWorld::default();
+        for e in &events {
+            live.push(e.clone());
+        }
+        let (replayed, skipped) = World::replay(&events);
+        prop_assert!(skipped.is_empty(), "accepted events must all apply: {:?}", skipped);
+        prop_assert_eq!(live.world(), &replayed);
+    }
+
+    #[test]
+    fn as_of_equals_replay_of_exactly_the_events_effective_by_then(ops in proptest::collection::vec(op(), 1..60)) {
+        let events = accepted_history(&ops);
+        // Walk the history in effective order, applying one event at a time; at each
+        // date boundary the running world must equal the as-of view for that date.
+        let mut sorted = events.clone();
+        sorted.sort_by_key(|r| (r.stamp.effective, r.stamp.seq));
+        let mut running = World::default();
+        for (i, e) in sorted.iter().enumerate() {
+            running.apply(e).unwrap();
+            let last_of_day = sorted.get(i + 1).is_none_or(|n| n.stamp.effective != e.stamp.effective);
+            if last_of_day {
+                let as_of = world_at(&events, TimeQuery { as_of: Some(e.stamp.effective), known_at: None });
+                prop_assert_eq!(&as_of, &running);
+            }
+        }
+        // And known-at: every prefix of the recording order.
+        for n in 0..=events.len() {
+            let known = world_at(&events, TimeQuery { as_of: None, known_at: Some(1_000 + n as i64 - 1) });
+            prop_assert_eq!(known, World::replay(&events[..n]).0);
+        }
+    }
+}

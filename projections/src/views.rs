@@ -1,0 +1,397 @@
+//! Views: the plan, the challenge log, the history and an action's timeline, built
+//! from a `World` (or the events) as plain serialisable values.
+//!
+//! Field names here are the JSON contract other tools rely on (see README). Views
+//! are pure functions of their inputs; "today" is passed in, never read from a clock.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::events::{ActionRef, DomainEvent, Evidence, Rag};
+use crate::timescale::days_to_date;
+use crate::world::{Action, Challenge, ChallengeStatus, Entry, Plan, Recorded, Stamp, World};
+
+/// A date as `YYYY-MM-DD`.
+pub fn date(days: i32) -> String {
+    days_to_date(days).map_or_else(
+        || format!("day {days}"),
+        |d| d.format("%Y-%m-%d").to_string(),
+    )
+}
+
+/// A recorded time as RFC 3339 UTC with microseconds.
+pub fn timestamp(micros: i64) -> String {
+    chrono::DateTime::from_timestamp_micros(micros).map_or_else(
+        || format!("{micros}µs"),
+        |t| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string(),
+    )
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanHeading {
+    pub id: String,
+    pub title: String,
+    pub period: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MilestoneView {
+    pub label: String,
+    pub date: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UpdateView {
+    pub seq: u64,
+    pub effective: String,
+    pub recorded_at: String,
+    pub actor: String,
+}
+
+impl From<&Stamp> for UpdateView {
+    fn from(stamp: &Stamp) -> UpdateView {
+        UpdateView {
+            seq: stamp.seq,
+            effective: date(stamp.effective),
+            recorded_at: timestamp(stamp.recorded_at),
+            actor: stamp.actor.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionView {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    pub priority: String,
+    pub title: String,
+    pub impact: String,
+    pub outcome: String,
+    pub leads: Vec<String>,
+    pub due: String,
+    pub milestones: Vec<MilestoneView>,
+    pub cross_refs: Vec<String>,
+    pub status: Rag,
+    pub carried_to: Option<String>,
+    pub carried_from: Option<String>,
+    pub last_update: UpdateView,
+    /// Whether a milestone has passed and the action is not complete or carried over.
+    pub overdue: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PriorityView {
+    pub key: String,
+    pub title: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanView {
+    pub plan: PlanHeading,
+    pub priorities: Vec<PriorityView>,
+    pub actions: Vec<ActionView>,
+    /// Number of actions by status word.
+    pub counts: BTreeMap<&'static str, usize>,
+}
+
+fn action_view(action: &Action, today: i32) -> ActionView {
+    let finished = matches!(action.status, Rag::Complete | Rag::CarriedOver);
+    ActionView {
+        reference: action.reference.clone(),
+        priority: action.details.priority_key.clone(),
+        title: action.details.title.clone(),
+        impact: action.details.impact.clone(),
+        outcome: action.details.outcome.clone(),
+        leads: action.details.leads.clone(),
+        due: action.details.timescale.clone(),
+        milestones: action
+            .details
+            .milestones
+            .iter()
+            .map(|m| MilestoneView {
+                label: m.label.clone(),
+                date: date(m.on),
+            })
+            .collect(),
+        cross_refs: action.details.cross_refs.clone(),
+        status: action.status,
+        carried_to: action.carried_to.as_ref().map(ActionRef::to_string),
+        carried_from: action.carried_from.as_ref().map(ActionRef::to_string),
+        last_update: UpdateView::from(&action.last_update),
+        overdue: !finished && action.details.milestones.iter().any(|m| m.on < today),
+    }
+}
+
+/// The plan as the world shows it, grouped by priority in the plan's order.
+pub fn plan_view(plan: &Plan, today: i32) -> PlanView {
+    let mut counts: BTreeMap<&'static str, usize> =
+        Rag::ALL.iter().map(|r| (r.as_str(), 0)).collect();
+    let mut actions: Vec<ActionView> = Vec::with_capacity(plan.actions.len());
+    let in_order = plan.actions_in_order();
+    for priority in &plan.priorities {
+        for action in in_order
+            .iter()
+            .filter(|a| a.details.priority_key == priority.key)
+        {
+            *counts.entry(action.status.as_str()).or_default() += 1;
+            actions.push(action_view(action, today));
+        }
+    }
+    PlanView {
+        plan: PlanHeading {
+            id: plan.id.clone(),
+            title: plan.title.clone(),
+            period: plan.period.clone(),
+        },
+        priorities: plan
+            .priorities
+            .iter()
+            .map(|p| PriorityView {
+                key: p.key.clone(),
+                title: p.title.clone(),
+            })
+            .collect(),
+        actions,
+        counts,
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EvidenceView {
+    pub name: String,
+    pub blake3: String,
+    pub bytes: u64,
+}
+
+fn evidence_views(evidence: &[Evidence]) -> Vec<EvidenceView> {
+    evidence
+        .iter()
+        .map(|e| EvidenceView {
+            name: e.name.clone(),
+            blake3: ledger::blobs::hex(&e.blake3),
+            bytes: e.bytes,
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EntryView {
+    pub seq: u64,
+    pub effective: String,
+    pub recorded_at: String,
+    pub actor: String,
+    pub kind: &'static str,
+    pub text: String,
+    pub evidence: Vec<EvidenceView>,
+}
+
+fn entry_view(entry: &Entry) -> EntryView {
+    EntryView {
+        seq: entry.stamp.seq,
+        effective: date(entry.stamp.effective),
+        recorded_at: timestamp(entry.stamp.recorded_at),
+        actor: entry.stamp.actor.clone(),
+        kind: entry.kind,
+        text: entry.text.clone(),
+        evidence: evidence_views(&entry.evidence),
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChallengeView {
+    pub id: String,
+    pub to: String,
+    pub about: Vec<String>,
+    pub text: String,
+    pub raised_on: String,
+    pub raised_by: String,
+    pub due: Option<String>,
+    pub status: ChallengeStatus,
+    pub overdue: bool,
+    pub responses: Vec<EntryView>,
+    pub escalations: Vec<EntryView>,
+    pub outcome: Option<String>,
+    pub impact: Option<String>,
+    pub closed_on: Option<String>,
+}
+
+/// One challenge; overdue when still awaiting a response after its due date.
+pub fn challenge_view(challenge: &Challenge, today: i32) -> ChallengeView {
+    let awaiting = matches!(
+        challenge.status,
+        ChallengeStatus::Open | ChallengeStatus::Escalated
+    ) && challenge.responses.is_empty();
+    ChallengeView {
+        id: challenge.id.clone(),
+        to: challenge.to_agency.clone(),
+        about: challenge.about.iter().map(ActionRef::to_string).collect(),
+        text: challenge.text.clone(),
+        raised_on: date(challenge.raised.effective),
+        raised_by: challenge.raised.actor.clone(),
+        due: challenge.response_due.map(date),
+        status: challenge.status,
+        overdue: awaiting && challenge.response_due.is_some_and(|due| due < today),
+        responses: challenge.responses.iter().map(entry_view).collect(),
+        escalations: challenge.escalations.iter().map(entry_view).collect(),
+        outcome: challenge.outcome.clone(),
+        impact: challenge.impact.clone(),
+        closed_on: challenge.closed.as_ref().map(|s| date(s.effective)),
+    }
+}
+
+/// Which challenges to list.
+#[derive(Debug, Clone, Default)]
+pub struct ChallengeFilter {
+    pub open_only: bool,
+    pub agency: Option<String>,
+}
+
+pub fn challenge_log(world: &World, filter: &ChallengeFilter, today: i32) -> Vec<ChallengeView> {
+    world
+        .challenges
+        .values()
+        .filter(|c| !filter.open_only || c.status != ChallengeStatus::Closed)
+        .filter(|c| {
+            filter
+                .agency
+                .as_ref()
+                .is_none_or(|a| c.to_agency.eq_ignore_ascii_case(a))
+        })
+        .map(|c| challenge_view(c, today))
+        .collect()
+}
+
+/// One event in the inspection-ready history.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    pub seq: u64,
+    pub hash: String,
+    pub recorded_at: String,
+    pub effective: String,
+    pub actor: String,
+    pub subject: String,
+    pub kind: String,
+    pub summary: String,
+    pub body: Option<serde_json::Value>,
+}
+
+/// A one-line description of an event for people.
+pub fn summary(event: &DomainEvent) -> String {
+    match event {
+        DomainEvent::PlanCreated(e) => format!("plan created: {}", e.title),
+        DomainEvent::PriorityAdded(e) => format!("priority {} added: {}", e.key, e.title),
+        DomainEvent::ActionAdded(e) => {
+            format!("action added ({}): {}", e.status.label(), e.details.title)
+        }
+        DomainEvent::ActionAmended(e) => format!("action amended: {}", e.reason),
+        DomainEvent::StatusChanged(e) => format!("status {}: {}", e.status.label(), e.rationale),
+        DomainEvent::ProgressNoted(e) => match e.evidence.len() {
+            0 => format!("progress: {}", e.note),
+            n => format!(
+                "progress ({n} evidence file{}): {}",
+                if n == 1 { "" } else { "s" },
+                e.note
+            ),
+        },
+        DomainEvent::CarriedOver(e) => format!("carried over to {}: {}", e.to, e.reason),
+        DomainEvent::CarriedIn(e) => format!("carried in from {}: {}", e.from, e.reason),
+        DomainEvent::ChallengeRaised(e) => {
+            format!("challenge raised to {}: {}", e.to_agency, e.text)
+        }
+        DomainEvent::ChallengeResponded(e) => format!("response: {}", e.text),
+        DomainEvent::ChallengeEscalated(e) => format!("escalated to {}: {}", e.to, e.reason),
+        DomainEvent::ChallengeClosed(e) => format!("closed: {}", e.outcome),
+        DomainEvent::ChallengeReopened(e) => format!("reopened: {}", e.reason),
+        DomainEvent::Redacted(e) => format!(
+            "payload of event {} redacted: {} (authorised by {})",
+            e.target_seq, e.reason, e.authorised_by
+        ),
+    }
+}
+
+/// A history line for a recorded event; `hash` is the event hash as hex.
+pub fn history_entry(
+    recorded: &Recorded,
+    hash: String,
+    kind: &str,
+    redactions: &BTreeMap<u64, (String, String)>,
+) -> HistoryEntry {
+    let (summary_text, body) = match &recorded.event {
+        Some(event) => (summary(event), Some(event.body_json())),
+        None => match redactions.get(&recorded.stamp.seq) {
+            Some((reason, by)) => (format!("[redacted: {reason}; authorised by {by}]"), None),
+            None => ("[payload withheld]".to_owned(), None),
+        },
+    };
+    HistoryEntry {
+        seq: recorded.stamp.seq,
+        hash,
+        recorded_at: timestamp(recorded.stamp.recorded_at),
+        effective: date(recorded.stamp.effective),
+        actor: recorded.stamp.actor.clone(),
+        subject: recorded.subject.clone(),
+        kind: kind.to_owned(),
+        summary: summary_text,
+        body,
+    }
+}
+
+/// One action in one plan, with its dated entries: a step of a timeline.
+#[derive(Debug, Clone, Serialize)]
+pub struct TimelineStep {
+    pub plan: String,
+    pub action: ActionView,
+    pub entries: Vec<EntryView>,
+    pub imported_progress: String,
+}
+
+/// An action's story across carry-overs: earliest plan first.
+#[derive(Debug, Clone, Serialize)]
+pub struct ActionTimeline {
+    pub steps: Vec<TimelineStep>,
+    /// Challenges that name any step of this action.
+    pub challenges: Vec<ChallengeView>,
+}
+
+pub fn action_timeline(world: &World, at: &ActionRef, today: i32) -> Option<ActionTimeline> {
+    world.action(at)?;
+    // Walk back to where the action started, then forward through every carry-over.
+    let mut start = at.clone();
+    let mut guard = 0;
+    while let Some(from) = world.action(&start).and_then(|a| a.carried_from.clone()) {
+        guard += 1;
+        if guard > 1000 || world.action(&from).is_none() {
+            break;
+        }
+        start = from;
+    }
+    let mut steps = Vec::new();
+    let mut cursor = Some(start);
+    while let Some(here) = cursor.take() {
+        let Some(action) = world.action(&here) else {
+            break;
+        };
+        steps.push(TimelineStep {
+            plan: here.plan.clone(),
+            action: action_view(action, today),
+            entries: action.entries.iter().map(entry_view).collect(),
+            imported_progress: action.imported_progress.clone(),
+        });
+        if steps.len() > 1000 {
+            break;
+        }
+        cursor = action.carried_to.clone();
+    }
+    let named: Vec<String> = steps
+        .iter()
+        .map(|s| format!("{}/{}", s.plan, s.action.reference))
+        .collect();
+    let challenges = world
+        .challenges
+        .values()
+        .filter(|c| c.about.iter().any(|a| named.contains(&a.to_string())))
+        .map(|c| challenge_view(c, today))
+        .collect();
+    Some(ActionTimeline { steps, challenges })
+}

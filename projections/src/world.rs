@@ -1,0 +1,500 @@
+//! The fold: domain events in, the state of every plan and challenge out.
+//!
+//! `World::apply` is the single place where an event changes state. It checks the
+//! event against the state it lands on and refuses what would make the history
+//! incoherent (an unknown action, a response to a closed challenge …); commands use
+//! that strictness before anything is appended, and views replay leniently, setting
+//! aside (never panicking on) anything that does not fit. Pure: no IO, no clock.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::events::*;
+use crate::order::RefOrder;
+
+/// What one event contributes to the views: who, when, which seq.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stamp {
+    pub seq: u64,
+    pub recorded_at: i64,
+    /// Days since 1970-01-01.
+    pub effective: i32,
+    pub actor: String,
+}
+
+/// A decoded event with the header facts the fold needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recorded {
+    pub stamp: Stamp,
+    pub subject: String,
+    /// `None` when the payload was redacted: the event still counts in history.
+    pub event: Option<DomainEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct World {
+    pub plans: BTreeMap<String, Plan>,
+    pub challenges: BTreeMap<String, Challenge>,
+    /// Seqs whose payload was redacted, with the redaction's reason and authoriser.
+    pub redactions: BTreeMap<u64, (String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub id: String,
+    pub title: String,
+    pub period: Option<String>,
+    pub created: Stamp,
+    pub priorities: Vec<PriorityAdded>,
+    /// By ref; `Plan::actions_in_order` lists them in natural ref order.
+    pub actions: HashMap<String, Action>,
+}
+
+impl Plan {
+    pub fn action(&self, reference: &str) -> Option<&Action> {
+        self.actions.get(reference)
+    }
+
+    /// The actions in natural ref order (1.2 before 1.10).
+    pub fn actions_in_order(&self) -> Vec<&Action> {
+        let mut actions: Vec<&Action> = self.actions.values().collect();
+        actions.sort_by_cached_key(|a| RefOrder::new(&a.reference));
+        actions
+    }
+}
+
+/// A dated entry in an action's story (status change, progress note, amendment …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub stamp: Stamp,
+    pub kind: &'static str,
+    pub text: String,
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    pub reference: String,
+    pub details: ActionDetails,
+    pub status: Rag,
+    pub added: Stamp,
+    pub last_update: Stamp,
+    pub carried_to: Option<ActionRef>,
+    pub carried_from: Option<ActionRef>,
+    /// Progress already written in an imported plan.
+    pub imported_progress: String,
+    pub entries: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChallengeStatus {
+    Open,
+    Responded,
+    Escalated,
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenge {
+    pub id: String,
+    pub raised: Stamp,
+    pub to_agency: String,
+    pub about: Vec<ActionRef>,
+    pub text: String,
+    pub response_due: Option<i32>,
+    pub status: ChallengeStatus,
+    pub responses: Vec<Entry>,
+    pub escalations: Vec<Entry>,
+    pub outcome: Option<String>,
+    pub impact: Option<String>,
+    pub closed: Option<Stamp>,
+    pub last_update: Stamp,
+}
+
+/// Why an event does not fit the state it lands on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Rejection(pub String);
+
+fn reject<T>(message: impl Into<String>) -> Result<T, Rejection> {
+    Err(Rejection(message.into()))
+}
+
+fn day(days: i32) -> String {
+    crate::timescale::days_to_date(days)
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| format!("day {days}"))
+}
+
+impl World {
+    /// Replays events in effective order (ties by seq), leniently: an event that does
+    /// not fit is skipped and returned beside the world, never a panic.
+    pub fn replay<'a>(
+        events: impl IntoIterator<Item = &'a Recorded>,
+    ) -> (World, Vec<(u64, Rejection)>) {
+        let mut sorted: Vec<&Recorded> = events.into_iter().collect();
+        sorted.sort_by_key(|r| (r.stamp.effective, r.stamp.seq));
+        let mut world = World::default();
+        let mut skipped = Vec::new();
+        for recorded in sorted {
+            if let Err(why) = world.apply(recorded) {
+                skipped.push((recorded.stamp.seq, why));
+            }
+        }
+        (world, skipped)
+    }
+
+    /// Replays strictly: the first event that does not fit is the answer.
+    pub fn replay_strict<'a>(
+        events: impl IntoIterator<Item = &'a Recorded>,
+    ) -> Result<World, Rejection> {
+        let mut sorted: Vec<&Recorded> = events.into_iter().collect();
+        sorted.sort_by_key(|r| (r.stamp.effective, r.stamp.seq));
+        let mut world = World::default();
+        for recorded in sorted {
+            world.apply(recorded)?;
+        }
+        Ok(world)
+    }
+
+    pub fn plan(&self, id: &str) -> Option<&Plan> {
+        self.plans.get(id)
+    }
+
+    pub fn action(&self, at: &ActionRef) -> Option<&Action> {
+        self.plans.get(&at.plan)?.action(&at.reference)
+    }
+
+    /// Applies one event, or says why it does not fit and changes nothing.
+    pub fn apply(&mut self, recorded: &Recorded) -> Result<(), Rejection> {
+        let stamp = recorded.stamp.clone();
+        let Some(event) = &recorded.event else {
+            // A redacted payload: the event stays in history; its effect on state is
+            // unknown, so the state keeps what it had.
+            return Ok(());
+        };
+        use crate::events::subject::Parsed;
+        match (subject::parse(&recorded.subject), event) {
+            (Parsed::Plan(id), DomainEvent::PlanCreated(created)) => {
+                if self.plans.contains_key(id) {
+                    return reject(format!("plan {id} already exists"));
+                }
+                self.plans.insert(
+                    id.to_owned(),
+                    Plan {
+                        id: id.to_owned(),
+                        title: created.title.clone(),
+                        period: created.period.clone(),
+                        created: stamp,
+                        priorities: Vec::new(),
+                        actions: HashMap::new(),
+                    },
+                );
+                Ok(())
+            }
+            (Parsed::Plan(id), DomainEvent::PriorityAdded(priority)) => {
+                let plan = self.plan_mut(id, stamp.effective)?;
+                if plan.priorities.iter().any(|p| p.key == priority.key) {
+                    return reject(format!("plan {id} already has priority {}", priority.key));
+                }
+                plan.priorities.push(priority.clone());
+                Ok(())
+            }
+            (Parsed::Action(plan_id, reference), DomainEvent::ActionAdded(added)) => self
+                .add_action(
+                    plan_id,
+                    reference,
+                    &added.details,
+                    added.status,
+                    stamp,
+                    None,
+                    &added.progress,
+                ),
+            (Parsed::Action(plan_id, reference), DomainEvent::CarriedIn(carried)) => {
+                let from = carried.from.clone();
+                self.add_action(
+                    plan_id,
+                    reference,
+                    &carried.details,
+                    carried.status,
+                    stamp.clone(),
+                    Some(from),
+                    "",
+                )?;
+                self.entry(
+                    plan_id,
+                    reference,
+                    stamp,
+                    "carried in",
+                    format!("carried in from {}: {}", carried.from, carried.reason),
+                    Vec::new(),
+                )
+            }
+            (Parsed::Action(plan_id, reference), DomainEvent::ActionAmended(amended)) => {
+                let action = self.action_mut(plan_id, reference, stamp.effective)?;
+                let mut changes = Vec::new();
+                if let Some(title) = &amended.title {
+                    action.details.title = title.clone();
+                    changes.push("reworded".to_owned());
+                }
+                if let Some(leads) = &amended.leads {
+                    action.details.leads = leads.clone();
+                    changes.push(format!("leads now {}", leads.join("; ")));
+                }
+                if let Some((raw, milestones)) = &amended.timescale {
+                    action.details.timescale = raw.clone();
+                    action.details.milestones = milestones.clone();
+                    changes.push(format!("timescale rebaselined to {raw:?}"));
+                }
+                if changes.is_empty() {
+                    return reject("the amendment changes nothing");
+                }
+                let text = format!("{} — {}", changes.join(", "), amended.reason);
+                self.entry(plan_id, reference, stamp, "amended", text, Vec::new())
+            }
+            (Parsed::Action(plan_id, reference), DomainEvent::StatusChanged(change)) => {
+                let action = self.action_mut(plan_id, reference, stamp.effective)?;
+                if let Some(to) = &action.carried_to {
+                    return reject(format!("action {plan_id}/{reference} was carried over to {to}; record its status there"));
+                }
+                if change.status == Rag::CarriedOver {
+                    return reject("use carry-over to carry an action into another plan");
+                }
+                action.status = change.status;
+                let text = format!("status {}: {}", change.status.label(), change.rationale);
+                self.entry(plan_id, reference, stamp, "status", text, Vec::new())
+            }
+            (Parsed::Action(plan_id, reference), DomainEvent::ProgressNoted(progress)) => {
+                let action = self.action_mut(plan_id, reference, stamp.effective)?;
+                if let Some(to) = &action.carried_to {
+                    return reject(format!("action {plan_id}/{reference} was carried over to {to}; record progress there"));
+                }
+                self.entry(
+                    plan_id,
+                    reference,
+                    stamp,
+                    "progress",
+                    progress.note.clone(),
+                    progress.evidence.clone(),
+                )
+            }
+            (Parsed::Action(plan_id, reference), DomainEvent::CarriedOver(carry)) => {
+                if carry.to.plan == plan_id {
+                    return reject("an action cannot be carried over into its own plan");
+                }
+                let action = self.action_mut(plan_id, reference, stamp.effective)?;
+                if let Some(to) = &action.carried_to {
+                    return reject(format!(
+                        "action {plan_id}/{reference} was already carried over to {to}"
+                    ));
+                }
+                if action.status == Rag::Complete {
+                    return reject(format!("action {plan_id}/{reference} is complete; only unfinished actions are carried over"));
+                }
+                action.carried_to = Some(carry.to.clone());
+                action.status = Rag::CarriedOver;
+                let forum = carry
+                    .forum
+                    .as_deref()
+                    .map(|f| format!(" (agreed at {f})"))
+                    .unwrap_or_default();
+                let text = format!("carried over to {}: {}{forum}", carry.to, carry.reason);
+                self.entry(plan_id, reference, stamp, "carried over", text, Vec::new())
+            }
+            (Parsed::Challenge(id), DomainEvent::ChallengeRaised(raised)) => {
+                if self.challenges.contains_key(id) {
+                    return reject(format!("challenge {id} already exists"));
+                }
+                self.challenges.insert(
+                    id.to_owned(),
+                    Challenge {
+                        id: id.to_owned(),
+                        raised: stamp.clone(),
+                        to_agency: raised.to_agency.clone(),
+                        about: raised.about.clone(),
+                        text: raised.text.clone(),
+                        response_due: raised.response_due,
+                        status: ChallengeStatus::Open,
+                        responses: Vec::new(),
+                        escalations: Vec::new(),
+                        outcome: None,
+                        impact: None,
+                        closed: None,
+                        last_update: stamp,
+                    },
+                );
+                Ok(())
+            }
+            (Parsed::Challenge(id), DomainEvent::ChallengeResponded(response)) => {
+                let challenge = self.open_challenge(id, stamp.effective, "respond to")?;
+                challenge.status = ChallengeStatus::Responded;
+                challenge.last_update = stamp.clone();
+                challenge.responses.push(Entry {
+                    stamp,
+                    kind: "response",
+                    text: response.text.clone(),
+                    evidence: response.evidence.clone(),
+                });
+                Ok(())
+            }
+            (Parsed::Challenge(id), DomainEvent::ChallengeEscalated(escalation)) => {
+                let challenge = self.open_challenge(id, stamp.effective, "escalate")?;
+                challenge.status = ChallengeStatus::Escalated;
+                challenge.last_update = stamp.clone();
+                let text = format!("escalated to {}: {}", escalation.to, escalation.reason);
+                challenge.escalations.push(Entry {
+                    stamp,
+                    kind: "escalation",
+                    text,
+                    evidence: Vec::new(),
+                });
+                Ok(())
+            }
+            (Parsed::Challenge(id), DomainEvent::ChallengeClosed(closed)) => {
+                let challenge = self.open_challenge(id, stamp.effective, "close")?;
+                challenge.status = ChallengeStatus::Closed;
+                challenge.outcome = Some(closed.outcome.clone());
+                challenge.impact = closed.impact.clone();
+                challenge.closed = Some(stamp.clone());
+                challenge.last_update = stamp;
+                Ok(())
+            }
+            (Parsed::Challenge(id), DomainEvent::ChallengeReopened(reopened)) => {
+                let challenge = self.challenge_mut(id, stamp.effective)?;
+                if challenge.status != ChallengeStatus::Closed {
+                    return reject(format!(
+                        "challenge {id} is not closed, so it cannot be reopened"
+                    ));
+                }
+                challenge.status = ChallengeStatus::Open;
+                challenge.closed = None;
+                challenge.last_update = stamp.clone();
+                let text = format!("reopened: {}", reopened.reason);
+                challenge.escalations.push(Entry {
+                    stamp,
+                    kind: "reopened",
+                    text,
+                    evidence: Vec::new(),
+                });
+                Ok(())
+            }
+            (Parsed::Ledger, DomainEvent::Redacted(redaction)) => {
+                self.redactions.insert(
+                    redaction.target_seq,
+                    (redaction.reason.clone(), redaction.authorised_by.clone()),
+                );
+                Ok(())
+            }
+            (_, event) => reject(format!(
+                "a {} event does not belong under subject {:?}",
+                event.kind(),
+                recorded.subject
+            )),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_action(
+        &mut self,
+        plan_id: &str,
+        reference: &str,
+        details: &ActionDetails,
+        status: Rag,
+        stamp: Stamp,
+        carried_from: Option<ActionRef>,
+        progress: &str,
+    ) -> Result<(), Rejection> {
+        let plan = self.plan_mut(plan_id, stamp.effective)?;
+        let key = reference.to_owned();
+        if plan.actions.contains_key(&key) {
+            return reject(format!("plan {plan_id} already has an action {reference}"));
+        }
+        if !plan
+            .priorities
+            .iter()
+            .any(|p| p.key == details.priority_key)
+        {
+            return reject(format!(
+                "plan {plan_id} has no priority {}",
+                details.priority_key
+            ));
+        }
+        plan.actions.insert(
+            key,
+            Action {
+                reference: reference.to_owned(),
+                details: details.clone(),
+                status,
+                added: stamp.clone(),
+                last_update: stamp,
+                carried_to: None,
+                carried_from,
+                imported_progress: progress.to_owned(),
+                entries: Vec::new(),
+            },
+        );
+        Ok(())
+    }
+
+    fn entry(
+        &mut self,
+        plan_id: &str,
+        reference: &str,
+        stamp: Stamp,
+        kind: &'static str,
+        text: String,
+        evidence: Vec<Evidence>,
+    ) -> Result<(), Rejection> {
+        let action = self.action_mut(plan_id, reference, stamp.effective)?;
+        action.last_update = stamp.clone();
+        action.entries.push(Entry {
+            stamp,
+            kind,
+            text,
+            evidence,
+        });
+        Ok(())
+    }
+
+    fn plan_mut(&mut self, id: &str, on: i32) -> Result<&mut Plan, Rejection> {
+        self.plans
+            .get_mut(id)
+            .ok_or_else(|| Rejection(format!("no plan {id} on {}", day(on))))
+    }
+
+    fn action_mut(
+        &mut self,
+        plan_id: &str,
+        reference: &str,
+        on: i32,
+    ) -> Result<&mut Action, Rejection> {
+        let plan = self.plan_mut(plan_id, on)?;
+        plan.actions.get_mut(reference).ok_or_else(|| {
+            Rejection(format!(
+                "plan {plan_id} has no action {reference} on {}",
+                day(on)
+            ))
+        })
+    }
+
+    fn challenge_mut(&mut self, id: &str, on: i32) -> Result<&mut Challenge, Rejection> {
+        self.challenges
+            .get_mut(id)
+            .ok_or_else(|| Rejection(format!("no challenge {id} on {}", day(on))))
+    }
+
+    fn open_challenge(
+        &mut self,
+        id: &str,
+        on: i32,
+        verb: &str,
+    ) -> Result<&mut Challenge, Rejection> {
+        let challenge = self.challenge_mut(id, on)?;
+        if challenge.status == ChallengeStatus::Closed {
+            return reject(format!(
+                "challenge {id} is closed; reopen it before you {verb} it"
+            ));
+        }
+        Ok(challenge)
+    }
+}

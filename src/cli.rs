@@ -1,0 +1,252 @@
+//! The command line, as clap parses it. This is the contract scripts and tests rely
+//! on (see README): names and flags change only with care.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "assure",
+    version,
+    about = "An audit and assurance ledger for multi-agency action plans"
+)]
+pub struct Cli {
+    /// The data folder [default: $ASSURE_DATA or ./assure-data]
+    #[arg(
+        long,
+        global = true,
+        env = "ASSURE_DATA",
+        default_value = "assure-data",
+        hide_env_values = true
+    )]
+    pub data: PathBuf,
+
+    /// Who is making the change [default: $ASSURE_ACTOR or your login name]
+    #[arg(long, global = true, env = "ASSURE_ACTOR", hide_env_values = true)]
+    pub actor: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Effective {
+    /// The date the change took effect (YYYY-MM-DD) [default: today]
+    #[arg(long)]
+    pub effective: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TimeArgs {
+    /// Show the state on this date, by effective date (YYYY-MM-DD)
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// Show only what had been recorded by this moment (RFC 3339, or YYYY-MM-DD for the end of that day, UTC)
+    #[arg(long)]
+    pub known_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum StatusArg {
+    Green,
+    Amber,
+    Red,
+    Complete,
+    NotStarted,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new, empty ledger in the data folder
+    Init,
+    /// Create a plan
+    CreatePlan {
+        id: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long)]
+        period: Option<String>,
+        #[command(flatten)]
+        effective: Effective,
+    },
+    /// Import a plan from a CSV export (creates the plan if new); all rows or none
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        plan: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        period: Option<String>,
+        #[command(flatten)]
+        effective: Effective,
+    },
+    /// List the plans
+    Plans {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a plan, as it stands or as it stood
+    Plan {
+        id: String,
+        #[command(flatten)]
+        time: TimeArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one action and its timeline across carry-overs
+    Action {
+        id: String,
+        reference: String,
+        #[command(flatten)]
+        time: TimeArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record a RAG status change with its rationale
+    Status {
+        id: String,
+        reference: String,
+        #[arg(value_enum)]
+        status: StatusArg,
+        #[arg(long)]
+        note: String,
+        #[command(flatten)]
+        effective: Effective,
+    },
+    /// Record a progress note, with evidence files
+    Progress {
+        id: String,
+        reference: String,
+        #[arg(long)]
+        note: String,
+        #[arg(long)]
+        evidence: Vec<PathBuf>,
+        #[command(flatten)]
+        effective: Effective,
+    },
+    /// Reword an action, reassign its leads or rebaseline its timescale
+    Amend {
+        id: String,
+        reference: String,
+        #[arg(long)]
+        title: Option<String>,
+        /// Leads separated by ';'
+        #[arg(long)]
+        leads: Option<String>,
+        #[arg(long)]
+        timescale: Option<String>,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        effective: Effective,
+    },
+    /// Carry an unfinished action into another plan (e.g. next year's)
+    CarryOver {
+        id: String,
+        reference: String,
+        #[arg(long)]
+        to: String,
+        /// Its ref in the new plan [default: the same ref]
+        #[arg(long = "as")]
+        as_ref: Option<String>,
+        #[arg(long)]
+        reason: String,
+        /// The board or forum that agreed it
+        #[arg(long)]
+        forum: Option<String>,
+        #[command(flatten)]
+        effective: Effective,
+    },
+    /// Raise, answer, escalate, close or reopen a challenge
+    #[command(subcommand)]
+    Challenge(ChallengeCommand),
+    /// The challenge log
+    Challenges {
+        #[arg(long)]
+        open: bool,
+        #[arg(long)]
+        agency: Option<String>,
+        #[command(flatten)]
+        time: TimeArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every event, in order, with its hash
+    History {
+        /// Only subjects starting with this, e.g. plan/mcr-2023 or challenge/C-0001
+        #[arg(long)]
+        subject: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check that not a byte of history has changed
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build a demonstration ledger from a real plan and show what Assure does
+    Demo {
+        /// Where to build it [default: ./assure-demo]
+        #[arg(long, default_value = "assure-demo")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChallengeCommand {
+    /// Raise a challenge to a partner agency (prints its id)
+    Raise {
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        text: String,
+        /// An action the challenge is about, as PLAN/REF (repeatable)
+        #[arg(long)]
+        about: Vec<String>,
+        /// Response due by (YYYY-MM-DD)
+        #[arg(long)]
+        due: Option<String>,
+        #[command(flatten)]
+        effective: Effective,
+    },
+    /// Record the agency's response
+    Respond {
+        id: String,
+        #[arg(long)]
+        text: String,
+        #[arg(long)]
+        evidence: Vec<PathBuf>,
+        #[command(flatten)]
+        effective: Effective,
+    },
+    /// Escalate a challenge
+    Escalate {
+        id: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        effective: Effective,
+    },
+    /// Close a challenge with its outcome and impact
+    Close {
+        id: String,
+        #[arg(long)]
+        outcome: String,
+        #[arg(long)]
+        impact: Option<String>,
+        #[command(flatten)]
+        effective: Effective,
+    },
+    /// Reopen a closed challenge
+    Reopen {
+        id: String,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        effective: Effective,
+    },
+}

@@ -1,0 +1,119 @@
+//! Ledger-wide commands: init, history and verify.
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use ledger::Ledger;
+use projections::query::decode;
+use projections::views::history_entry;
+use projections::World;
+
+use super::print_json;
+use crate::app::App;
+use crate::exit::VerificationFailed;
+use crate::table;
+
+pub fn init(data: &Path) -> Result<()> {
+    Ledger::init(data).with_context(|| format!("creating a ledger in {}", data.display()))?;
+    println!("Created an empty ledger in {}.", data.display());
+    Ok(())
+}
+
+pub fn history(app: &App, prefix: Option<&str>, json: bool) -> Result<()> {
+    let events = match prefix {
+        Some(prefix) => app.ledger.events_with_subject_prefix(prefix)?,
+        None => {
+            let mut all = Vec::new();
+            app.ledger.scan(0..u64::MAX, &mut |event| {
+                all.push(event);
+                Ok(true)
+            })?;
+            all
+        }
+    };
+    let mut recorded = Vec::with_capacity(events.len());
+    let mut hashes = Vec::with_capacity(events.len());
+    for event in &events {
+        hashes.push((
+            ledger::blobs::hex(&event.header.event_hash()),
+            event.header.kind.clone(),
+        ));
+        let seq = event.header.seq;
+        recorded.push(decode(event).map_err(|what| ledger::Error::Corruption {
+            seq: Some(seq),
+            what,
+        })?);
+    }
+    // Redactions are ledger-wide events; they explain gaps in any subject's history.
+    let redaction_events = app.load(&[crate::app::Subjects::Exact(
+        projections::events::subject::LEDGER.into(),
+    )])?;
+    let redactions = World::replay(&redaction_events).0.redactions;
+    let entries: Vec<_> = recorded
+        .iter()
+        .zip(hashes)
+        .map(|(r, (hash, kind))| history_entry(r, hash, &kind, &redactions))
+        .collect();
+    if json {
+        return print_json(&entries);
+    }
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            vec![
+                e.seq.to_string(),
+                e.hash.chars().take(12).collect(),
+                e.recorded_at.clone(),
+                e.effective.clone(),
+                e.actor.clone(),
+                e.subject.clone(),
+                e.summary.clone(),
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table::render(
+            &[
+                "seq",
+                "hash",
+                "recorded at",
+                "effective",
+                "actor",
+                "subject",
+                "summary"
+            ],
+            &rows,
+            60
+        )
+    );
+    Ok(())
+}
+
+pub fn verify(app: &App, json: bool) -> Result<()> {
+    let report = app.ledger.verify();
+    if json {
+        print_json(&report)?;
+    } else if report.ok {
+        println!(
+            "OK: {} events and {} evidence files verified; head {}.",
+            report.size, report.blobs, report.head
+        );
+        println!("This proves the chain is intact. Protection against a rewrite of the whole chain comes from signed checkpoints.");
+    } else {
+        println!(
+            "FAILED{}: {}",
+            report
+                .first_bad_seq
+                .map(|s| format!(" at seq {s}"))
+                .unwrap_or_default(),
+            report.problem.as_deref().unwrap_or("unknown problem")
+        );
+        println!("{} events verified before the problem.", report.size);
+    }
+    if report.ok {
+        Ok(())
+    } else {
+        Err(VerificationFailed.into())
+    }
+}

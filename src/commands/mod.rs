@@ -1,0 +1,247 @@
+//! Dispatch: one function per command, grouped by what the user is doing.
+
+pub mod audit;
+pub mod challenges;
+pub mod plans;
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use projections::events::{Evidence, Rag};
+
+use crate::app::{actor_name, App};
+use crate::cli::{ChallengeCommand, Cli, Command, Effective};
+use crate::dates::{parse_date, today};
+use crate::exit::Usage;
+
+pub fn run(cli: Cli) -> Result<()> {
+    let actor = actor_name(cli.actor);
+    let data = cli.data;
+    let open = || App::open(&data, actor.clone());
+    match cli.command {
+        Command::Init => audit::init(&data),
+        Command::Demo { dir } => crate::demo::run(&dir),
+        Command::CreatePlan {
+            id,
+            title,
+            period,
+            effective,
+        } => plans::create(
+            &mut open()?,
+            &id,
+            &title,
+            period,
+            effective_day(&effective)?,
+        ),
+        Command::Import {
+            file,
+            plan,
+            title,
+            period,
+            effective,
+        } => plans::import(
+            &mut open()?,
+            &file,
+            &plan,
+            title,
+            period,
+            effective_day(&effective)?,
+        ),
+        Command::Plans { json } => plans::list(&open()?, json),
+        Command::Plan { id, time, json } => plans::show(&open()?, &id, &time, json),
+        Command::Action {
+            id,
+            reference,
+            time,
+            json,
+        } => plans::action(&open()?, &id, &reference, &time, json),
+        Command::Status {
+            id,
+            reference,
+            status,
+            note,
+            effective,
+        } => {
+            let status = match status {
+                crate::cli::StatusArg::Green => Rag::Green,
+                crate::cli::StatusArg::Amber => Rag::Amber,
+                crate::cli::StatusArg::Red => Rag::Red,
+                crate::cli::StatusArg::Complete => Rag::Complete,
+                crate::cli::StatusArg::NotStarted => Rag::NotStarted,
+            };
+            plans::status(
+                &mut open()?,
+                &id,
+                &reference,
+                status,
+                &note,
+                effective_day(&effective)?,
+            )
+        }
+        Command::Progress {
+            id,
+            reference,
+            note,
+            evidence,
+            effective,
+        } => plans::progress(
+            &mut open()?,
+            &id,
+            &reference,
+            &note,
+            &evidence,
+            effective_day(&effective)?,
+        ),
+        Command::Amend {
+            id,
+            reference,
+            title,
+            leads,
+            timescale,
+            reason,
+            effective,
+        } => plans::amend(
+            &mut open()?,
+            &id,
+            &reference,
+            title,
+            leads,
+            timescale,
+            &reason,
+            effective_day(&effective)?,
+        ),
+        Command::CarryOver {
+            id,
+            reference,
+            to,
+            as_ref,
+            reason,
+            forum,
+            effective,
+        } => {
+            let to_ref = as_ref.unwrap_or_else(|| reference.clone());
+            plans::carry_over(
+                &mut open()?,
+                &id,
+                &reference,
+                &to,
+                &to_ref,
+                &reason,
+                forum,
+                effective_day(&effective)?,
+            )
+        }
+        Command::Challenge(command) => match command {
+            ChallengeCommand::Raise {
+                to,
+                text,
+                about,
+                due,
+                effective,
+            } => {
+                let due = due.map(|d| parse_date("--due", &d)).transpose()?;
+                challenges::raise(
+                    &mut open()?,
+                    &to,
+                    &text,
+                    &about,
+                    due,
+                    effective_day(&effective)?,
+                )
+            }
+            ChallengeCommand::Respond {
+                id,
+                text,
+                evidence,
+                effective,
+            } => challenges::respond(
+                &mut open()?,
+                &id,
+                &text,
+                &evidence,
+                effective_day(&effective)?,
+            ),
+            ChallengeCommand::Escalate {
+                id,
+                to,
+                reason,
+                effective,
+            } => challenges::escalate(&mut open()?, &id, &to, &reason, effective_day(&effective)?),
+            ChallengeCommand::Close {
+                id,
+                outcome,
+                impact,
+                effective,
+            } => challenges::close(
+                &mut open()?,
+                &id,
+                &outcome,
+                impact,
+                effective_day(&effective)?,
+            ),
+            ChallengeCommand::Reopen {
+                id,
+                reason,
+                effective,
+            } => challenges::reopen(&mut open()?, &id, &reason, effective_day(&effective)?),
+        },
+        Command::Challenges {
+            open: open_only,
+            agency,
+            time,
+            json,
+        } => challenges::list(&open()?, open_only, agency, &time, json),
+        Command::History { subject, json } => audit::history(&open()?, subject.as_deref(), json),
+        Command::Verify { json } => audit::verify(&open()?, json),
+    }
+}
+
+fn effective_day(effective: &Effective) -> Result<i32> {
+    match &effective.effective {
+        Some(text) => parse_date("--effective", text),
+        None => Ok(today()),
+    }
+}
+
+/// Reads evidence files named on the command line: their bytes (to store) and the
+/// `Evidence` records (to put in the event). Only the file name is kept, never the path.
+fn read_evidence(paths: &[std::path::PathBuf]) -> Result<(Vec<Vec<u8>>, Vec<Evidence>)> {
+    let mut blobs = Vec::new();
+    let mut records = Vec::new();
+    for path in paths {
+        let size = std::fs::metadata(path)
+            .with_context(|| format!("reading evidence file {}", path.display()))?
+            .len();
+        if size > ledger::blobs::MAX_BLOB_BYTES {
+            return Err(Usage(format!(
+                "evidence file {} is {size} bytes, over the limit of {} MiB; split it or attach a smaller copy",
+                path.display(),
+                ledger::blobs::MAX_BLOB_BYTES / 1024 / 1024
+            ))
+            .into());
+        }
+        let bytes = std::fs::read(path)
+            .with_context(|| format!("reading evidence file {}", path.display()))?;
+        let name = file_name(path);
+        records.push(Evidence {
+            name,
+            blake3: ledger::blobs::blake3_of(&bytes),
+            bytes: bytes.len() as u64,
+        });
+        blobs.push(bytes);
+    }
+    Ok((blobs, records))
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || "evidence".to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Prints a value as pretty JSON on stdout.
+fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

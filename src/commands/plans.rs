@@ -1,0 +1,527 @@
+//! Plan commands: create, import, list, show (as of any date), one action's timeline,
+//! status, progress, amendment and carry-over.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use projections::commands::{check_id, require_text, Planned};
+use projections::events::*;
+use projections::query::{world_at, TimeQuery};
+use projections::timescale::parse_timescale;
+use projections::views::{action_timeline, date, plan_view};
+use projections::World;
+
+use super::{print_json, read_evidence};
+use crate::app::{App, Subjects};
+use crate::cli::TimeArgs;
+use crate::dates::{parse_date, parse_moment, today};
+use crate::exit::Usage;
+use crate::import::{parse_plan_csv, ImportedStatus};
+use crate::table;
+
+pub fn time_query(time: &TimeArgs) -> Result<TimeQuery> {
+    Ok(TimeQuery {
+        as_of: time
+            .as_of
+            .as_deref()
+            .map(|d| parse_date("--as-of", d))
+            .transpose()?,
+        known_at: time
+            .known_at
+            .as_deref()
+            .map(|t| parse_moment("--known-at", t))
+            .transpose()?,
+    })
+}
+
+fn plan_created(title: &str, period: Option<String>) -> Result<DomainEvent> {
+    Ok(DomainEvent::PlanCreated(PlanCreated {
+        title: require_text("the plan title", title)?,
+        period,
+    }))
+}
+
+pub fn create(
+    app: &mut App,
+    id: &str,
+    title: &str,
+    period: Option<String>,
+    effective: i32,
+) -> Result<()> {
+    check_id("plan id", id)?;
+    let history = app.load(&Subjects::plan(id))?;
+    let planned = vec![Planned::new(
+        subject::plan(id),
+        plan_created(title, period)?,
+    )];
+    let headers = app.commit(&history, planned, effective, &[])?;
+    println!(
+        "Created plan {id} (event {}).",
+        headers.first().map_or(0, |h| h.seq)
+    );
+    Ok(())
+}
+
+fn status_of(imported: Option<ImportedStatus>) -> Rag {
+    match imported {
+        None | Some(ImportedStatus::NotStarted) => Rag::NotStarted,
+        Some(ImportedStatus::Green) => Rag::Green,
+        Some(ImportedStatus::Amber) => Rag::Amber,
+        Some(ImportedStatus::Red) => Rag::Red,
+        Some(ImportedStatus::Complete) => Rag::Complete,
+        Some(ImportedStatus::CarriedOver) => Rag::CarriedOver,
+    }
+}
+
+pub fn import(
+    app: &mut App,
+    file: &Path,
+    plan_id: &str,
+    title: Option<String>,
+    period: Option<String>,
+    effective: i32,
+) -> Result<()> {
+    check_id("plan id", plan_id)?;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let display_name = file.display().to_string();
+    let imported = parse_plan_csv(&display_name, &bytes).map_err(|e| Usage(e.to_string()))?;
+    for column in &imported.columns {
+        match &column.field {
+            Some(field) => eprintln!(
+                "column {} {:?} → {}",
+                column.column,
+                column.header,
+                field.name()
+            ),
+            None => eprintln!("column {} {:?} ignored", column.column, column.header),
+        }
+    }
+    let history = app.load(&Subjects::plan(plan_id))?;
+    let world = World::replay(&history).0;
+    let mut planned = Vec::new();
+    let existing = world.plan(plan_id);
+    if existing.is_none() {
+        let default_title = file
+            .file_stem()
+            .map_or_else(|| plan_id.to_owned(), |s| s.to_string_lossy().into_owned());
+        planned.push(Planned::new(
+            subject::plan(plan_id),
+            plan_created(&title.unwrap_or(default_title), period)?,
+        ));
+    }
+    for priority in &imported.priorities {
+        let known = existing.is_some_and(|p| p.priorities.iter().any(|q| q.key == priority.key));
+        if !known {
+            planned.push(Planned::new(
+                subject::plan(plan_id),
+                DomainEvent::PriorityAdded(PriorityAdded {
+                    key: priority.key.clone(),
+                    title: priority.title.clone(),
+                }),
+            ));
+        }
+    }
+    let file_name = file.file_name().map_or_else(
+        || display_name.clone(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    for action in &imported.actions {
+        check_id("action ref", &action.reference)
+            .map_err(|e| Usage(format!("{display_name} row {}: {e}", action.row)))?;
+        planned.push(Planned::new(
+            subject::action(plan_id, &action.reference),
+            DomainEvent::ActionAdded(ActionAdded {
+                details: ActionDetails {
+                    priority_key: action.priority_key.clone(),
+                    title: action.title.clone(),
+                    impact: action.impact.clone(),
+                    outcome: action.outcome.clone(),
+                    leads: action.leads.clone(),
+                    timescale: action.due_raw.clone(),
+                    milestones: action.milestones.clone(),
+                    cross_refs: action.cross_refs.clone(),
+                },
+                status: status_of(action.status),
+                progress: action.progress.clone(),
+                source: format!("{file_name} row {}", action.row),
+            }),
+        ));
+    }
+    let count = imported.actions.len();
+    let headers = app.commit(&history, planned, effective, &[])?;
+    let (first, last) = (
+        headers.first().map_or(0, |h| h.seq),
+        headers.last().map_or(0, |h| h.seq),
+    );
+    println!(
+        "Imported {count} actions into plan {plan_id} (events {first}–{last}), effective {}.",
+        date(effective)
+    );
+    Ok(())
+}
+
+pub fn list(app: &App, json: bool) -> Result<()> {
+    let history = app.load(&[Subjects::Prefix("plan/".into())])?;
+    let world = World::replay(&history).0;
+    let views: Vec<_> = world
+        .plans
+        .values()
+        .map(|p| plan_view(p, today()))
+        .collect();
+    if json {
+        let plans: Vec<_> = views
+            .iter()
+            .map(|v| serde_json::json!({"id": v.plan.id, "title": v.plan.title, "period": v.plan.period, "actions": v.actions.len(), "counts": v.counts}))
+            .collect();
+        return print_json(&plans);
+    }
+    if views.is_empty() {
+        println!("No plans yet. Import one with `assure import FILE.csv --plan ID`.");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = views
+        .iter()
+        .map(|v| {
+            let counts = v
+                .counts
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(s, n)| format!("{s} {n}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            vec![
+                v.plan.id.clone(),
+                v.plan.title.clone(),
+                v.plan.period.clone().unwrap_or_default(),
+                v.actions.len().to_string(),
+                counts,
+            ]
+        })
+        .collect();
+    print!(
+        "{}",
+        table::render(
+            &["plan", "title", "period", "actions", "by status"],
+            &rows,
+            50
+        )
+    );
+    Ok(())
+}
+
+fn describe_time(query: &TimeQuery) -> String {
+    let mut parts = Vec::new();
+    if let Some(d) = query.as_of {
+        parts.push(format!("as it stood on {}", date(d)));
+    }
+    if let Some(t) = query.known_at {
+        parts.push(format!(
+            "as recorded by {}",
+            projections::views::timestamp(t)
+        ));
+    }
+    if parts.is_empty() {
+        "as it stands now".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// The plan view for a time query, reading only that plan's events.
+pub fn plan_at(
+    app: &App,
+    id: &str,
+    query: TimeQuery,
+) -> Result<Option<projections::views::PlanView>> {
+    let history = app.load(&Subjects::plan(id))?;
+    let world = world_at(&history, query);
+    Ok(world
+        .plan(id)
+        .map(|plan| plan_view(plan, query.as_of.unwrap_or_else(today))))
+}
+
+pub fn show(app: &App, id: &str, time: &TimeArgs, json: bool) -> Result<()> {
+    let query = time_query(time)?;
+    let Some(view) = plan_at(app, id, query)? else {
+        return Err(Usage(format!(
+            "no plan {id} {}; `assure plans` lists the plans",
+            describe_time(&query)
+        ))
+        .into());
+    };
+    if json {
+        return print_json(&view);
+    }
+    let period = view
+        .plan
+        .period
+        .as_deref()
+        .map(|p| format!(" ({p})"))
+        .unwrap_or_default();
+    println!(
+        "Plan {} — {}{period}, {}",
+        view.plan.id,
+        view.plan.title,
+        describe_time(&query)
+    );
+    for priority in &view.priorities {
+        let rows: Vec<Vec<String>> = view
+            .actions
+            .iter()
+            .filter(|a| a.priority == priority.key)
+            .map(|a| {
+                let link = match (&a.carried_from, &a.carried_to) {
+                    (_, Some(to)) => format!("→ {to}"),
+                    (Some(from), None) => format!("← {from}"),
+                    _ => String::new(),
+                };
+                let overdue = if a.overdue { " (overdue)" } else { "" };
+                vec![
+                    a.reference.clone(),
+                    format!("{}{overdue}", a.status.label()),
+                    a.title.clone(),
+                    a.leads.join("; "),
+                    a.due.clone(),
+                    format!("{} {}", a.last_update.effective, a.last_update.actor),
+                    link,
+                ]
+            })
+            .collect();
+        println!("\nPriority {}: {}", priority.key, priority.title);
+        print!(
+            "{}",
+            table::render(
+                &[
+                    "ref",
+                    "status",
+                    "action",
+                    "leads",
+                    "timescale",
+                    "last update",
+                    "carry-over"
+                ],
+                &rows,
+                40
+            )
+        );
+    }
+    let counts = view
+        .counts
+        .iter()
+        .map(|(s, n)| format!("{s} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    println!("\n{} actions: {counts}", view.actions.len());
+    Ok(())
+}
+
+/// Loads the plans an action's timeline may cross: its own, and every plan that a
+/// carry-over leads to or from, followed until no new plan appears.
+fn load_linked_plans(app: &App, first: &str) -> Result<Vec<projections::Recorded>> {
+    let mut plans = vec![first.to_owned()];
+    let mut events = Vec::new();
+    let mut i = 0;
+    while let Some(plan) = plans.get(i).cloned() {
+        i += 1;
+        let loaded = app.load(&Subjects::plan(&plan))?;
+        for recorded in &loaded {
+            let linked = match &recorded.event {
+                Some(DomainEvent::CarriedOver(c)) => Some(c.to.plan.clone()),
+                Some(DomainEvent::CarriedIn(c)) => Some(c.from.plan.clone()),
+                _ => None,
+            };
+            if let Some(linked) = linked {
+                if !plans.contains(&linked) && plans.len() < 100 {
+                    plans.push(linked);
+                }
+            }
+        }
+        events.extend(loaded);
+    }
+    Ok(events)
+}
+
+pub fn action(app: &App, id: &str, reference: &str, time: &TimeArgs, json: bool) -> Result<()> {
+    let query = time_query(time)?;
+    let mut history = load_linked_plans(app, id)?;
+    history.extend(app.load(&[Subjects::Prefix("challenge/".into())])?);
+    let world = world_at(&history, query);
+    let at = ActionRef {
+        plan: id.to_owned(),
+        reference: reference.to_owned(),
+    };
+    let Some(timeline) = action_timeline(&world, &at, query.as_of.unwrap_or_else(today)) else {
+        return Err(Usage(format!(
+            "plan {id} has no action {reference} {}",
+            describe_time(&query)
+        ))
+        .into());
+    };
+    if json {
+        return print_json(&timeline);
+    }
+    for step in &timeline.steps {
+        let a = &step.action;
+        println!("{}/{} — {}", step.plan, a.reference, a.title);
+        println!("  status:    {}", a.status.label());
+        println!("  leads:     {}", a.leads.join("; "));
+        println!("  timescale: {}", a.due);
+        for m in &a.milestones {
+            println!("             {} by {}", m.label, m.date);
+        }
+        if !a.impact.is_empty() {
+            println!("  impact:    {}", a.impact);
+        }
+        if !a.outcome.is_empty() {
+            println!("  outcome:   {}", a.outcome);
+        }
+        if !step.imported_progress.is_empty() {
+            println!("  progress (imported): {}", step.imported_progress);
+        }
+        for e in &step.entries {
+            println!(
+                "  {} [{}] {} — {} (seq {})",
+                e.effective, e.kind, e.text, e.actor, e.seq
+            );
+            for file in &e.evidence {
+                println!(
+                    "      evidence: {} ({} bytes, blake3 {})",
+                    file.name, file.bytes, file.blake3
+                );
+            }
+        }
+        println!();
+    }
+    for c in &timeline.challenges {
+        println!(
+            "Challenge {} to {} ({:?}), raised {}: {}",
+            c.id, c.to, c.status, c.raised_on, c.text
+        );
+    }
+    Ok(())
+}
+
+pub fn status(
+    app: &mut App,
+    id: &str,
+    reference: &str,
+    status: Rag,
+    note: &str,
+    effective: i32,
+) -> Result<()> {
+    let rationale = require_text("the note", note)?;
+    let history = app.load(&Subjects::plan(id))?;
+    let planned = vec![Planned::new(
+        subject::action(id, reference),
+        DomainEvent::StatusChanged(StatusChanged { status, rationale }),
+    )];
+    let headers = app.commit(&history, planned, effective, &[])?;
+    println!(
+        "{id}/{reference} is now {} (event {}).",
+        status.label(),
+        headers.first().map_or(0, |h| h.seq)
+    );
+    Ok(())
+}
+
+pub fn progress(
+    app: &mut App,
+    id: &str,
+    reference: &str,
+    note: &str,
+    evidence: &[PathBuf],
+    effective: i32,
+) -> Result<()> {
+    let note = require_text("the note", note)?;
+    let (blobs, records) = read_evidence(evidence)?;
+    let history = app.load(&Subjects::plan(id))?;
+    let planned = vec![Planned::new(
+        subject::action(id, reference),
+        DomainEvent::ProgressNoted(ProgressNoted {
+            note,
+            evidence: records,
+        }),
+    )];
+    let headers = app.commit(&history, planned, effective, &blobs)?;
+    println!(
+        "Progress recorded on {id}/{reference} (event {}, {} evidence file(s)).",
+        headers.first().map_or(0, |h| h.seq),
+        blobs.len()
+    );
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn amend(
+    app: &mut App,
+    id: &str,
+    reference: &str,
+    title: Option<String>,
+    leads: Option<String>,
+    timescale: Option<String>,
+    reason: &str,
+    effective: i32,
+) -> Result<()> {
+    let reason = require_text("the reason", reason)?;
+    let title = title.map(|t| require_text("the title", &t)).transpose()?;
+    let leads = leads.map(|l| {
+        l.split(';')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+    });
+    let timescale = timescale.map(|raw| {
+        let milestones = parse_timescale(&raw);
+        (raw, milestones)
+    });
+    let history = app.load(&Subjects::plan(id))?;
+    let planned = vec![Planned::new(
+        subject::action(id, reference),
+        DomainEvent::ActionAmended(ActionAmended {
+            title,
+            leads,
+            timescale,
+            reason,
+        }),
+    )];
+    let headers = app.commit(&history, planned, effective, &[])?;
+    println!(
+        "Amended {id}/{reference} (event {}).",
+        headers.first().map_or(0, |h| h.seq)
+    );
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn carry_over(
+    app: &mut App,
+    id: &str,
+    reference: &str,
+    to_plan: &str,
+    to_ref: &str,
+    reason: &str,
+    forum: Option<String>,
+    effective: i32,
+) -> Result<()> {
+    let mut history = app.load(&Subjects::plan(id))?;
+    history.extend(app.load(&Subjects::plan(to_plan))?);
+    let world = world_at(
+        &history,
+        TimeQuery {
+            as_of: Some(effective),
+            known_at: None,
+        },
+    );
+    let from = ActionRef {
+        plan: id.to_owned(),
+        reference: reference.to_owned(),
+    };
+    let to = ActionRef {
+        plan: to_plan.to_owned(),
+        reference: to_ref.to_owned(),
+    };
+    let planned = projections::commands::carry_over(&world, &from, &to, reason, forum)?;
+    app.commit(&history, planned, effective, &[])?;
+    println!("Carried {from} over to {to}.");
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! Reading dates and moments typed by users, with errors that show the expected form.
+
+use anyhow::{bail, Result};
+use chrono::{DateTime, NaiveDate, NaiveDateTime};
+use projections::timescale::date_to_days;
+
+use crate::exit::Usage;
+
+/// `YYYY-MM-DD` (also accepted: `DD/MM/YYYY`, the UK form) → days since 1970.
+pub fn parse_date(flag: &str, text: &str) -> Result<i32> {
+    let text = text.trim();
+    let parsed = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"));
+    match parsed {
+        Ok(date) => Ok(date_to_days(date)),
+        Err(_) => bail!(Usage(format!(
+            "{flag} {text:?} is not a date; write it as YYYY-MM-DD, e.g. 2024-03-31"
+        ))),
+    }
+}
+
+/// RFC 3339, `YYYY-MM-DDTHH:MM:SS` (UTC) or `YYYY-MM-DD` (the end of that day, UTC)
+/// → UTC microseconds.
+pub fn parse_moment(flag: &str, text: &str) -> Result<i64> {
+    let text = text.trim();
+    if let Ok(moment) = DateTime::parse_from_rfc3339(text) {
+        return Ok(moment.timestamp_micros());
+    }
+    if let Ok(moment) = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S") {
+        return Ok(moment.and_utc().timestamp_micros());
+    }
+    if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        if let Some(end) = date.and_hms_micro_opt(23, 59, 59, 999_999) {
+            return Ok(end.and_utc().timestamp_micros());
+        }
+    }
+    bail!(Usage(format!(
+        "{flag} {text:?} is not a moment; write it as 2024-03-31T17:00:00Z (RFC 3339) or 2024-03-31 for the end of that day"
+    )))
+}
+
+/// Today's date on the ledger's clock (UTC).
+pub fn today() -> i32 {
+    date_to_days(chrono::Utc::now().date_naive())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_in_both_forms() {
+        assert_eq!(
+            parse_date("--as-of", "2024-03-31").unwrap(),
+            parse_date("--as-of", "31/03/2024").unwrap()
+        );
+        assert!(parse_date("--as-of", "2024-02-31").is_err());
+        assert!(parse_date("--as-of", "yesterday").is_err());
+    }
+
+    #[test]
+    fn a_bare_date_means_the_end_of_that_day() {
+        let end = parse_moment("--known-at", "2024-03-31").unwrap();
+        let next = parse_moment("--known-at", "2024-04-01T00:00:00Z").unwrap();
+        assert_eq!(end + 1, next);
+    }
+}

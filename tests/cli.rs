@@ -1,0 +1,828 @@
+//! End-to-end tests: the real `assure` binary on temporary data folders.
+//!
+//! Each test builds its own folder, so tests run in parallel. Regression tests are
+//! named after what broke.
+
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// A temporary data folder and a way to run `assure` on it.
+struct Ledger {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+}
+
+fn fixture(name: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/fixtures")
+        .join(name);
+    assert!(
+        path.is_file(),
+        "missing fixture {} — the tests need ../shared beside the checkout",
+        path.display()
+    );
+    path
+}
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    fn fails_with(self, code: i32, needle: &str) -> Run {
+        assert_eq!(
+            self.code, code,
+            "expected exit {code}\nstdout: {}\nstderr: {}",
+            self.stdout, self.stderr
+        );
+        assert!(
+            self.stderr.contains(needle) || self.stdout.contains(needle),
+            "expected {needle:?} in output\nstdout: {}\nstderr: {}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
+    }
+}
+
+fn from_output(output: Output) -> Run {
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert!(
+        !run.stderr.contains("panicked"),
+        "the binary panicked: {}",
+        run.stderr
+    );
+    run
+}
+
+impl Ledger {
+    fn new() -> Ledger {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let ledger = Ledger { _dir: dir, data };
+        ledger.run(&["init"]).ok();
+        ledger
+    }
+
+    fn uninitialised() -> Ledger {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        Ledger { _dir: dir, data }
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        let output = Command::new(env!("CARGO_BIN_EXE_assure"))
+            .arg("--data")
+            .arg(&self.data)
+            .arg("--actor")
+            .arg("tester")
+            .args(args)
+            .env_remove("ASSURE_DATA")
+            .env_remove("ASSURE_ACTOR")
+            .output()
+            .unwrap();
+        from_output(output)
+    }
+
+    fn file(&self, name: &str, contents: &[u8]) -> String {
+        let path = self.data.parent().unwrap().join(name);
+        std::fs::write(&path, contents).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+
+    fn import_manchester(&self) {
+        let file = fixture("manchester-jtai-2023.csv");
+        self.run(&[
+            "import",
+            file.to_str().unwrap(),
+            "--plan",
+            "mcr",
+            "--title",
+            "Manchester JTAI",
+            "--effective",
+            "2023-11-20",
+        ])
+        .ok();
+    }
+
+    fn action<'a>(plan: &'a Value, reference: &str) -> &'a Value {
+        plan["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["ref"] == reference)
+            .unwrap_or_else(|| panic!("no action {reference}"))
+    }
+}
+
+#[test]
+fn the_manchester_fixture_imports_with_every_action() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    let plan = ledger.run(&["plan", "mcr", "--json"]).ok().json();
+    assert_eq!(plan["plan"]["id"], "mcr");
+    assert_eq!(plan["plan"]["title"], "Manchester JTAI");
+    assert_eq!(plan["actions"].as_array().unwrap().len(), 14);
+    let a63 = Ledger::action(&plan, "6.3");
+    assert_eq!(a63["milestones"].as_array().unwrap().len(), 2);
+    assert_eq!(a63["status"], "not-started");
+    assert_eq!(Ledger::action(&plan, "5.1")["cross_refs"][0], "3.1");
+    let leads = Ledger::action(&plan, "6.2")["leads"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(leads, vec![Value::from("Health"), Value::from("GMP")]);
+}
+
+#[test]
+fn plan_as_of_an_earlier_date_shows_what_was_true_then() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    ledger
+        .run(&[
+            "status",
+            "mcr",
+            "1.1",
+            "amber",
+            "--note",
+            "Framework drafted",
+            "--effective",
+            "2024-01-15",
+        ])
+        .ok();
+    ledger
+        .run(&[
+            "status",
+            "mcr",
+            "1.1",
+            "green",
+            "--note",
+            "Scorecard live",
+            "--effective",
+            "2024-03-01",
+        ])
+        .ok();
+    let status_on = |date: &str| {
+        let plan = ledger
+            .run(&["plan", "mcr", "--as-of", date, "--json"])
+            .ok()
+            .json();
+        Ledger::action(&plan, "1.1")["status"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(status_on("2023-12-01"), "not-started");
+    assert_eq!(status_on("2024-02-01"), "amber");
+    assert_eq!(status_on("2024-03-01"), "green");
+    // Before the plan was imported (by effective date) there was no plan at all.
+    ledger
+        .run(&["plan", "mcr", "--as-of", "2023-01-01"])
+        .fails_with(2, "no plan mcr");
+}
+
+#[test]
+fn backdated_change_lands_in_effective_order() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    ledger
+        .run(&[
+            "status",
+            "mcr",
+            "1.2",
+            "green",
+            "--note",
+            "later",
+            "--effective",
+            "2024-03-01",
+        ])
+        .ok();
+    // Recorded after, but effective before: the current status stays green.
+    ledger
+        .run(&[
+            "status",
+            "mcr",
+            "1.2",
+            "red",
+            "--note",
+            "board decision last month",
+            "--effective",
+            "2024-02-01",
+        ])
+        .ok();
+    let plan = ledger.run(&["plan", "mcr", "--json"]).ok().json();
+    assert_eq!(Ledger::action(&plan, "1.2")["status"], "green");
+    let before = ledger
+        .run(&["plan", "mcr", "--as-of", "2024-02-15", "--json"])
+        .ok()
+        .json();
+    assert_eq!(Ledger::action(&before, "1.2")["status"], "red");
+}
+
+#[test]
+fn known_at_hides_what_was_recorded_later() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    let history = ledger.run(&["history", "--json"]).ok().json();
+    let imported_at = history.as_array().unwrap().last().unwrap()["recorded_at"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    ledger
+        .run(&[
+            "status",
+            "mcr",
+            "2.1",
+            "red",
+            "--note",
+            "audit slipped",
+            "--effective",
+            "2024-01-10",
+        ])
+        .ok();
+    let then = ledger
+        .run(&["plan", "mcr", "--known-at", &imported_at, "--json"])
+        .ok()
+        .json();
+    assert_eq!(Ledger::action(&then, "2.1")["status"], "not-started");
+    let now = ledger.run(&["plan", "mcr", "--json"]).ok().json();
+    assert_eq!(Ledger::action(&now, "2.1")["status"], "red");
+}
+
+#[test]
+fn invalid_commands_are_rejected_and_append_nothing() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    let size = |l: &Ledger| {
+        l.run(&["verify", "--json"]).ok().json()["size"]
+            .as_u64()
+            .unwrap()
+    };
+    let before = size(&ledger);
+    ledger
+        .run(&["status", "nope", "1.1", "green", "--note", "x"])
+        .fails_with(2, "no plan nope");
+    ledger
+        .run(&["status", "mcr", "9.9", "green", "--note", "x"])
+        .fails_with(2, "no action 9.9");
+    ledger
+        .run(&["status", "mcr", "1.1", "green", "--note", "  "])
+        .fails_with(2, "empty");
+    ledger
+        .run(&[
+            "status",
+            "mcr",
+            "1.1",
+            "green",
+            "--note",
+            "x",
+            "--effective",
+            "2999-01-01",
+        ])
+        .fails_with(2, "future");
+    ledger
+        .run(&[
+            "status",
+            "mcr",
+            "1.1",
+            "green",
+            "--note",
+            "x",
+            "--effective",
+            "2020-01-01",
+        ])
+        .fails_with(2, "no plan mcr on 2020-01-01");
+    ledger
+        .run(&[
+            "status",
+            "mcr",
+            "1.1",
+            "green",
+            "--note",
+            "x",
+            "--effective",
+            "31/02/2024",
+        ])
+        .fails_with(2, "not a date");
+    ledger
+        .run(&["challenge", "respond", "C-0009", "--text", "x"])
+        .fails_with(2, "no challenge C-0009");
+    ledger
+        .run(&["create-plan", "../evil", "--title", "x"])
+        .fails_with(2, "not allowed");
+    assert_eq!(size(&ledger), before);
+}
+
+#[test]
+fn carry_over_links_both_plans_and_refuses_twice() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    ledger
+        .run(&[
+            "carry-over",
+            "mcr",
+            "6.5",
+            "--to",
+            "mcr-2024",
+            "--reason",
+            "not launched",
+        ])
+        .fails_with(2, "create-plan");
+    ledger
+        .run(&[
+            "create-plan",
+            "mcr-2024",
+            "--title",
+            "Next year",
+            "--effective",
+            "2024-04-01",
+        ])
+        .ok();
+    ledger
+        .run(&[
+            "carry-over",
+            "mcr",
+            "6.5",
+            "--to",
+            "mcr-2024",
+            "--as",
+            "1.1",
+            "--reason",
+            "not launched",
+            "--effective",
+            "2024-04-02",
+        ])
+        .ok();
+    let old = ledger.run(&["plan", "mcr", "--json"]).ok().json();
+    assert_eq!(Ledger::action(&old, "6.5")["status"], "carried-over");
+    assert_eq!(Ledger::action(&old, "6.5")["carried_to"], "mcr-2024/1.1");
+    let new = ledger.run(&["plan", "mcr-2024", "--json"]).ok().json();
+    assert_eq!(Ledger::action(&new, "1.1")["carried_from"], "mcr/6.5");
+    ledger
+        .run(&[
+            "carry-over",
+            "mcr",
+            "6.5",
+            "--to",
+            "mcr-2024",
+            "--as",
+            "1.2",
+            "--reason",
+            "again",
+            "--effective",
+            "2024-04-03",
+        ])
+        .fails_with(2, "already carried over");
+    ledger
+        .run(&[
+            "status",
+            "mcr",
+            "6.5",
+            "green",
+            "--note",
+            "x",
+            "--effective",
+            "2024-04-05",
+        ])
+        .fails_with(2, "carried over");
+    let timeline = ledger
+        .run(&["action", "mcr-2024", "1.1", "--json"])
+        .ok()
+        .json();
+    assert_eq!(timeline["steps"].as_array().unwrap().len(), 2);
+    assert_eq!(timeline["steps"][0]["plan"], "mcr");
+}
+
+#[test]
+fn blue_rows_without_a_destination_can_be_carried_into_a_named_plan() {
+    let ledger = Ledger::new();
+    let csv = ledger.file(
+        "old.csv",
+        b"ref,priority,action,lead,due,status\n1.1,Safety,Audit referrals,Police,March 2019,Blue\n",
+    );
+    ledger
+        .run(&["import", &csv, "--plan", "old", "--effective", "2018-04-01"])
+        .ok();
+    ledger
+        .run(&[
+            "create-plan",
+            "new",
+            "--title",
+            "2019-20",
+            "--effective",
+            "2019-04-01",
+        ])
+        .ok();
+    ledger
+        .run(&[
+            "carry-over",
+            "old",
+            "1.1",
+            "--to",
+            "new",
+            "--reason",
+            "carried at year end",
+            "--effective",
+            "2019-04-01",
+        ])
+        .ok();
+    let new = ledger.run(&["plan", "new", "--json"]).ok().json();
+    assert_eq!(Ledger::action(&new, "1.1")["carried_from"], "old/1.1");
+    let old = ledger
+        .run(&["plan", "old", "--as-of", "2019-03-31", "--json"])
+        .ok()
+        .json();
+    assert_eq!(Ledger::action(&old, "1.1")["status"], "carried-over");
+    assert_eq!(Ledger::action(&old, "1.1")["carried_to"], Value::Null);
+}
+
+#[test]
+fn the_challenge_log_follows_a_challenge_from_raised_to_closed() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    let raised = ledger
+        .run(&[
+            "challenge",
+            "raise",
+            "--to",
+            "GMP",
+            "--text",
+            "Evidence of Engage?",
+            "--about",
+            "mcr/6.2",
+            "--due",
+            "2024-03-15",
+            "--effective",
+            "2024-02-20",
+        ])
+        .ok();
+    assert_eq!(raised.stdout.trim(), "C-0001");
+    let second = ledger
+        .run(&[
+            "challenge",
+            "raise",
+            "--to",
+            "Health",
+            "--text",
+            "Waiting well?",
+            "--due",
+            "2024-01-31",
+            "--effective",
+            "2024-01-02",
+        ])
+        .ok();
+    assert_eq!(second.stdout.trim(), "C-0002");
+    ledger
+        .run(&[
+            "challenge",
+            "raise",
+            "--to",
+            "GMP",
+            "--text",
+            "x",
+            "--about",
+            "mcr/9.9",
+        ])
+        .fails_with(2, "mcr/9.9");
+    let evidence = ledger.file("briefing.txt", b"Engage briefing, March 2024");
+    ledger
+        .run(&[
+            "challenge",
+            "respond",
+            "C-0001",
+            "--text",
+            "Briefing sent",
+            "--evidence",
+            &evidence,
+            "--effective",
+            "2024-03-10",
+        ])
+        .ok();
+    ledger
+        .run(&[
+            "challenge",
+            "escalate",
+            "C-0002",
+            "--to",
+            "MSP Executive",
+            "--reason",
+            "No answer",
+            "--effective",
+            "2024-02-10",
+        ])
+        .ok();
+    ledger
+        .run(&[
+            "challenge",
+            "close",
+            "C-0001",
+            "--outcome",
+            "Assured",
+            "--impact",
+            "Referrals up",
+            "--effective",
+            "2024-03-25",
+        ])
+        .ok();
+    ledger
+        .run(&[
+            "challenge",
+            "respond",
+            "C-0001",
+            "--text",
+            "late",
+            "--effective",
+            "2024-03-26",
+        ])
+        .fails_with(2, "closed");
+    let log = ledger.run(&["challenges", "--json"]).ok().json();
+    let first = &log[0];
+    assert_eq!(first["id"], "C-0001");
+    assert_eq!(first["status"], "closed");
+    assert_eq!(first["about"][0], "mcr/6.2");
+    assert_eq!(first["outcome"], "Assured");
+    assert_eq!(first["impact"], "Referrals up");
+    assert_eq!(first["responses"][0]["evidence"][0]["name"], "briefing.txt");
+    assert_eq!(log[1]["status"], "escalated");
+    assert_eq!(log[1]["overdue"], true);
+    let open = ledger.run(&["challenges", "--open", "--json"]).ok().json();
+    assert_eq!(open.as_array().unwrap().len(), 1);
+    let as_then = ledger
+        .run(&["challenges", "--as-of", "2024-03-12", "--json"])
+        .ok()
+        .json();
+    assert_eq!(as_then[0]["status"], "responded");
+    let gmp = ledger
+        .run(&["challenges", "--agency", "gmp", "--json"])
+        .ok()
+        .json();
+    assert_eq!(gmp.as_array().unwrap().len(), 1);
+    ledger
+        .run(&[
+            "challenge",
+            "reopen",
+            "C-0001",
+            "--reason",
+            "New data",
+            "--effective",
+            "2024-04-01",
+        ])
+        .ok();
+    assert_eq!(
+        ledger.run(&["challenges", "--json"]).ok().json()[0]["status"],
+        "open"
+    );
+}
+
+#[test]
+fn history_lists_every_event_with_hash_and_body() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    ledger
+        .run(&["status", "mcr", "1.1", "amber", "--note", "drafted"])
+        .ok();
+    let history = ledger.run(&["history", "--json"]).ok().json();
+    let events = history.as_array().unwrap();
+    // plan.created + 5 priorities + 14 actions + 1 status change
+    assert_eq!(events.len(), 21);
+    let last = events.last().unwrap();
+    for field in [
+        "seq",
+        "hash",
+        "recorded_at",
+        "effective",
+        "actor",
+        "subject",
+        "kind",
+        "body",
+    ] {
+        assert!(!last[field].is_null(), "missing {field}");
+    }
+    assert_eq!(last["kind"], "action.status_changed");
+    assert_eq!(last["subject"], "plan/mcr/action/1.1");
+    assert_eq!(last["actor"], "tester");
+    assert_eq!(last["body"]["rationale"], "drafted");
+    let only = ledger
+        .run(&["history", "--subject", "plan/mcr/action/1.1", "--json"])
+        .ok()
+        .json();
+    assert_eq!(only.as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn import_is_atomic_and_names_the_bad_row() {
+    let ledger = Ledger::new();
+    let csv = ledger.file(
+        "bad.csv",
+        b"ref,action,status\n1.1,Good row,green\n1.2,,amber\n",
+    );
+    ledger
+        .run(&["import", &csv, "--plan", "p"])
+        .fails_with(2, "row 3");
+    let dup = ledger.file("dup.csv", b"ref,action\n1.1,One\n1.1,Two\n");
+    ledger
+        .run(&["import", &dup, "--plan", "p"])
+        .fails_with(2, "1.1");
+    let mut latin1 = b"ref,action\n1.1,Caf".to_vec();
+    latin1.extend_from_slice(&[0xE9, b'\n']);
+    let enc = ledger.file("latin1.csv", &latin1);
+    ledger
+        .run(&["import", &enc, "--plan", "p"])
+        .fails_with(2, "UTF-8");
+    assert_eq!(ledger.run(&["verify", "--json"]).ok().json()["size"], 0);
+    ledger.run(&["plan", "p"]).fails_with(2, "no plan p");
+}
+
+#[test]
+fn import_accepts_bom_crlf_and_real_headers() {
+    let ledger = Ledger::new();
+    let mut csv = vec![0xEF, 0xBB, 0xBF];
+    csv.extend_from_slice(
+        b"Objective,Specific action,Who Responsible / linked plan,Timescale,Progress & Evidence RAG\r\n\
+Keep children safe,\"1.4 Independent scrutiny of \"\"front door\"\"\",\"Police; Health\nSchools\",April 2018*,Green\r\n",
+    );
+    let file = ledger.file("real.csv", &csv);
+    let run = ledger
+        .run(&[
+            "import",
+            &file,
+            "--plan",
+            "oldham",
+            "--effective",
+            "2018-04-01",
+        ])
+        .ok();
+    assert!(
+        run.stderr.contains("Specific action"),
+        "mapping report: {}",
+        run.stderr
+    );
+    let plan = ledger
+        .run(&["plan", "oldham", "--as-of", "2019-03-31", "--json"])
+        .ok()
+        .json();
+    let action = Ledger::action(&plan, "1.4");
+    assert_eq!(action["status"], "green");
+    assert_eq!(action["title"], "Independent scrutiny of \"front door\"");
+    assert_eq!(action["leads"].as_array().unwrap().len(), 3);
+    assert_eq!(action["milestones"][0]["date"], "2018-04-30");
+}
+
+#[test]
+fn evidence_over_the_limit_or_missing_is_refused_clearly() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    ledger
+        .run(&[
+            "progress",
+            "mcr",
+            "1.1",
+            "--note",
+            "see file",
+            "--evidence",
+            "/nonexistent/file.pdf",
+        ])
+        .fails_with(1, "/nonexistent/file.pdf");
+    let empty = ledger.file("empty.txt", b"");
+    ledger
+        .run(&[
+            "progress",
+            "mcr",
+            "1.1",
+            "--note",
+            "empty file",
+            "--evidence",
+            &empty,
+        ])
+        .ok();
+    let action = ledger.run(&["action", "mcr", "1.1", "--json"]).ok().json();
+    assert_eq!(action["steps"][0]["entries"][0]["evidence"][0]["bytes"], 0);
+}
+
+#[test]
+fn verify_reports_ok_with_size_and_head() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    let report = ledger.run(&["verify", "--json"]).ok().json();
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["size"], 20);
+    assert_eq!(report["first_bad_seq"], Value::Null);
+    assert_eq!(report["head"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn a_damaged_or_foreign_folder_fails_cleanly_without_writing() {
+    let ledger = Ledger::uninitialised();
+    std::fs::create_dir_all(&ledger.data).unwrap();
+    std::fs::write(ledger.data.join("thesis.docx"), b"not a ledger").unwrap();
+    ledger.run(&["plans"]).fails_with(2, "not an Assure ledger");
+    ledger.run(&["init"]).fails_with(2, "not empty");
+    let names: Vec<_> = std::fs::read_dir(&ledger.data)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1);
+
+    let damaged = Ledger::new();
+    damaged.import_manchester();
+    std::fs::write(damaged.data.join("HEAD"), b"").unwrap();
+    damaged.run(&["plans"]).fails_with(1, "damaged");
+    assert_eq!(
+        std::fs::metadata(damaged.data.join("HEAD")).unwrap().len(),
+        0
+    );
+
+    // A truncated store either fails cleanly or, where the cut lost nothing, still
+    // shows exactly what it showed before: never a silent difference.
+    for keep in [4096u64, 1 << 16, 1 << 19] {
+        let truncated = Ledger::new();
+        truncated.import_manchester();
+        let before = truncated.run(&["verify", "--json"]).ok().stdout;
+        let plan_before = truncated.run(&["plan", "mcr", "--json"]).ok().stdout;
+        let db = truncated.data.join("store/db");
+        let file = std::fs::OpenOptions::new().write(true).open(&db).unwrap();
+        file.set_len(keep.min(file.metadata().unwrap().len()))
+            .unwrap();
+        let run = truncated.run(&["verify", "--json"]);
+        if run.code == 0 {
+            assert_eq!(
+                run.stdout, before,
+                "truncated to {keep}: verify changed silently"
+            );
+            assert_eq!(
+                truncated.run(&["plan", "mcr", "--json"]).ok().stdout,
+                plan_before
+            );
+        } else {
+            assert!(
+                !run.stderr.is_empty() || run.stdout.contains("\"ok\": false"),
+                "no explanation: {}",
+                run.stdout
+            );
+        }
+    }
+}
+
+#[test]
+fn a_second_process_gets_in_use_not_a_crash() {
+    let ledger = Ledger::new();
+    let _held = ledger::Ledger::open(&ledger.data).unwrap();
+    ledger
+        .run(&["plans"])
+        .fails_with(1, "in use by another process");
+}
+
+#[test]
+fn demo_runs_and_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_assure"))
+        .current_dir(dir.path())
+        .arg("demo")
+        .output()
+        .unwrap();
+    let run = from_output(output).ok();
+    assert!(run.stdout.contains("as it stood on 2024-01-31"));
+    assert!(run.stdout.contains("C-0001"));
+    assert!(run.stdout.contains("OK:"));
+    // Running it again replaces its own folder.
+    let again = Command::new(env!("CARGO_BIN_EXE_assure"))
+        .current_dir(dir.path())
+        .arg("demo")
+        .output()
+        .unwrap();
+    from_output(again).ok();
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let ledger = Ledger::new();
+    ledger
+        .run(&["status", "mcr", "1.1", "purple", "--note", "x"])
+        .fails_with(2, "purple");
+    ledger.run(&["frobnicate"]).fails_with(2, "frobnicate");
+}
