@@ -36,6 +36,8 @@ const MAX_SUBJECT_BYTES: usize = 1024;
 const MAX_KIND_BYTES: usize = 128;
 
 /// Key layout of the store. Seqs and times are big-endian so byte order is numeric order.
+pub(crate) use keys::INDEX_PARTS;
+
 mod keys {
     /// `e ‖ first seq` → a chunk of consecutive event records (the log itself).
     pub const EVENT: u8 = b'e';
@@ -49,12 +51,17 @@ mod keys {
         key
     }
 
-    /// `s ‖ subject ‖ 0x00 ‖ seq` → a copy of the event's record: a covering index, so
-    /// a plan's events are one contiguous read. `verify` checks every copy against the
-    /// log. Subjects hold no control characters, so 0x00 ends them.
+    /// The subject index is split by `seq % INDEX_PARTS` so that `verify` can check
+    /// the parts on both cores; a subject's events are one contiguous read per part.
+    pub const INDEX_PARTS: u8 = 4;
+
+    /// `s ‖ part ‖ subject ‖ 0x00 ‖ seq` → a copy of the event's record: a covering
+    /// index. `verify` checks every copy against the log. Subjects hold no control
+    /// characters, so 0x00 ends them.
     pub fn subject_key(subject: &str, seq: u64) -> Vec<u8> {
-        let mut key = Vec::with_capacity(subject.len() + 10);
+        let mut key = Vec::with_capacity(subject.len() + 11);
         key.push(SUBJECT);
+        key.push(b'0' + (seq % u64::from(INDEX_PARTS)) as u8);
         key.extend_from_slice(subject.as_bytes());
         key.push(0);
         key.extend_from_slice(&seq.to_be_bytes());
@@ -67,6 +74,22 @@ mod keys {
         key[1..9].copy_from_slice(&((recorded_at as u64) ^ (1 << 63)).to_be_bytes());
         key[9..].copy_from_slice(&seq.to_be_bytes());
         key
+    }
+
+    /// The key range of one index part holding `subject` exactly, or every subject
+    /// that starts with it.
+    pub fn subject_range(part: u8, subject: &[u8], exact: bool) -> (Vec<u8>, Vec<u8>) {
+        let mut start = vec![SUBJECT, b'0' + part];
+        start.extend_from_slice(subject);
+        let mut end = start.clone();
+        if exact {
+            start.push(0);
+            end.push(1);
+        } else {
+            // No UTF-8 byte is 0xFF, so this is past every key that starts with `start`.
+            end.push(0xFF);
+        }
+        (start, end)
     }
 
     pub fn seq_from_suffix(key: &[u8]) -> Option<u64> {
@@ -430,35 +453,37 @@ impl Ledger {
 
     /// Events whose subject is exactly `subject`, from the covering index, in seq order.
     pub fn events_with_subject(&self, subject: &str) -> Result<Vec<Event>> {
-        let mut start = vec![keys::SUBJECT];
-        start.extend_from_slice(subject.as_bytes());
-        start.push(0);
-        let mut end = start.clone();
-        if let Some(last) = end.last_mut() {
-            *last = 1;
-        }
-        self.index_events(&start, &end)
+        self.index_events(subject, true)
     }
 
     /// Events whose subject starts with `prefix`, from the covering index, in seq order.
-    /// One contiguous read: its cost grows with the answer, not with the log.
+    /// Its cost grows with the answer, not with the log.
     pub fn events_with_subject_prefix(&self, prefix: &str) -> Result<Vec<Event>> {
-        let mut start = vec![keys::SUBJECT];
-        start.extend_from_slice(prefix.as_bytes());
-        let mut end = start.clone();
-        end.push(0xFF);
-        self.index_events(&start, &end)
+        self.index_events(prefix, false)
     }
 
-    fn index_events(&self, start: &[u8], end: &[u8]) -> Result<Vec<Event>> {
+    fn index_events(&self, subject: &str, exact: bool) -> Result<Vec<Event>> {
         let mut events = Vec::new();
-        self.store.scan(start, end, &mut |key, record| {
-            let seq = keys::seq_from_suffix(key).unwrap_or(u64::MAX);
+        self.scan_subjects(subject, exact, &mut |_, seq, record| {
             events.push(decode_event(seq, record)?);
             Ok(true)
         })?;
         events.sort_unstable_by_key(|e| e.header.seq);
         Ok(events)
+    }
+
+    /// Visits the index entries of `subject` (or every subject starting with it).
+    fn scan_subjects(
+        &self,
+        subject: &str,
+        exact: bool,
+        visit: &mut IndexVisitor<'_>,
+    ) -> Result<()> {
+        for part in 0..keys::INDEX_PARTS {
+            let (start, end) = keys::subject_range(part, subject.as_bytes(), exact);
+            self.scan_index_range(&start, &end, visit)?;
+        }
+        Ok(())
     }
 
     /// Visits events in `range` in seq order until `visit` returns `Ok(false)`.
@@ -540,44 +565,45 @@ impl Ledger {
         )
     }
 
-    /// Every entry of the covering subject index: the subject in its key, the seq, and
-    /// the record copy, for `verify`.
-    pub(crate) fn scan_index(&self, visit: &mut IndexVisitor<'_>) -> Result<()> {
-        self.store.scan(
-            &[keys::SUBJECT],
-            &[keys::SUBJECT + 1],
-            &mut |key, record| {
-                let malformed = || Error::corruption(None, "a subject index key is malformed");
-                let seq = keys::seq_from_suffix(key).ok_or_else(malformed)?;
-                let subject = key
-                    .get(1..key.len().saturating_sub(9))
-                    .ok_or_else(malformed)?;
-                if key.get(key.len().saturating_sub(9)) != Some(&0) {
-                    return Err(malformed());
-                }
-                visit(subject, seq, record)
-            },
-        )
+    /// Every entry of one part of the covering subject index, for `verify`.
+    pub(crate) fn scan_index_part(&self, part: u8, visit: &mut IndexVisitor<'_>) -> Result<()> {
+        let (start, end) = keys::subject_range(part, b"", false);
+        self.scan_index_range(&start, &end, visit)
+    }
+
+    fn scan_index_range(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        visit: &mut IndexVisitor<'_>,
+    ) -> Result<()> {
+        self.store.scan(start, end, &mut |key, record| {
+            let malformed = || Error::corruption(None, "a subject index key is malformed");
+            let seq = keys::seq_from_suffix(key).ok_or_else(malformed)?;
+            let subject = key
+                .get(2..key.len().saturating_sub(9))
+                .ok_or_else(malformed)?;
+            if key.get(key.len().saturating_sub(9)) != Some(&0) {
+                return Err(malformed());
+            }
+            visit(subject, seq, record)
+        })
     }
 
     /// Seqs of every event whose subject is `prefix` or starts with it, ascending.
-    /// This reads the subject index only, so its cost grows with the answer, not the log.
     pub fn seqs_with_subject_prefix(&self, prefix: &str) -> Result<Vec<u64>> {
-        let mut start = vec![keys::SUBJECT];
-        start.extend_from_slice(prefix.as_bytes());
-        let mut end = start.clone();
-        // The smallest key greater than every key that starts with `start`.
-        while let Some(last) = end.pop() {
-            if last < 0xFF {
-                end.push(last + 1);
-                break;
-            }
-        }
+        self.index_seqs(prefix, false)
+    }
+
+    /// Seqs of every event whose subject is exactly `subject`, ascending.
+    pub fn seqs_with_subject(&self, subject: &str) -> Result<Vec<u64>> {
+        self.index_seqs(subject, true)
+    }
+
+    fn index_seqs(&self, subject: &str, exact: bool) -> Result<Vec<u64>> {
         let mut seqs = Vec::new();
-        self.store.scan(&start, &end, &mut |key, _| {
-            if let Some(seq) = keys::seq_from_suffix(key) {
-                seqs.push(seq);
-            }
+        self.scan_subjects(subject, exact, &mut |_, seq, _| {
+            seqs.push(seq);
             Ok(true)
         })?;
         seqs.sort_unstable();
@@ -586,40 +612,17 @@ impl Ledger {
 
     /// The distinct subjects that start with `prefix`, sorted.
     pub fn subjects_with_prefix(&self, prefix: &str) -> Result<Vec<String>> {
-        let mut start = vec![keys::SUBJECT];
-        start.extend_from_slice(prefix.as_bytes());
-        let mut end = start.clone();
-        end.push(0xFF);
-        let mut subjects: Vec<String> = Vec::new();
-        self.store.scan(&start, &end, &mut |key, _| {
-            let Some(body) = key.get(1..key.len().saturating_sub(9)) else {
-                return Ok(true);
-            };
-            if subjects.last().map(String::as_bytes) != Some(body) {
-                subjects.push(String::from_utf8_lossy(body).into_owned());
+        let mut subjects = std::collections::BTreeSet::new();
+        self.scan_subjects(prefix, false, &mut |subject, _, _| {
+            if !subjects.contains(subject) {
+                subjects.insert(subject.to_vec());
             }
             Ok(true)
         })?;
-        Ok(subjects)
-    }
-
-    /// Seqs of every event whose subject is exactly `subject`, ascending.
-    pub fn seqs_with_subject(&self, subject: &str) -> Result<Vec<u64>> {
-        let mut start = vec![keys::SUBJECT];
-        start.extend_from_slice(subject.as_bytes());
-        start.push(0);
-        let mut end = start.clone();
-        if let Some(last) = end.last_mut() {
-            *last = 1;
-        }
-        let mut seqs = Vec::new();
-        self.store.scan(&start, &end, &mut |key, _| {
-            if let Some(seq) = keys::seq_from_suffix(key) {
-                seqs.push(seq);
-            }
-            Ok(true)
-        })?;
-        Ok(seqs)
+        Ok(subjects
+            .into_iter()
+            .map(|s| String::from_utf8_lossy(&s).into_owned())
+            .collect())
     }
 
     /// How many events had been recorded at or before `micros` (UTC microseconds):

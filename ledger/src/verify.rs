@@ -77,14 +77,17 @@ impl Ledger {
     pub fn verify(&self) -> VerifyReport {
         let mut chain = Chain::default();
         let mut blobs = 0;
-        // The subject index is read on the second core while the log is checked.
+        // The subject index parts are read on the second core while the log is
+        // checked on this one, which then helps with the parts that are left.
+        let next_part = std::sync::atomic::AtomicU8::new(0);
         let (records, index) = std::thread::scope(|scope| {
-            let index = scope.spawn(|| self.read_index());
+            let helper = scope.spawn(|| self.read_index_parts(&next_part));
             let records = self.verify_records(&mut chain);
-            let index = index
+            let mine = self.read_index_parts(&next_part);
+            let theirs = helper
                 .join()
                 .unwrap_or_else(|_| fail(None, "the index check stopped unexpectedly"));
-            (records, index)
+            (records, merge_index(self.head().size, mine, theirs))
         });
         let outcome = records
             .and_then(|()| check_redactions(&mut chain))
@@ -178,63 +181,94 @@ impl Ledger {
 type IndexCopy = Option<(Hash, bool)>;
 
 impl Ledger {
-    fn read_index(&self) -> std::result::Result<Vec<IndexCopy>, Failure> {
-        let size = self.head().size;
-        let mut copies: Vec<IndexCopy> = vec![None; usize::try_from(size).unwrap_or(0)];
-        let mut failure = None;
-        self.scan_index(&mut |subject, seq, record| {
-            let check = || -> std::result::Result<(Hash, bool), Failure> {
-                let parts = codec::split_record(record)
-                    .or_else(|why| fail(Some(seq), format!("subject index copy: {why}")))?;
-                let header = codec::decode_header(parts.leaf)
-                    .or_else(|why| fail(Some(seq), format!("subject index copy: {why}")))?;
-                if header.seq != seq || header.subject.as_bytes() != subject {
-                    return fail(
-                        Some(seq),
-                        "the subject index files this event under the wrong seq or subject",
-                    );
+    /// Reads index parts until none is left, returning `(seq, copy)` for each entry.
+    fn read_index_parts(
+        &self,
+        next_part: &std::sync::atomic::AtomicU8,
+    ) -> std::result::Result<Vec<(u64, (Hash, bool))>, Failure> {
+        let mut copies = Vec::new();
+        loop {
+            let part = next_part.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if part >= crate::log::INDEX_PARTS {
+                return Ok(copies);
+            }
+            let mut failure = None;
+            self.scan_index_part(part, &mut |subject, seq, record| match check_copy(
+                subject, seq, record,
+            ) {
+                Ok(copy) => {
+                    copies.push((seq, copy));
+                    Ok(true)
                 }
-                let body_ok = match parts.body {
-                    None => false,
-                    Some((salt, payload)) => {
-                        if payload_hash(salt, payload) != header.payload_hash {
-                            return fail(
-                                Some(seq),
-                                "the subject index copy's payload does not match its header",
-                            );
-                        }
-                        true
-                    }
-                };
-                Ok((*blake3::hash(parts.leaf).as_bytes(), body_ok))
-            };
-            let outcome = check().and_then(|copy| match copies.get_mut(seq as usize) {
-                Some(slot @ None) => {
-                    *slot = Some(copy);
-                    Ok(())
-                }
-                Some(Some(_)) => fail(
-                    Some(seq),
-                    "the subject index holds two copies of this event",
-                ),
-                None => fail(
-                    Some(seq),
-                    "the subject index holds an event beyond the end of the log",
-                ),
-            });
-            match outcome {
-                Ok(()) => Ok(true),
                 Err(f) => {
                     failure = Some(f);
                     Ok(false)
                 }
+            })?;
+            if let Some(f) = failure {
+                return Err(f);
             }
-        })?;
-        match failure {
-            Some(f) => Err(f),
-            None => Ok(copies),
         }
     }
+}
+
+/// Checks one index copy on its own: it decodes, is filed under its own seq and
+/// subject, and its payload matches its header.
+fn check_copy(
+    subject: &[u8],
+    seq: u64,
+    record: &[u8],
+) -> std::result::Result<(Hash, bool), Failure> {
+    let parts = codec::split_record(record)
+        .or_else(|why| fail(Some(seq), format!("subject index copy: {why}")))?;
+    let header = codec::decode_header(parts.leaf)
+        .or_else(|why| fail(Some(seq), format!("subject index copy: {why}")))?;
+    if header.seq != seq || header.subject.as_bytes() != subject {
+        return fail(
+            Some(seq),
+            "the subject index files this event under the wrong seq or subject",
+        );
+    }
+    let body_ok = match parts.body {
+        None => false,
+        Some((salt, payload)) => {
+            if payload_hash(salt, payload) != header.payload_hash {
+                return fail(
+                    Some(seq),
+                    "the subject index copy's payload does not match its header",
+                );
+            }
+            true
+        }
+    };
+    Ok((*blake3::hash(parts.leaf).as_bytes(), body_ok))
+}
+
+/// Puts the copies found by both threads in seq order, refusing duplicates.
+fn merge_index(
+    size: u64,
+    mine: std::result::Result<Vec<(u64, (Hash, bool))>, Failure>,
+    theirs: std::result::Result<Vec<(u64, (Hash, bool))>, Failure>,
+) -> std::result::Result<Vec<IndexCopy>, Failure> {
+    let mut copies: Vec<IndexCopy> = vec![None; usize::try_from(size).unwrap_or(0)];
+    for (seq, copy) in mine?.into_iter().chain(theirs?) {
+        match copies.get_mut(seq as usize) {
+            Some(slot @ None) => *slot = Some(copy),
+            Some(Some(_)) => {
+                return fail(
+                    Some(seq),
+                    "the subject index holds two copies of this event",
+                )
+            }
+            None => {
+                return fail(
+                    Some(seq),
+                    "the subject index holds an event beyond the end of the log",
+                )
+            }
+        }
+    }
+    Ok(copies)
 }
 
 /// Every event must have exactly one index copy, identical to the log's record:
