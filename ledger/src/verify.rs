@@ -180,12 +180,15 @@ impl Ledger {
 /// carries a payload whose hash matches its header.
 type IndexCopy = Option<(Hash, bool)>;
 
+/// Index copies found by one thread: `(seq, (event_hash, has_payload))`.
+type FoundCopies = Vec<(u64, (Hash, bool))>;
+
 impl Ledger {
     /// Reads index parts until none is left, returning `(seq, copy)` for each entry.
     fn read_index_parts(
         &self,
         next_part: &std::sync::atomic::AtomicU8,
-    ) -> std::result::Result<Vec<(u64, (Hash, bool))>, Failure> {
+    ) -> std::result::Result<FoundCopies, Failure> {
         let mut copies = Vec::new();
         loop {
             let part = next_part.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -247,8 +250,8 @@ fn check_copy(
 /// Puts the copies found by both threads in seq order, refusing duplicates.
 fn merge_index(
     size: u64,
-    mine: std::result::Result<Vec<(u64, (Hash, bool))>, Failure>,
-    theirs: std::result::Result<Vec<(u64, (Hash, bool))>, Failure>,
+    mine: std::result::Result<FoundCopies, Failure>,
+    theirs: std::result::Result<FoundCopies, Failure>,
 ) -> std::result::Result<Vec<IndexCopy>, Failure> {
     let mut copies: Vec<IndexCopy> = vec![None; usize::try_from(size).unwrap_or(0)];
     for (seq, copy) in mine?.into_iter().chain(theirs?) {
