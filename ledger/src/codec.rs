@@ -67,6 +67,42 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 
 /// Reads canonical header bytes back. The input must be exactly one header.
 pub fn decode_header(bytes: &[u8]) -> Result<EventHeader, String> {
+    decode_header_ref(bytes).map(|h| h.to_owned())
+}
+
+/// A decoded header that borrows its strings from the stored bytes, so that `verify`
+/// reads a million headers without a million allocations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeaderRef<'a> {
+    pub seq: u64,
+    pub prev: Hash,
+    pub recorded_at: i64,
+    pub effective: i32,
+    pub actor: &'a str,
+    pub subject: &'a str,
+    pub kind: &'a str,
+    pub payload_schema: u16,
+    pub payload_hash: Hash,
+}
+
+impl HeaderRef<'_> {
+    pub fn to_owned(&self) -> EventHeader {
+        EventHeader {
+            seq: self.seq,
+            prev: self.prev,
+            recorded_at: self.recorded_at,
+            effective: self.effective,
+            actor: self.actor.to_owned(),
+            subject: self.subject.to_owned(),
+            kind: self.kind.to_owned(),
+            payload_schema: self.payload_schema,
+            payload_hash: self.payload_hash,
+        }
+    }
+}
+
+/// The one strict header decoder: the input must be exactly one header.
+pub fn decode_header_ref(bytes: &[u8]) -> Result<HeaderRef<'_>, String> {
     let mut r = Reader { bytes, at: 0 };
     let format = r.take::<1>("format")?[0];
     if format != FORMAT_VERSION {
@@ -74,7 +110,7 @@ pub fn decode_header(bytes: &[u8]) -> Result<EventHeader, String> {
             "format byte is {format}, this build reads only format {FORMAT_VERSION}"
         ));
     }
-    let header = EventHeader {
+    let header = HeaderRef {
         seq: u64::from_le_bytes(r.take("seq")?),
         prev: r.take("prev")?,
         recorded_at: i64::from_le_bytes(r.take("recorded_at")?),
@@ -99,7 +135,7 @@ struct Reader<'a> {
     at: usize,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn take<const N: usize>(&mut self, field: &str) -> Result<[u8; N], String> {
         let end = self
             .at
@@ -114,7 +150,7 @@ impl Reader<'_> {
         Ok(out)
     }
 
-    fn string(&mut self, field: &str) -> Result<String, String> {
+    fn string(&mut self, field: &str) -> Result<&'a str, String> {
         let len = u32::from_le_bytes(self.take(field)?) as usize;
         let end = self
             .at
@@ -128,7 +164,7 @@ impl Reader<'_> {
         let text = std::str::from_utf8(&self.bytes[self.at..end])
             .map_err(|_| format!("field `{field}` is not valid UTF-8"))?;
         self.at = end;
-        Ok(text.to_owned())
+        Ok(text)
     }
 }
 

@@ -64,8 +64,9 @@ impl From<Error> for Failure {
 struct Chain {
     checked: u64,
     last_good: Hash,
-    /// `event_hash` and payload presence of every event, by seq.
-    hashes: Vec<(Hash, bool)>,
+    /// A keyed digest of each event's subject and stored record, by seq, to compare
+    /// with the subject index copies.
+    digests: Vec<u64>,
     /// Seqs whose payload is absent: each must be named by a redaction.
     missing_payloads: Vec<u64>,
     redacted_targets: Vec<u64>,
@@ -80,10 +81,13 @@ impl Ledger {
         // The subject index parts are read on the second core while the log is
         // checked on this one, which then helps with the parts that are left.
         let next_part = std::sync::atomic::AtomicU8::new(0);
+        // A fresh random key for every run, so nobody can prepare a copy that differs
+        // from the log yet digests the same.
+        let key = std::collections::hash_map::RandomState::new();
         let (records, index) = std::thread::scope(|scope| {
-            let helper = scope.spawn(|| self.read_index_parts(&next_part));
-            let records = self.verify_records(&mut chain);
-            let mine = self.read_index_parts(&next_part);
+            let helper = scope.spawn(|| self.read_index_parts(&next_part, &key));
+            let records = self.verify_records(&mut chain, &key);
+            let mine = self.read_index_parts(&next_part, &key);
             let theirs = helper
                 .join()
                 .unwrap_or_else(|_| fail(None, "the index check stopped unexpectedly"));
@@ -108,7 +112,11 @@ impl Ledger {
         }
     }
 
-    fn verify_records(&self, chain: &mut Chain) -> std::result::Result<(), Failure> {
+    fn verify_records(
+        &self,
+        chain: &mut Chain,
+        key: &std::collections::hash_map::RandomState,
+    ) -> std::result::Result<(), Failure> {
         let recorded: Head = self.head();
         let mut prev = GENESIS_PREV;
         let mut last_recorded_at = i64::MIN;
@@ -119,12 +127,12 @@ impl Ledger {
             &prev,
             last_recorded_at,
             bytes,
+            key,
         ) {
             Ok(checked) => {
                 prev = checked.hash;
                 last_recorded_at = checked.recorded_at;
-                let has_body = !matches!(checked.payload, PayloadCheck::Missing);
-                chain.hashes.push((checked.hash, has_body));
+                chain.digests.push(checked.digest);
                 match checked.payload {
                     PayloadCheck::Present => {}
                     PayloadCheck::Missing => chain.missing_payloads.push(seq),
@@ -176,18 +184,26 @@ impl Ledger {
     }
 }
 
-/// What the covering index holds for one seq: the copy's `event_hash` and whether it
-/// carries a payload whose hash matches its header.
-type IndexCopy = Option<(Hash, bool)>;
+/// The keyed digest of an event's subject and record that the log and its index copy
+/// must share.
+fn digest(key: &std::collections::hash_map::RandomState, subject: &[u8], record: &[u8]) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = key.build_hasher();
+    hasher.write(subject);
+    hasher.write_u8(0);
+    hasher.write(record);
+    hasher.finish()
+}
 
-/// Index copies found by one thread: `(seq, (event_hash, has_payload))`.
-type FoundCopies = Vec<(u64, (Hash, bool))>;
+/// Index copies found by one thread: `(seq, digest)`.
+type FoundCopies = Vec<(u64, u64)>;
 
 impl Ledger {
-    /// Reads index parts until none is left, returning `(seq, copy)` for each entry.
+    /// Reads index parts until none is left, returning `(seq, digest)` for each entry.
     fn read_index_parts(
         &self,
         next_part: &std::sync::atomic::AtomicU8,
+        key: &std::collections::hash_map::RandomState,
     ) -> std::result::Result<FoundCopies, Failure> {
         let mut copies = Vec::new();
         loop {
@@ -195,56 +211,12 @@ impl Ledger {
             if part >= crate::log::INDEX_PARTS {
                 return Ok(copies);
             }
-            let mut failure = None;
-            self.scan_index_part(part, &mut |subject, seq, record| match check_copy(
-                subject, seq, record,
-            ) {
-                Ok(copy) => {
-                    copies.push((seq, copy));
-                    Ok(true)
-                }
-                Err(f) => {
-                    failure = Some(f);
-                    Ok(false)
-                }
+            self.scan_index_part(part, &mut |subject, seq, record| {
+                copies.push((seq, digest(key, subject, record)));
+                Ok(true)
             })?;
-            if let Some(f) = failure {
-                return Err(f);
-            }
         }
     }
-}
-
-/// Checks one index copy on its own: it decodes, is filed under its own seq and
-/// subject, and its payload matches its header.
-fn check_copy(
-    subject: &[u8],
-    seq: u64,
-    record: &[u8],
-) -> std::result::Result<(Hash, bool), Failure> {
-    let parts = codec::split_record(record)
-        .or_else(|why| fail(Some(seq), format!("subject index copy: {why}")))?;
-    let header = codec::decode_header(parts.leaf)
-        .or_else(|why| fail(Some(seq), format!("subject index copy: {why}")))?;
-    if header.seq != seq || header.subject.as_bytes() != subject {
-        return fail(
-            Some(seq),
-            "the subject index files this event under the wrong seq or subject",
-        );
-    }
-    let body_ok = match parts.body {
-        None => false,
-        Some((salt, payload)) => {
-            if payload_hash(salt, payload) != header.payload_hash {
-                return fail(
-                    Some(seq),
-                    "the subject index copy's payload does not match its header",
-                );
-            }
-            true
-        }
-    };
-    Ok((*blake3::hash(parts.leaf).as_bytes(), body_ok))
 }
 
 /// Puts the copies found by both threads in seq order, refusing duplicates.
@@ -252,8 +224,8 @@ fn merge_index(
     size: u64,
     mine: std::result::Result<FoundCopies, Failure>,
     theirs: std::result::Result<FoundCopies, Failure>,
-) -> std::result::Result<Vec<IndexCopy>, Failure> {
-    let mut copies: Vec<IndexCopy> = vec![None; usize::try_from(size).unwrap_or(0)];
+) -> std::result::Result<Vec<Option<u64>>, Failure> {
+    let mut copies: Vec<Option<u64>> = vec![None; usize::try_from(size).unwrap_or(0)];
     for (seq, copy) in mine?.into_iter().chain(theirs?) {
         match copies.get_mut(seq as usize) {
             Some(slot @ None) => *slot = Some(copy),
@@ -274,12 +246,13 @@ fn merge_index(
     Ok(copies)
 }
 
-/// Every event must have exactly one index copy, identical to the log's record:
-/// views read the copies, so a copy that differs would show what verify never checked.
-fn compare_index(chain: &Chain, copies: &[IndexCopy]) -> std::result::Result<(), Failure> {
-    for (seq, (hash, has_body)) in chain.hashes.iter().enumerate() {
+/// Every event must have exactly one index copy, identical to the log's record and
+/// filed under its subject: views read the copies, so a copy that differs would show
+/// people what verify never checked.
+fn compare_index(chain: &Chain, copies: &[Option<u64>]) -> std::result::Result<(), Failure> {
+    for (seq, expected) in chain.digests.iter().enumerate() {
         match copies.get(seq) {
-            Some(Some((copy_hash, copy_body))) if copy_hash == hash && copy_body == has_body => {}
+            Some(Some(copy)) if copy == expected => {}
             Some(Some(_)) => return fail(
                 Some(seq as u64),
                 "the subject index copy differs from the log: views would show an altered event",
@@ -303,6 +276,7 @@ enum PayloadCheck {
 
 struct CheckedRecord {
     hash: Hash,
+    digest: u64,
     recorded_at: i64,
     payload: PayloadCheck,
 }
@@ -331,6 +305,7 @@ fn check_record(
     prev: &Hash,
     last_recorded_at: i64,
     record: &[u8],
+    key: &std::collections::hash_map::RandomState,
 ) -> std::result::Result<CheckedRecord, Failure> {
     let parts = codec::split_record(record).or_else(|why| fail(Some(seq), why))?;
     let bytes = parts.leaf;
@@ -340,7 +315,7 @@ fn check_record(
             format!("event {expected_seq} is missing (the next stored event is {seq})"),
         );
     }
-    let header = codec::decode_header(bytes)
+    let header = codec::decode_header_ref(bytes)
         .or_else(|why| fail(Some(seq), format!("header does not decode: {why}")))?;
     if header.seq != seq {
         return fail(
@@ -384,6 +359,7 @@ fn check_record(
     };
     Ok(CheckedRecord {
         hash: *blake3::hash(bytes).as_bytes(),
+        digest: digest(key, header.subject.as_bytes(), record),
         recorded_at: header.recorded_at,
         payload,
     })
