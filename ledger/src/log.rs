@@ -51,20 +51,30 @@ mod keys {
         key
     }
 
-    /// The subject index is split by `seq % INDEX_PARTS` so that `verify` can check
-    /// the parts on both cores; a subject's events are one contiguous read per part.
+    /// The subject index is split by `first seq % INDEX_PARTS` so that `verify` can
+    /// check the parts on both cores.
     pub const INDEX_PARTS: u8 = 4;
 
-    /// `s ‖ part ‖ subject ‖ 0x00 ‖ seq` → a copy of the event's record: a covering
-    /// index. `verify` checks every copy against the log. Subjects hold no control
-    /// characters, so 0x00 ends them.
-    pub fn subject_key(subject: &str, seq: u64) -> Vec<u8> {
-        let mut key = Vec::with_capacity(subject.len() + 11);
+    /// The index groups events by the first two parts of their subject: a plan
+    /// (`plan/{id}` and all its actions), one challenge, `ledger`.
+    pub fn group_of(subject: &str) -> &str {
+        match subject.match_indices('/').nth(1) {
+            Some((at, _)) => &subject[..at],
+            None => subject,
+        }
+    }
+
+    /// `s ‖ part ‖ group ‖ 0x00 ‖ first seq` → a chunk of copies of the records of that
+    /// group's events appended in one batch: a covering index, so a plan's events are
+    /// a few contiguous reads. `verify` checks every copy against the log. Subjects
+    /// hold no control characters, so 0x00 ends the group.
+    pub fn index_key(group: &str, first_seq: u64) -> Vec<u8> {
+        let mut key = Vec::with_capacity(group.len() + 11);
         key.push(SUBJECT);
-        key.push(b'0' + (seq % u64::from(INDEX_PARTS)) as u8);
-        key.extend_from_slice(subject.as_bytes());
+        key.push(b'0' + (first_seq % u64::from(INDEX_PARTS)) as u8);
+        key.extend_from_slice(group.as_bytes());
         key.push(0);
-        key.extend_from_slice(&seq.to_be_bytes());
+        key.extend_from_slice(&first_seq.to_be_bytes());
         key
     }
 
@@ -76,11 +86,11 @@ mod keys {
         key
     }
 
-    /// The key range of one index part holding `subject` exactly, or every subject
-    /// that starts with it.
-    pub fn subject_range(part: u8, subject: &[u8], exact: bool) -> (Vec<u8>, Vec<u8>) {
+    /// The key range of one index part holding `group` exactly, or every group that
+    /// starts with it.
+    pub fn group_range(part: u8, group: &[u8], exact: bool) -> (Vec<u8>, Vec<u8>) {
         let mut start = vec![SUBJECT, b'0' + part];
-        start.extend_from_slice(subject);
+        start.extend_from_slice(group);
         let mut end = start.clone();
         if exact {
             start.push(0);
@@ -377,12 +387,7 @@ impl Ledger {
                 salt,
                 payload: event.payload,
             };
-            let record = codec::encode_record(&leaf, Some(&body));
-            writes.push((
-                keys::subject_key(&header.subject, seq),
-                Some(record.clone()),
-            ));
-            records.push(record);
+            records.push(codec::encode_record(&leaf, Some(&body)));
             head = Head {
                 size: seq + 1,
                 hash,
@@ -397,6 +402,25 @@ impl Ledger {
                 keys::seq_key(keys::EVENT, chunk_first).to_vec(),
                 Some(codec::encode_chunk(chunk)),
             ));
+        }
+        // The covering index: the batch's records again, grouped by plan or challenge.
+        let mut groups: std::collections::BTreeMap<&str, Vec<(u64, Vec<u8>)>> =
+            std::collections::BTreeMap::new();
+        for (header, record) in headers.iter().zip(&records) {
+            groups
+                .entry(keys::group_of(&header.subject))
+                .or_default()
+                .push((header.seq, record.clone()));
+        }
+        for (group, members) in groups {
+            for chunk in members.chunks(CHUNK_EVENTS) {
+                let first = chunk.first().map_or(first_seq, |(seq, _)| *seq);
+                let copies: Vec<Vec<u8>> = chunk.iter().map(|(_, r)| r.clone()).collect();
+                writes.push((
+                    keys::index_key(group, first),
+                    Some(codec::encode_chunk(&copies)),
+                ));
+            }
         }
         // Every event of a batch shares one recorded_at, so one time-index entry per
         // batch (pointing at its last seq) answers "what was known at T".
@@ -472,16 +496,37 @@ impl Ledger {
         Ok(events)
     }
 
-    /// Visits the index entries of `subject` (or every subject starting with it).
+    /// Visits the index copies of `subject` (or of every subject starting with it).
     fn scan_subjects(
         &self,
         subject: &str,
         exact: bool,
         visit: &mut IndexVisitor<'_>,
     ) -> Result<()> {
+        // A query that names a whole group reads that group only; a shorter prefix
+        // ("plan/") reads every group that starts with it.
+        let group = keys::group_of(subject);
+        let (groups, exact_group) = if exact || subject.len() > group.len() {
+            (group, true)
+        } else {
+            (subject, false)
+        };
+        let wanted = |s: &[u8]| {
+            if exact {
+                s == subject.as_bytes()
+            } else {
+                s.starts_with(subject.as_bytes())
+            }
+        };
         for part in 0..keys::INDEX_PARTS {
-            let (start, end) = keys::subject_range(part, subject.as_bytes(), exact);
-            self.scan_index_range(&start, &end, visit)?;
+            let (start, end) = keys::group_range(part, groups.as_bytes(), exact_group);
+            self.scan_index_range(&start, &end, &mut |s, seq, record| {
+                if wanted(s) {
+                    visit(s, seq, record)
+                } else {
+                    Ok(true)
+                }
+            })?;
         }
         Ok(())
     }
@@ -565,28 +610,45 @@ impl Ledger {
         )
     }
 
-    /// Every entry of one part of the covering subject index, for `verify`.
+    /// Every copy in one part of the covering subject index, for `verify`.
     pub(crate) fn scan_index_part(&self, part: u8, visit: &mut IndexVisitor<'_>) -> Result<()> {
-        let (start, end) = keys::subject_range(part, b"", false);
+        let (start, end) = keys::group_range(part, b"", false);
         self.scan_index_range(&start, &end, visit)
     }
 
+    /// Visits each record copy in the index chunks of a key range, with its subject
+    /// and seq read from its header. A copy filed under the wrong group is damage.
     fn scan_index_range(
         &self,
         start: &[u8],
         end: &[u8],
         visit: &mut IndexVisitor<'_>,
     ) -> Result<()> {
-        self.store.scan(start, end, &mut |key, record| {
+        self.store.scan(start, end, &mut |key, chunk| {
             let malformed = || Error::corruption(None, "a subject index key is malformed");
-            let seq = keys::seq_from_suffix(key).ok_or_else(malformed)?;
-            let subject = key
+            let group = key
                 .get(2..key.len().saturating_sub(9))
                 .ok_or_else(malformed)?;
             if key.get(key.len().saturating_sub(9)) != Some(&0) {
                 return Err(malformed());
             }
-            visit(subject, seq, record)
+            for record in codec::chunk_records(chunk) {
+                let damaged =
+                    |why: String| Error::corruption(None, format!("subject index: {why}"));
+                let record = record.map_err(damaged)?;
+                let parts = codec::split_record(record).map_err(damaged)?;
+                let header = codec::decode_header_ref(parts.leaf).map_err(damaged)?;
+                if keys::group_of(header.subject).as_bytes() != group {
+                    return Err(Error::corruption(
+                        Some(header.seq),
+                        "the subject index files this event under another plan or challenge",
+                    ));
+                }
+                if !visit(header.subject.as_bytes(), header.seq, record)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
         })
     }
 
@@ -732,8 +794,34 @@ impl Ledger {
     /// Replaces the subject-index copy of an event (tests only).
     #[allow(clippy::unwrap_used)]
     pub(crate) fn tamper_index_copy(&self, subject: &str, seq: u64, bytes: Vec<u8>) {
-        self.store
-            .commit(vec![(keys::subject_key(subject, seq), Some(bytes))])
-            .unwrap();
+        let group = keys::group_of(subject);
+        for part in 0..keys::INDEX_PARTS {
+            let (start, end) = keys::group_range(part, group.as_bytes(), true);
+            let mut found = None;
+            self.store
+                .scan(&start, &end, &mut |key, chunk| {
+                    let records: Vec<Vec<u8>> = codec::chunk_records(chunk)
+                        .map(|r| r.unwrap().to_vec())
+                        .collect();
+                    let at = records.iter().position(|r| {
+                        let parts = codec::split_record(r).unwrap();
+                        codec::decode_header(parts.leaf).unwrap().seq == seq
+                    });
+                    if let Some(at) = at {
+                        found = Some((key.to_vec(), records, at));
+                        return Ok(false);
+                    }
+                    Ok(true)
+                })
+                .unwrap();
+            if let Some((key, mut records, at)) = found {
+                records[at] = bytes;
+                self.store
+                    .commit(vec![(key, Some(codec::encode_chunk(&records)))])
+                    .unwrap();
+                return;
+            }
+        }
+        panic!("no index copy of event {seq}");
     }
 }
