@@ -203,6 +203,20 @@ fn appends(c: &mut Criterion) {
         })
     });
     group.finish();
+    // The median of single durable appends, measured directly as well, because the
+    // target is stated as a median.
+    let mut times: Vec<Duration> = (0..500)
+        .map(|i| {
+            let start = Instant::now();
+            ledger.append(vec![activity(i)]).expect("append");
+            start.elapsed()
+        })
+        .collect();
+    times.sort();
+    eprintln!(
+        "single durable append over 500 calls: median {:?}, p90 {:?}, p99 {:?}",
+        times[250], times[450], times[495]
+    );
     let mut group = c.benchmark_group("append");
     group.sample_size(50);
     group.bench_function("one durable event", |b| {
@@ -237,7 +251,9 @@ fn big_ledger(c: &mut Criterion) {
     group.finish();
 
     let data = ledger.dir().to_path_buf();
-    // Baseline: the log's stored bytes straight from sled, BLAKE3 over every value.
+    // Baseline: the log's stored bytes straight from sled, re-hashed the way the
+    // format requires (BLAKE3 of each header, BLAKE3 of each salt and payload) with no
+    // decoding and no checks: the floor any verifier of this format stands on.
     drop(ledger);
     let raw = sled::Config::new()
         .path(data.join("store"))
@@ -249,19 +265,26 @@ fn big_ledger(c: &mut Criterion) {
         .measurement_time(Duration::from_secs(30));
     group.throughput(Throughput::Elements(size));
     group.bench_function(
-        BenchmarkId::new(
-            "raw sled iterate + BLAKE3 of the same bytes (baseline)",
-            size,
-        ),
+        BenchmarkId::new("raw sled iterate + re-hash every event (baseline)", size),
         |b| {
             b.iter(|| {
-                let mut bytes = 0usize;
+                let mut events = 0u64;
                 for entry in raw.range(&b"e"[..]..&b"f"[..]) {
-                    let (_, value) = entry.expect("raw read");
-                    bytes += value.len();
-                    std::hint::black_box(blake3::hash(&value));
+                    let (_, chunk) = entry.expect("raw read");
+                    for record in ledger::codec::chunk_records(&chunk) {
+                        let parts =
+                            ledger::codec::split_record(record.expect("record")).expect("parts");
+                        std::hint::black_box(blake3::hash(parts.leaf));
+                        if let Some((salt, payload)) = parts.body {
+                            let mut hasher = blake3::Hasher::new();
+                            hasher.update(salt);
+                            hasher.update(payload);
+                            std::hint::black_box(hasher.finalize());
+                        }
+                        events += 1;
+                    }
                 }
-                bytes
+                events
             })
         },
     );

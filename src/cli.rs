@@ -181,6 +181,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Lawfully erase the payload of one event (its header stays; the erasure is itself an event)
+    Redact {
+        seq: u64,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        effective: Effective,
+    },
     /// Check that not a byte of history has changed
     Verify {
         #[arg(long)]

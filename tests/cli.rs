@@ -826,3 +826,48 @@ fn bad_usage_exits_2() {
         .fails_with(2, "purple");
     ledger.run(&["frobnicate"]).fails_with(2, "frobnicate");
 }
+
+#[test]
+fn redaction_erases_a_note_keeps_history_and_verifies() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    ledger
+        .run(&[
+            "progress",
+            "mcr",
+            "1.1",
+            "--note",
+            "Spoke to J. Smith (DOB 01/02/2010)",
+            "--effective",
+            "2024-01-10",
+        ])
+        .ok();
+    let history = ledger
+        .run(&["history", "--subject", "plan/mcr/action/1.1", "--json"])
+        .ok()
+        .json();
+    let seq = history.as_array().unwrap().last().unwrap()["seq"]
+        .as_u64()
+        .unwrap()
+        .to_string();
+    ledger
+        .run(&["redact", &seq, "--reason", "Erasure request ER-7"])
+        .ok();
+    ledger.run(&["verify"]).ok();
+    let after = ledger.run(&["history", "--json"]).ok().json();
+    let events = after.as_array().unwrap();
+    let erased = events
+        .iter()
+        .find(|e| e["seq"].as_u64().map(|s| s.to_string()) == Some(seq.clone()))
+        .unwrap();
+    assert_eq!(erased["body"], Value::Null);
+    assert!(erased["summary"]
+        .as_str()
+        .unwrap()
+        .contains("Erasure request ER-7"));
+    assert!(!ledger.run(&["history"]).ok().stdout.contains("J. Smith"));
+    assert_eq!(events.last().unwrap()["kind"], "ledger.redacted");
+    ledger
+        .run(&["redact", &seq, "--reason", "again"])
+        .fails_with(2, "already redacted");
+}

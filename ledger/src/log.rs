@@ -346,6 +346,15 @@ impl Ledger {
     /// Appends a batch atomically: every event or none. Returns the headers once the
     /// batch is durable on disk.
     pub fn append(&mut self, events: Vec<NewEvent>) -> Result<Vec<EventHeader>> {
+        self.append_with(events, Vec::new())
+    }
+
+    /// `append`, with extra store writes committed in the same atomic batch.
+    fn append_with(
+        &mut self,
+        events: Vec<NewEvent>,
+        extra: Vec<StoreWrite>,
+    ) -> Result<Vec<EventHeader>> {
         if events.is_empty() {
             return Ok(Vec::new());
         }
@@ -429,10 +438,130 @@ impl Ledger {
             Some(Vec::new()),
         ));
         writes.push((keys::HEAD.to_vec(), Some(codec::encode_head(&head))));
+        writes.extend(extra);
         self.store.commit(writes)?;
         self.head = head;
         self.write_head_file(&head)?;
         Ok(headers)
+    }
+
+    /// Lawful erasure: destroys the salt and payload of event `target` (in the log and
+    /// in the index copy) and appends the `ledger.redacted` event that authorises it,
+    /// all in one atomic batch. The header stays, so the chain and every checkpoint
+    /// still verify. sled is log-structured: the old bytes leave its files only when
+    /// it next rewrites that segment.
+    pub fn redact(
+        &mut self,
+        target: u64,
+        reason: &str,
+        authorised_by: &str,
+        effective: i32,
+    ) -> Result<EventHeader> {
+        let event = self.event(target)?;
+        if event.body.is_none() {
+            return Err(Error::Rejected(format!(
+                "event {target} is already redacted"
+            )));
+        }
+        if event.header.kind == crate::redaction::REDACTION_KIND {
+            return Err(Error::Rejected(format!(
+                "event {target} is itself a redaction; it cannot be redacted"
+            )));
+        }
+        if reason.trim().is_empty() {
+            return Err(Error::Rejected("a redaction needs a reason".into()));
+        }
+        let stripped = codec::encode_record(&event.header.leaf_bytes(), None);
+        let mut extra = Vec::new();
+        let (key, mut records, at) = self.chunk_containing(target)?;
+        records[at] = stripped.clone();
+        extra.push((key, Some(codec::encode_chunk(&records))));
+        let (key, mut copies, at) = self.index_chunk_containing(&event.header.subject, target)?;
+        copies[at] = stripped;
+        extra.push((key, Some(codec::encode_chunk(&copies))));
+        let payload = crate::redaction::Redaction {
+            target_seq: target,
+            reason: reason.trim().to_owned(),
+            authorised_by: authorised_by.to_owned(),
+        };
+        let payload = codec::encode_payload(&payload).map_err(Error::Rejected)?;
+        let new = NewEvent {
+            effective,
+            actor: authorised_by.to_owned(),
+            subject: "ledger".into(),
+            kind: crate::redaction::REDACTION_KIND.into(),
+            payload_schema: 1,
+            payload,
+        };
+        let mut headers = self.append_with(vec![new], extra)?;
+        headers
+            .pop()
+            .ok_or_else(|| Error::Rejected("the redaction event was not appended".into()))
+    }
+
+    /// The log chunk holding `seq`: its key, its records and the position of `seq`.
+    fn chunk_containing(&self, seq: u64) -> Result<(Vec<u8>, Vec<Vec<u8>>, usize)> {
+        let (key, chunk) = self
+            .store
+            .last_in(
+                &keys::seq_key(keys::EVENT, 0),
+                &keys::seq_key(keys::EVENT, seq + 1),
+            )?
+            .ok_or_else(|| Error::corruption(Some(seq), "the event is missing from the store"))?;
+        let first = keys::seq_from_suffix(&key)
+            .ok_or_else(|| Error::corruption(Some(seq), "a stored key is malformed"))?;
+        let records = codec::chunk_records(&chunk)
+            .map(|r| {
+                r.map(<[u8]>::to_vec)
+                    .map_err(|why| Error::corruption(Some(seq), why))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let at = usize::try_from(seq - first).unwrap_or(usize::MAX);
+        if at >= records.len() {
+            return Err(Error::corruption(
+                Some(seq),
+                "the event is missing from the store",
+            ));
+        }
+        Ok((key, records, at))
+    }
+
+    /// The index chunk holding the copy of `seq`, filed under `subject`'s group.
+    fn index_chunk_containing(
+        &self,
+        subject: &str,
+        seq: u64,
+    ) -> Result<(Vec<u8>, Vec<Vec<u8>>, usize)> {
+        let group = keys::group_of(subject);
+        for part in 0..keys::INDEX_PARTS {
+            let (start, end) = keys::group_range(part, group.as_bytes(), true);
+            let mut found = None;
+            self.store.scan(&start, &end, &mut |key, chunk| {
+                let mut records = Vec::new();
+                let mut at = None;
+                for record in codec::chunk_records(chunk) {
+                    let record = record.map_err(|why| Error::corruption(Some(seq), why))?;
+                    let parts = codec::split_record(record)
+                        .map_err(|why| Error::corruption(Some(seq), why))?;
+                    if codec::decode_header_ref(parts.leaf).map(|h| h.seq) == Ok(seq) {
+                        at = Some(records.len());
+                    }
+                    records.push(record.to_vec());
+                }
+                if let Some(at) = at {
+                    found = Some((key.to_vec(), records, at));
+                    return Ok(false);
+                }
+                Ok(true)
+            })?;
+            if let Some(found) = found {
+                return Ok(found);
+            }
+        }
+        Err(Error::corruption(
+            Some(seq),
+            "the event is missing from the subject index",
+        ))
     }
 
     /// The header of event `seq`.
@@ -773,19 +902,8 @@ impl Ledger {
     /// with write access to the store could (tests only).
     #[allow(clippy::unwrap_used)]
     pub(crate) fn tamper_raw_record(&self, seq: u64, bytes: Vec<u8>) {
-        let (key, chunk) = self
-            .store
-            .last_in(
-                &keys::seq_key(keys::EVENT, 0),
-                &keys::seq_key(keys::EVENT, seq + 1),
-            )
-            .unwrap()
-            .unwrap();
-        let first = keys::seq_from_suffix(&key).unwrap();
-        let mut records: Vec<Vec<u8>> = codec::chunk_records(&chunk)
-            .map(|r| r.unwrap().to_vec())
-            .collect();
-        records[(seq - first) as usize] = bytes;
+        let (key, mut records, at) = self.chunk_containing(seq).unwrap();
+        records[at] = bytes;
         self.store
             .commit(vec![(key, Some(codec::encode_chunk(&records)))])
             .unwrap();
@@ -794,34 +912,10 @@ impl Ledger {
     /// Replaces the subject-index copy of an event (tests only).
     #[allow(clippy::unwrap_used)]
     pub(crate) fn tamper_index_copy(&self, subject: &str, seq: u64, bytes: Vec<u8>) {
-        let group = keys::group_of(subject);
-        for part in 0..keys::INDEX_PARTS {
-            let (start, end) = keys::group_range(part, group.as_bytes(), true);
-            let mut found = None;
-            self.store
-                .scan(&start, &end, &mut |key, chunk| {
-                    let records: Vec<Vec<u8>> = codec::chunk_records(chunk)
-                        .map(|r| r.unwrap().to_vec())
-                        .collect();
-                    let at = records.iter().position(|r| {
-                        let parts = codec::split_record(r).unwrap();
-                        codec::decode_header(parts.leaf).unwrap().seq == seq
-                    });
-                    if let Some(at) = at {
-                        found = Some((key.to_vec(), records, at));
-                        return Ok(false);
-                    }
-                    Ok(true)
-                })
-                .unwrap();
-            if let Some((key, mut records, at)) = found {
-                records[at] = bytes;
-                self.store
-                    .commit(vec![(key, Some(codec::encode_chunk(&records)))])
-                    .unwrap();
-                return;
-            }
-        }
-        panic!("no index copy of event {seq}");
+        let (key, mut records, at) = self.index_chunk_containing(subject, seq).unwrap();
+        records[at] = bytes;
+        self.store
+            .commit(vec![(key, Some(codec::encode_chunk(&records)))])
+            .unwrap();
     }
 }

@@ -429,3 +429,39 @@ fn large_batches_span_chunks_and_read_back_by_seq() {
     assert!(matches!(ledger.event(301), Err(Error::Rejected(_))));
     assert!(ledger.verify().ok);
 }
+
+#[test]
+fn redaction_destroys_the_payload_keeps_the_header_and_still_verifies() {
+    let (_dir, mut ledger) = fresh();
+    ledger
+        .append(vec![
+            new_event(0, "plan/x/action/1"),
+            new_event(1, "plan/x/action/1"),
+        ])
+        .unwrap();
+    let before = ledger.header(0).unwrap();
+    let redaction = ledger
+        .redact(0, "erasure request ER-12", "dpo", 19_500)
+        .unwrap();
+    assert_eq!(redaction.seq, 2);
+    assert_eq!(redaction.kind, crate::redaction::REDACTION_KIND);
+    let after = ledger.event(0).unwrap();
+    assert_eq!(after.header, before);
+    assert!(after.body.is_none());
+    let copies = ledger.events_with_subject("plan/x/action/1").unwrap();
+    assert!(copies[0].body.is_none());
+    let report = ledger.verify();
+    assert!(report.ok, "{report:?}");
+    assert!(matches!(
+        ledger.redact(0, "again", "dpo", 19_500),
+        Err(Error::Rejected(_))
+    ));
+    assert!(matches!(
+        ledger.redact(2, "a redaction", "dpo", 19_500),
+        Err(Error::Rejected(_))
+    ));
+    assert!(matches!(
+        ledger.redact(1, " ", "dpo", 19_500),
+        Err(Error::Rejected(_))
+    ));
+}

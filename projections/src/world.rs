@@ -168,12 +168,17 @@ impl World {
     /// Applies one event, or says why it does not fit and changes nothing.
     pub fn apply(&mut self, recorded: &Recorded) -> Result<(), Rejection> {
         let stamp = recorded.stamp.clone();
+        use crate::events::subject::Parsed;
         let Some(event) = &recorded.event else {
-            // A redacted payload: the event stays in history; its effect on state is
-            // unknown, so the state keeps what it had.
+            // A redacted payload: the event stays in history and, on an action, in its
+            // timeline as an erased entry; its effect on state is unknown, so the state
+            // keeps what it had.
+            if let Parsed::Action(plan_id, reference) = subject::parse(&recorded.subject) {
+                let text = "[erased under a recorded redaction; see the history]".to_owned();
+                let _ = self.entry(plan_id, reference, stamp, "redacted", text, Vec::new());
+            }
             return Ok(());
         };
-        use crate::events::subject::Parsed;
         match (subject::parse(&recorded.subject), event) {
             (Parsed::Plan(id), DomainEvent::PlanCreated(created)) => {
                 if self.plans.contains_key(id) {

@@ -117,3 +117,15 @@ pub fn verify(app: &App, json: bool) -> Result<()> {
         Err(VerificationFailed.into())
     }
 }
+
+pub fn redact(app: &mut App, seq: u64, reason: &str, effective: i32) -> Result<()> {
+    let header = app
+        .ledger
+        .redact(seq, reason, &app.actor, effective)
+        .with_context(|| format!("redacting event {seq}"))?;
+    println!(
+        "The payload of event {seq} was erased; the erasure is recorded as event {} (authorised by {}).",
+        header.seq, app.actor
+    );
+    Ok(())
+}

@@ -193,6 +193,11 @@ pub fn run(cli: Cli) -> Result<()> {
         } => challenges::list(&open()?, open_only, agency, &time, json),
         Command::History { subject, json } => audit::history(&open()?, subject.as_deref(), json),
         Command::Verify { json } => audit::verify(&open()?, json),
+        Command::Redact {
+            seq,
+            reason,
+            effective,
+        } => audit::redact(&mut open()?, seq, &reason, effective_day(&effective)?),
     }
 }
 
