@@ -86,64 +86,28 @@ pub fn parse_timescale(raw: &str) -> Vec<Milestone> {
     milestones
 }
 
-/// One piece of a segment: a run of ASCII digits, a run of letters, or one other
-/// character. `spaced` says whether whitespace came before it, because "31/03/2024"
-/// is a date while "31 / 03" is not.
-#[derive(Debug, Clone, Copy)]
-struct Token<'a> {
-    kind: TokenKind<'a>,
-    spaced: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TokenKind<'a> {
-    /// The value (saturating at `u32::MAX`, which is never a date part) and how many
-    /// digits were written, since "2024" is a year and "24" a day, month or short year.
-    Number {
-        value: u32,
-        digits: usize,
-    },
-    Word(&'a str),
-    Mark(char),
-}
-
-fn tokens(text: &str) -> Vec<Token<'_>> {
-    let mut tokens = Vec::new();
-    let mut spaced = true;
-    let mut rest = text;
-    while let Some(first) = rest.chars().next() {
-        if first.is_whitespace() {
-            spaced = true;
-            rest = rest.get(first.len_utf8()..).unwrap_or_default();
-            continue;
-        }
-        let run_length =
-            |same_kind: fn(char) -> bool| rest.find(|c: char| !same_kind(c)).unwrap_or(rest.len());
-        let length = if first.is_ascii_digit() {
-            run_length(|c| c.is_ascii_digit())
-        } else if first.is_alphabetic() {
-            run_length(char::is_alphabetic)
-        } else {
-            first.len_utf8()
-        };
-        let Some((piece, remainder)) = rest.split_at_checked(length) else {
-            break;
-        };
-        let kind = if first.is_ascii_digit() {
-            TokenKind::Number {
-                value: piece.parse().unwrap_or(u32::MAX),
-                digits: piece.len(),
+/// The due date of one segment: its first date, or the end of a range it opens.
+fn date_in(text: &str) -> Option<NaiveDate> {
+    let segment = Segment::new(text);
+    let mut at = 0;
+    while at < segment.tokens.len() {
+        match segment.date_at(at) {
+            Found::NoDate => at += 1,
+            Found::Impossible => return None,
+            Found::Date(start, used) => {
+                let range_end = segment.skip_range_words(at + used);
+                if range_end == at + used {
+                    return Some(start);
+                }
+                return match segment.date_at(range_end) {
+                    Found::Date(end, _) if end >= start => Some(end),
+                    Found::Impossible => None,
+                    _ => Some(start),
+                };
             }
-        } else if first.is_alphabetic() {
-            TokenKind::Word(piece)
-        } else {
-            TokenKind::Mark(first)
-        };
-        tokens.push(Token { kind, spaced });
-        spaced = false;
-        rest = remainder;
+        }
     }
-    tokens
+    None
 }
 
 /// What matching a date at one position found.
@@ -156,220 +120,320 @@ enum Found {
     NoDate,
 }
 
-/// The due date of one segment: its first date, or the end of a range it opens.
-fn date_in(segment: &str) -> Option<NaiveDate> {
-    let tokens = tokens(segment);
-    let mut at = 0;
-    while at < tokens.len() {
-        match date_at(&tokens, at) {
-            Found::NoDate => at += 1,
-            Found::Impossible => return None,
-            Found::Date(start, used) => {
-                let after_range_word = skip_range_words(&tokens, at + used);
-                if after_range_word == at + used {
-                    return Some(start);
-                }
-                return match date_at(&tokens, after_range_word) {
-                    Found::Date(end, _) if end >= start => Some(end),
-                    Found::Impossible => None,
-                    _ => Some(start),
-                };
-            }
+impl Found {
+    /// A date from the calendar, if it is real and within years a plan can mean.
+    fn from(date: Option<NaiveDate>, used: usize) -> Found {
+        match date {
+            Some(date) if (1900..=2200).contains(&date.year()) => Found::Date(date, used),
+            _ => Found::Impossible,
         }
     }
-    None
+
+    fn or_else(self, next: impl FnOnce() -> Found) -> Found {
+        match self {
+            Found::NoDate => next(),
+            found => found,
+        }
+    }
 }
 
-/// The position after any words that join the two ends of a range ("to", "-").
-fn skip_range_words(tokens: &[Token<'_>], mut at: usize) -> usize {
-    while let Some(token) = tokens.get(at) {
-        let joins = match token.kind {
-            TokenKind::Mark(mark) => matches!(mark, '-' | '–' | '—'),
-            TokenKind::Word(word) => ["to", "until", "till", "through", "thru"]
-                .iter()
-                .any(|joiner| word.eq_ignore_ascii_case(joiner)),
-            TokenKind::Number { .. } => false,
+/// One piece of a segment: a run of ASCII digits, a run of letters, or one other
+/// character. `spaced` says whether whitespace came before it, because "31/03/2024"
+/// is a date while "31 / 03" is not.
+#[derive(Debug, Clone, Copy)]
+struct Token<'a> {
+    kind: TokenKind<'a>,
+    spaced: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum TokenKind<'a> {
+    /// The value (saturating at `u32::MAX`, which is never a date part) and how many
+    /// digits were written, since "2024" is a year and "24" a day, month or short year.
+    Number {
+        value: u32,
+        digits: usize,
+    },
+    Word(&'a str),
+    Mark(char),
+}
+
+/// A segment's tokens, with the look-ups the date patterns use. Every look-up past
+/// the end answers "nothing", so patterns never index out of bounds.
+struct Segment<'a> {
+    tokens: Vec<Token<'a>>,
+}
+
+impl<'a> Segment<'a> {
+    fn new(text: &'a str) -> Segment<'a> {
+        let mut tokens = Vec::new();
+        let mut spaced = true;
+        let mut rest = text;
+        while let Some(first) = rest.chars().next() {
+            if first.is_whitespace() {
+                spaced = true;
+                rest = rest.get(first.len_utf8()..).unwrap_or_default();
+                continue;
+            }
+            let run =
+                |same: fn(&char) -> bool| rest.chars().take_while(same).map(char::len_utf8).sum();
+            let length = if first.is_ascii_digit() {
+                run(char::is_ascii_digit)
+            } else if first.is_alphabetic() {
+                run(|c| c.is_alphabetic())
+            } else {
+                first.len_utf8()
+            };
+            let Some((piece, remainder)) = rest.split_at_checked(length) else {
+                break;
+            };
+            rest = remainder;
+            let kind = if first.is_ascii_digit() {
+                let value = piece.parse().unwrap_or(u32::MAX);
+                TokenKind::Number {
+                    value,
+                    digits: piece.len(),
+                }
+            } else if first.is_alphabetic() {
+                TokenKind::Word(piece)
+            } else {
+                TokenKind::Mark(first)
+            };
+            tokens.push(Token { kind, spaced });
+            spaced = false;
+        }
+        Segment { tokens }
+    }
+
+    fn number(&self, at: usize) -> Option<(u32, usize)> {
+        match self.tokens.get(at)?.kind {
+            TokenKind::Number { value, digits } => Some((value, digits)),
+            _ => None,
+        }
+    }
+
+    fn word(&self, at: usize) -> Option<String> {
+        match self.tokens.get(at)?.kind {
+            TokenKind::Word(word) => Some(word.to_lowercase()),
+            _ => None,
+        }
+    }
+
+    fn mark(&self, at: usize) -> Option<char> {
+        match self.tokens.get(at)?.kind {
+            TokenKind::Mark(mark) => Some(mark),
+            _ => None,
+        }
+    }
+
+    /// Whether the token at `at` follows the one before it with no space between.
+    fn joined(&self, at: usize) -> bool {
+        self.tokens.get(at).is_some_and(|t| !t.spaced)
+    }
+
+    /// The position after an ordinal suffix ("st" in "31st"), if one is at `at`.
+    fn skip_ordinal(&self, at: usize) -> usize {
+        let ordinal = self
+            .word(at)
+            .is_some_and(|w| ["st", "nd", "rd", "th"].contains(&w.as_str()));
+        if ordinal && self.joined(at) {
+            at + 1
+        } else {
+            at
+        }
+    }
+
+    /// The position after any words that join the two ends of a range ("to", "-").
+    fn skip_range_words(&self, mut at: usize) -> usize {
+        while let Some(token) = self.tokens.get(at) {
+            let joins = match token.kind {
+                TokenKind::Mark(mark) => matches!(mark, '-' | '–' | '—'),
+                TokenKind::Word(word) => ["to", "until", "till", "through", "thru"]
+                    .iter()
+                    .any(|joiner| word.eq_ignore_ascii_case(joiner)),
+                TokenKind::Number { .. } => false,
+            };
+            if !joins {
+                break;
+            }
+            at += 1;
+        }
+        at
+    }
+
+    fn date_at(&self, at: usize) -> Found {
+        if let Some(first) = self.number(at) {
+            return self
+                .numeric_date(at, first)
+                .or_else(|| self.day_first_date(at, first));
+        }
+        let Some(word) = self.word(at) else {
+            return Found::NoDate;
         };
-        if !joins {
-            break;
+        match month_number(&word) {
+            Some(month) => self.month_first_date(at, month),
+            None => self
+                .quarter(at, &word)
+                .or_else(|| self.season_or_year_end(at, &word)),
         }
-        at += 1;
     }
-    at
-}
 
-fn date_at(tokens: &[Token<'_>], at: usize) -> Found {
-    let kind = |i: usize| tokens.get(i).map(|t| t.kind);
-    let joined = |i: usize| tokens.get(i).is_some_and(|t| !t.spaced);
-    let number = |i: usize| match kind(i) {
-        Some(TokenKind::Number { value, digits }) => Some((value, digits)),
-        _ => None,
-    };
-    let word = |i: usize| match kind(i) {
-        Some(TokenKind::Word(word)) => Some(word.to_lowercase()),
-        _ => None,
-    };
-    let mark = |i: usize| match kind(i) {
-        Some(TokenKind::Mark(mark)) => Some(mark),
-        _ => None,
-    };
-    let found = |date: Option<NaiveDate>, used: usize| match date {
-        Some(date) if (1900..=2200).contains(&date.year()) => Found::Date(date, used),
-        _ => Found::Impossible,
-    };
+    /// 31/03/2024, 31.03.24, 2024-03-31, 2024-03, 03/2024, and financial years 2024/25.
+    fn numeric_date(&self, at: usize, (first, first_digits): (u32, usize)) -> Found {
+        let separator = self.mark(at + 1).filter(|m| matches!(m, '/' | '.' | '-'));
+        let (Some(separator), Some((second, second_digits)), true) = (
+            separator,
+            self.number(at + 2),
+            self.joined(at + 1) && self.joined(at + 2),
+        ) else {
+            return Found::NoDate;
+        };
+        let third_part =
+            self.mark(at + 3) == Some(separator) && self.joined(at + 3) && self.joined(at + 4);
+        if let (true, Some((third, third_digits))) = (third_part, self.number(at + 4)) {
+            return if first_digits == 4 && second_digits <= 2 && third_digits <= 2 {
+                Found::from(ymd(first, second, third), 5)
+            } else if first_digits <= 2 && second_digits <= 2 && matches!(third_digits, 2 | 4) {
+                // UK order: day first.
+                Found::from(ymd(full_year(third, third_digits), second, first), 5)
+            } else {
+                Found::NoDate
+            };
+        }
+        if first_digits == 4 && separator != '.' {
+            return if is_next_year(first, (second, second_digits)) {
+                Found::from(ymd(first.saturating_add(1), 3, 31), 3)
+            } else if separator == '-' && second_digits == 2 {
+                Found::from(end_of_month(first, second), 3)
+            } else {
+                Found::Impossible
+            };
+        }
+        if first_digits <= 2 && second_digits == 4 {
+            return Found::from(end_of_month(second, first), 3);
+        }
+        Found::NoDate
+    }
 
-    if let Some((first, first_digits)) = number(at) {
-        // Numeric dates: 31/03/2024, 31.03.24, 2024-03-31, 03/2024, 2024/25.
-        let separator = mark(at + 1).filter(|m| matches!(m, '/' | '.' | '-'));
-        if let (Some(separator), Some((second, second_digits)), true) =
-            (separator, number(at + 2), joined(at + 1) && joined(at + 2))
-        {
-            if let (true, Some((third, third_digits))) = (
-                mark(at + 3) == Some(separator) && joined(at + 3) && joined(at + 4),
-                number(at + 4),
-            ) {
-                if first_digits == 4 && second_digits <= 2 && third_digits <= 2 {
-                    return found(ymd(first, second, third), 5);
-                }
-                if first_digits <= 2 && second_digits <= 2 && matches!(third_digits, 2 | 4) {
-                    return found(ymd(full_year(third, third_digits), second, first), 5);
-                }
-                return Found::NoDate;
-            }
-            if first_digits == 4 && separator != '.' {
-                let next_year = first.saturating_add(1);
-                let financial = (second_digits == 2 && second == next_year % 100)
-                    || (second_digits == 4 && second == next_year);
-                if financial {
-                    return found(ymd(next_year, 3, 31), 3);
-                }
-                if separator == '-' && second_digits == 2 {
-                    return found(end_of_month(first, second), 3);
-                }
-                return Found::Impossible;
-            }
-            if first_digits <= 2 && second_digits == 4 {
-                return found(end_of_month(second, first), 3);
-            }
+    /// "31 March 2024", "31st of March 2024", "31-Mar-24".
+    fn day_first_date(&self, at: usize, (day, digits): (u32, usize)) -> Found {
+        if digits > 2 {
             return Found::NoDate;
         }
-        // Written dates, day first: "31 March 2024", "31st of March 2024", "31-Mar-24".
-        if first_digits <= 2 {
-            let mut next = at + 1;
-            if joined(next) && word(next).is_some_and(|w| ["st", "nd", "rd", "th"].contains(&&*w)) {
-                next += 1;
-            }
-            if word(next).as_deref() == Some("of") || mark(next) == Some('-') {
-                next += 1;
-            }
-            if let Some(month) = word(next).as_deref().and_then(month_number) {
-                if let Some((year, used)) = year_after_month(tokens, next + 1) {
-                    return found(ymd(year, month, first), next + 1 + used - at);
-                }
-            }
-        }
-        return Found::NoDate;
-    }
-
-    let Some(first_word) = word(at) else {
-        return Found::NoDate;
-    };
-    if let Some(month) = month_number(&first_word) {
-        let mut next = at + 1;
-        if mark(next) == Some('.') && joined(next) {
+        let mut next = self.skip_ordinal(at + 1);
+        if self.word(next).as_deref() == Some("of") || self.mark(next) == Some('-') {
             next += 1;
         }
-        // Month first: "March 31, 2024" or "March 31st 2024".
-        if let Some((day, 1..=2)) = number(next) {
-            let mut after_day = next + 1;
-            if joined(after_day)
-                && word(after_day).is_some_and(|w| ["st", "nd", "rd", "th"].contains(&&*w))
-            {
+        let month = self.word(next).as_deref().and_then(month_number);
+        match (month, self.year_after_month(next + 1)) {
+            (Some(month), Some((year, used))) => {
+                Found::from(ymd(year, month, day), next + 1 + used - at)
+            }
+            _ => Found::NoDate,
+        }
+    }
+
+    /// "March 31, 2024" or "March 31st 2024", else a month alone: "May 2024",
+    /// "Sept. 2024", "Mar-24", "Mar '24".
+    fn month_first_date(&self, at: usize, month: u32) -> Found {
+        let mut next = at + 1;
+        if self.mark(next) == Some('.') && self.joined(next) {
+            next += 1;
+        }
+        if let Some((day, 1..=2)) = self.number(next) {
+            let mut after_day = self.skip_ordinal(next + 1);
+            if self.mark(after_day) == Some(',') {
                 after_day += 1;
             }
-            if mark(after_day) == Some(',') {
-                after_day += 1;
-            }
-            if let Some((year, 4)) = number(after_day) {
-                return found(ymd(year, month, day), after_day + 1 - at);
+            if let Some((year, 4)) = self.number(after_day) {
+                return Found::from(ymd(year, month, day), after_day + 1 - at);
             }
         }
-        // A month alone: "May 2024", "Mar-24", "Mar '24".
-        return match year_after_month(tokens, next) {
-            Some((year, used)) => found(end_of_month(year, month), next + used - at),
+        match self.year_after_month(next) {
+            Some((year, used)) => Found::from(end_of_month(year, month), next + used - at),
             None => Found::NoDate,
-        };
-    }
-    // Quarters: "Q1 2024" (calendar) and "Q1 2024/25" (financial, April to March).
-    if first_word == "q" && joined(at + 1) {
-        if let (Some((quarter, 1)), Some((year, 4))) = (number(at + 1), number(at + 2)) {
-            if !(1..=4).contains(&quarter) {
-                return Found::Impossible;
-            }
-            let financial = matches!(mark(at + 3), Some('/' | '-'))
-                && joined(at + 3)
-                && joined(at + 4)
-                && number(at + 4).is_some();
-            if financial {
-                let (end_year, end_month) = if quarter == 4 {
-                    (year.saturating_add(1), 3)
-                } else {
-                    (year, quarter * 3 + 3)
-                };
-                return found(end_of_month(end_year, end_month), 5);
-            }
-            return found(end_of_month(year, quarter * 3), 3);
-        }
-        return Found::NoDate;
-    }
-    let season_end_month = match first_word.as_str() {
-        "spring" => Some(5),
-        "summer" => Some(8),
-        "autumn" | "fall" => Some(11),
-        _ => None,
-    };
-    if let (Some(month), Some((year, 4))) = (season_end_month, number(at + 1)) {
-        return found(end_of_month(year, month), 2);
-    }
-    // "end of 2024" is the last day of that calendar year.
-    if first_word == "end" {
-        let next = if word(at + 1).as_deref() == Some("of") {
-            at + 2
-        } else {
-            at + 1
-        };
-        let followed_by_financial_year =
-            matches!(mark(next + 1), Some('/' | '-')) && joined(next + 1);
-        if let (Some((year, 4)), false) = (number(next), followed_by_financial_year) {
-            return found(ymd(year, 12, 31), next + 1 - at);
         }
     }
-    Found::NoDate
+
+    /// The year written after a month name, and how many tokens it used: "2024",
+    /// ", 2024", or a two-digit year tied on by a dash or apostrophe ("Mar-24").
+    fn year_after_month(&self, at: usize) -> Option<(u32, usize)> {
+        match (self.mark(at), self.number(at), self.number(at + 1)) {
+            (_, Some((year, 4)), _) => Some((year, 1)),
+            (Some(',' | '-'), _, Some((year, 4))) => Some((year, 2)),
+            (Some('-' | '\'' | '’'), _, Some((year, 2))) if self.joined(at + 1) => {
+                Some((full_year(year, 2), 2))
+            }
+            _ => None,
+        }
+    }
+
+    /// "Q1 2024" is the end of a calendar quarter; "Q1 2024/25" of a financial one,
+    /// whose year starts in April.
+    fn quarter(&self, at: usize, word: &str) -> Found {
+        let (Some((quarter, 1)), Some((year, 4)), true) = (
+            self.number(at + 1),
+            self.number(at + 2),
+            word == "q" && self.joined(at + 1),
+        ) else {
+            return Found::NoDate;
+        };
+        if !(1..=4).contains(&quarter) {
+            return Found::Impossible;
+        }
+        let written_second_year = matches!(self.mark(at + 3), Some('/' | '-'))
+            && self.joined(at + 3)
+            && self.joined(at + 4);
+        match (
+            written_second_year.then(|| self.number(at + 4)).flatten(),
+            quarter,
+        ) {
+            (None, _) => Found::from(end_of_month(year, quarter * 3), 3),
+            (Some(next), _) if !is_next_year(year, next) => Found::Impossible,
+            (Some(_), 4) => Found::from(end_of_month(year.saturating_add(1), 3), 5),
+            (Some(_), _) => Found::from(end_of_month(year, quarter * 3 + 3), 5),
+        }
+    }
+
+    /// "Spring 2024" (the end of that meteorological season) and "end of 2024".
+    fn season_or_year_end(&self, at: usize, word: &str) -> Found {
+        let season_end = match word {
+            "spring" => Some(5),
+            "summer" => Some(8),
+            "autumn" | "fall" => Some(11),
+            _ => None,
+        };
+        if let (Some(month), Some((year, 4))) = (season_end, self.number(at + 1)) {
+            return Found::from(end_of_month(year, month), 2);
+        }
+        if word == "end" {
+            let year_at = if self.word(at + 1).as_deref() == Some("of") {
+                at + 2
+            } else {
+                at + 1
+            };
+            // "end of 2024/25" is a financial year, read when the scan reaches it.
+            let financial_year =
+                matches!(self.mark(year_at + 1), Some('/' | '-')) && self.joined(year_at + 1);
+            if let (Some((year, 4)), false) = (self.number(year_at), financial_year) {
+                return Found::from(ymd(year, 12, 31), year_at + 1 - at);
+            }
+        }
+        Found::NoDate
+    }
 }
 
-/// The year written after a month name, and how many tokens it used: "2024",
-/// ", 2024", or a two-digit year tied on by a dash or apostrophe ("Mar-24", "Mar '24").
-fn year_after_month(tokens: &[Token<'_>], at: usize) -> Option<(u32, usize)> {
-    let kind = |i: usize| tokens.get(i).map(|t| t.kind);
-    let joined = |i: usize| tokens.get(i).is_some_and(|t| !t.spaced);
-    match (kind(at), kind(at + 1)) {
-        (Some(TokenKind::Number { value, digits: 4 }), _) => Some((value, 1)),
-        (Some(TokenKind::Mark(',' | '-')), Some(TokenKind::Number { value, digits: 4 })) => {
-            Some((value, 2))
-        }
-        (Some(TokenKind::Mark('-' | '\'' | '’')), Some(TokenKind::Number { value, digits: 2 }))
-            if joined(at + 1) =>
-        {
-            Some((full_year(value, 2), 2))
-        }
-        _ => None,
-    }
+/// Whether `next`, written with 2 or 4 digits, is the year after `year`, as in the
+/// financial years "2024/25" and "2024/2025".
+fn is_next_year(year: u32, (next, digits): (u32, usize)) -> bool {
+    let following = year.saturating_add(1);
+    (digits == 2 && next == following % 100) || (digits == 4 && next == following)
 }
 
 /// Two-digit years in plans are this century's: "31/03/24" is 2024.
 fn full_year(year: u32, digits: usize) -> u32 {
     if digits == 2 {
-        2000 + year
+        year.saturating_add(2000)
     } else {
         year
     }
@@ -380,14 +444,15 @@ fn ymd(year: u32, month: u32, day: u32) -> Option<NaiveDate> {
 }
 
 fn end_of_month(year: u32, month: u32) -> Option<NaiveDate> {
+    if !(1..=12).contains(&month) {
+        return None;
+    }
     let (next_year, next_month) = if month == 12 {
         (year.checked_add(1)?, 1)
     } else {
-        (year, month.checked_add(1)?)
+        (year, month + 1)
     };
-    ymd(next_year, next_month, 1)?
-        .pred_opt()
-        .filter(|_| (1..=12).contains(&month))
+    ymd(next_year, next_month, 1)?.pred_opt()
 }
 
 /// A month from its name: the full name, or any abbreviation of at least three
@@ -529,6 +594,7 @@ mod tests {
         ("03/31/2024", &[]),
         ("Review 31/02/2024 then May 2024", &[]),
         ("Q5 2024", &[]),
+        ("Q1 2024/26", &[]),
         ("2024/27", &[]),
         ("2024", &[]),
         ("Winter 2024", &[]),

@@ -86,15 +86,7 @@ pub fn import(
     let display_name = file.display().to_string();
     let imported = parse_plan_csv(&display_name, &bytes).map_err(|e| Usage(e.to_string()))?;
     for column in &imported.columns {
-        match &column.field {
-            Some(field) => eprintln!(
-                "column {} {:?} → {}",
-                column.column,
-                column.header,
-                field.name()
-            ),
-            None => eprintln!("column {} {:?} ignored", column.column, column.header),
-        }
+        eprintln!("{}", column.describe());
     }
     let history = app.load(&Subjects::plan(plan_id))?;
     let world = World::replay(&history).0;
