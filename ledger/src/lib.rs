@@ -22,6 +22,7 @@ pub mod header;
 pub mod log;
 pub mod redaction;
 pub mod storage;
+pub mod tree;
 pub mod verify;
 
 pub use codec::Head;

@@ -126,6 +126,8 @@ pub struct Ledger {
     head_file: File,
     blobs: BlobStore,
     clock: Clock,
+    /// The right edge of the Merkle tree over every event so far.
+    frontier: crate::merkle::Frontier,
     /// Held for the lifetime of the ledger: the OS lock that keeps other processes out.
     _lock: File,
 }
@@ -188,10 +190,13 @@ impl Ledger {
         fs::create_dir(dir.join(BLOBS_DIR))
             .map_err(|e| Error::io("creating the evidence folder", e))?;
         let store = SledStore::create(&dir.join(STORE_DIR))?;
-        store.commit(vec![(
-            keys::HEAD.to_vec(),
-            Some(codec::encode_head(&Head::EMPTY)),
-        )])?;
+        store.commit(vec![
+            (keys::HEAD.to_vec(), Some(codec::encode_head(&Head::EMPTY))),
+            (
+                crate::tree::FRONTIER_KEY.to_vec(),
+                Some(crate::merkle::Frontier::new().to_bytes()),
+            ),
+        ])?;
         // The marker goes last: a folder without it was never a finished ledger.
         write_new_file(&dir.join(MARKER_FILE), MARKER_TEXT.as_bytes())?;
         sync_dir(dir)?;
@@ -248,9 +253,21 @@ impl Ledger {
             head_file,
             blobs: BlobStore::new(blobs_dir),
             clock: Box::new(system_clock),
+            frontier: crate::merkle::Frontier::new(),
             _lock: lock_file,
         };
         ledger.head = ledger.recover_head(file_head)?;
+        ledger.frontier = crate::tree::read_frontier(ledger.store.get(crate::tree::FRONTIER_KEY)?)?;
+        if ledger.frontier.size() != ledger.head.size {
+            return Err(Error::corruption(
+                None,
+                format!(
+                    "the Merkle tree covers {} events but the log holds {}",
+                    ledger.frontier.size(),
+                    ledger.head.size
+                ),
+            ));
+        }
         Ok(ledger)
     }
 
@@ -339,6 +356,16 @@ impl Ledger {
         self.head.size
     }
 
+    /// The right edge of the Merkle tree over every event so far.
+    pub fn frontier(&self) -> &crate::merkle::Frontier {
+        &self.frontier
+    }
+
+    /// A raw read of the store, for the tree module.
+    pub(crate) fn store_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.store.get(key)
+    }
+
     pub fn blobs(&self) -> &BlobStore {
         &self.blobs
     }
@@ -365,6 +392,7 @@ impl Ledger {
         let mut writes: Vec<StoreWrite> =
             Vec::with_capacity(events.len() + events.len() / CHUNK_EVENTS + 3);
         let mut records = Vec::with_capacity(events.len());
+        let mut hashes = Vec::with_capacity(events.len());
         let mut headers = Vec::with_capacity(events.len());
         let mut head = self.head;
         // One call to the OS for every salt of the batch.
@@ -391,6 +419,7 @@ impl Ledger {
             };
             let leaf = header.leaf_bytes();
             let hash = *blake3::hash(&leaf).as_bytes();
+            hashes.push(hash);
             let seq = header.seq;
             let body = SaltedPayload {
                 salt,
@@ -438,9 +467,12 @@ impl Ledger {
             Some(Vec::new()),
         ));
         writes.push((keys::HEAD.to_vec(), Some(codec::encode_head(&head))));
+        let mut frontier = self.frontier.clone();
+        writes.extend(crate::tree::grow(&mut frontier, &hashes)?);
         writes.extend(extra);
         self.store.commit(writes)?;
         self.head = head;
+        self.frontier = frontier;
         self.write_head_file(&head)?;
         Ok(headers)
     }
@@ -916,6 +948,14 @@ impl Ledger {
         records[at] = bytes;
         self.store
             .commit(vec![(key, Some(codec::encode_chunk(&records)))])
+            .unwrap();
+    }
+
+    /// Overwrites any store key behind the ledger's back (tests only).
+    #[allow(clippy::unwrap_used)]
+    pub(crate) fn tamper_store(&self, key: &[u8], bytes: Vec<u8>) {
+        self.store
+            .commit(vec![(key.to_vec(), Some(bytes))])
             .unwrap();
     }
 }

@@ -465,3 +465,55 @@ fn redaction_destroys_the_payload_keeps_the_header_and_still_verifies() {
         Err(Error::Rejected(_))
     ));
 }
+
+#[test]
+fn the_stored_merkle_tree_matches_a_fresh_one_and_its_proofs_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data");
+    let mut ledger = Ledger::init(&path).unwrap();
+    let mut reference = crate::merkle::MemNodes::new();
+    for batch in [1usize, 2, 13, 40, 1, 100] {
+        let events: Vec<NewEvent> = (0..batch)
+            .map(|i| new_event(i, "plan/t/action/1"))
+            .collect();
+        for header in ledger.append(events).unwrap() {
+            reference.push(header.event_hash()).unwrap();
+        }
+        drop(ledger);
+        ledger = Ledger::open(&path).unwrap();
+        assert_eq!(ledger.root(), reference.root());
+    }
+    let size = ledger.size();
+    for (seq, at) in [(0, size), (16, 17), (31, 64), (size - 1, size)] {
+        let proof = ledger.inclusion_proof(seq, at).unwrap();
+        let leaf = crate::merkle::leaf_hash(&ledger.header(seq).unwrap().event_hash());
+        let root = ledger.root_at(at).unwrap();
+        crate::merkle::verify_inclusion(seq, at, &leaf, &proof, &root).unwrap();
+    }
+    for old in [1, 3, 16, 17, 100, size] {
+        let proof = ledger.consistency_proof(old, size).unwrap_or_default();
+        crate::merkle::verify_consistency(
+            old,
+            size,
+            &ledger.root_at(old).unwrap(),
+            &ledger.root(),
+            &proof,
+        )
+        .unwrap();
+    }
+    let report = ledger.verify();
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.root, crate::blobs::hex(&reference.root()));
+}
+
+#[test]
+fn a_tampered_stored_merkle_node_is_caught_by_verify() {
+    let (_dir, mut ledger) = fresh();
+    ledger
+        .append((0..40).map(|i| new_event(i, "s")).collect())
+        .unwrap();
+    ledger.tamper_store(&crate::tree::node_key(4, 1), vec![9; 32]);
+    let report = ledger.verify();
+    assert!(!report.ok);
+    assert_eq!(report.first_bad_seq, Some(16));
+}

@@ -32,6 +32,8 @@ pub struct VerifyReport {
     pub problem: Option<String>,
     /// Evidence files checked.
     pub blobs: u64,
+    /// Hex RFC 9162 Merkle root recomputed from the events that verified.
+    pub root: String,
 }
 
 struct Failure {
@@ -70,6 +72,10 @@ struct Chain {
     /// Seqs whose payload is absent: each must be named by a redaction.
     missing_payloads: Vec<u64>,
     redacted_targets: Vec<u64>,
+    /// The Merkle tree recomputed from the event hashes.
+    frontier: crate::merkle::Frontier,
+    /// Recomputed subtrees of the levels the store keeps, to compare with it.
+    stored_nodes: Vec<(u8, u64, Hash)>,
 }
 
 impl Ledger {
@@ -97,6 +103,7 @@ impl Ledger {
             .and_then(|()| check_redactions(&mut chain))
             .and(index)
             .and_then(|copies| compare_index(&chain, &copies))
+            .and_then(|()| self.compare_tree(&chain))
             .and_then(|()| self.verify_blobs(&mut blobs));
         let (ok, first_bad_seq, problem) = match outcome {
             Ok(()) => (true, None, None),
@@ -109,7 +116,28 @@ impl Ledger {
             first_bad_seq,
             problem,
             blobs,
+            root: crate::blobs::hex(&chain.frontier.root()),
         }
+    }
+
+    /// The stored frontier and stored subtrees must be the ones the events give.
+    fn compare_tree(&self, chain: &Chain) -> std::result::Result<(), Failure> {
+        if chain.frontier != *self.frontier() {
+            return fail(None, "the stored Merkle tree does not match the events: its root would prove a different history");
+        }
+        for (level, index, hash) in &chain.stored_nodes {
+            let stored = self.store_get(&crate::tree::node_key(*level, *index))?;
+            if stored.as_deref() != Some(hash.as_slice()) {
+                let first_seq = index << level;
+                return fail(
+                    Some(first_seq),
+                    format!(
+                        "the stored Merkle subtree ({level}, {index}) does not match the events"
+                    ),
+                );
+            }
+        }
+        Ok(())
     }
 
     fn verify_records(
@@ -133,6 +161,21 @@ impl Ledger {
                 prev = checked.hash;
                 last_recorded_at = checked.recorded_at;
                 chain.digests.push(checked.digest);
+                let nodes = &mut chain.stored_nodes;
+                let grown = chain
+                    .frontier
+                    .push_with(checked.hash, |level, index, node| {
+                        if level >= crate::tree::STORED_LEVEL {
+                            nodes.push((level, index, *node));
+                        }
+                    });
+                if let Err(e) = grown {
+                    failure = Some(Failure {
+                        seq: Some(seq),
+                        problem: e.to_string(),
+                    });
+                    return Ok(false);
+                }
                 match checked.payload {
                     PayloadCheck::Present => {}
                     PayloadCheck::Missing => chain.missing_payloads.push(seq),
