@@ -9,6 +9,7 @@
 //! `storage` module may touch sled.
 
 pub mod checkpoint;
+pub mod checkpoints;
 pub mod merkle;
 pub mod note;
 
@@ -16,6 +17,7 @@ pub mod note;
 pub type Hash = [u8; 32];
 
 pub mod blobs;
+pub mod bundle;
 pub mod codec;
 pub mod error;
 pub mod header;

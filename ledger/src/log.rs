@@ -361,9 +361,25 @@ impl Ledger {
         &self.frontier
     }
 
-    /// A raw read of the store, for the tree module.
+    /// A raw read of the store, for the tree and checkpoint modules.
     pub(crate) fn store_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
         self.store.get(key)
+    }
+
+    /// A raw scan of the store, for the checkpoint module.
+    pub(crate) fn store_scan(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        visit: &mut crate::storage::Visitor<'_>,
+    ) -> Result<()> {
+        self.store.scan(start, end, visit)
+    }
+
+    /// A durable write of one key outside the event log (checkpoints). Never used for
+    /// event records or their index.
+    pub(crate) fn store_put(&mut self, key: &[u8], value: Vec<u8>) -> Result<()> {
+        self.store.commit(vec![(key.to_vec(), Some(value))])
     }
 
     pub fn blobs(&self) -> &BlobStore {

@@ -517,3 +517,49 @@ fn a_tampered_stored_merkle_node_is_caught_by_verify() {
     assert!(!report.ok);
     assert_eq!(report.first_bad_seq, Some(16));
 }
+
+#[test]
+fn checkpoints_are_made_for_the_current_head_cosigned_and_checked_by_verify() {
+    let (_dir, mut ledger) = fresh();
+    let key = crate::note::SigningKey::generate("assure.test/ledger").unwrap();
+    let chair = crate::note::SigningKey::generate("chair.example/jones").unwrap();
+    ledger
+        .append((0..20).map(|i| new_event(i, "s")).collect())
+        .unwrap();
+    let first = ledger.make_checkpoint(&key).unwrap();
+    assert_eq!(first.unverified_checkpoint().size, 20);
+    assert_eq!(first.unverified_checkpoint().root, ledger.root());
+    let cosigned = ledger
+        .cosign_checkpoint(first.to_string().as_bytes(), &chair)
+        .unwrap();
+    let verified = cosigned.verify(&[chair.verifier()]).unwrap();
+    assert_eq!(verified.checkpoint.size, 20);
+    cosigned.verify(&[key.verifier()]).unwrap();
+    ledger.append(vec![new_event(20, "s")]).unwrap();
+    ledger.make_checkpoint(&key).unwrap();
+    assert_eq!(ledger.checkpoints().unwrap().len(), 2);
+    let report = ledger.verify();
+    assert!(report.ok, "{report:?}");
+    // A checkpoint the ledger never made cannot be co-signed.
+    let forged = crate::checkpoint::SignedCheckpoint::sign(
+        &crate::checkpoint::Checkpoint::new("assure.test/ledger", 20, [7; 32]),
+        &[&key],
+    )
+    .unwrap();
+    assert!(matches!(
+        ledger.cosign_checkpoint(forged.to_string().as_bytes(), &chair),
+        Err(Error::Rejected(_))
+    ));
+    // A stored checkpoint whose root the events do not give is a rewritten history.
+    ledger.tamper_store(
+        &{
+            let mut k = [b'c'; 9];
+            k[1..].copy_from_slice(&20u64.to_be_bytes());
+            k
+        },
+        forged.to_string().into_bytes(),
+    );
+    let report = ledger.verify();
+    assert!(!report.ok);
+    assert!(report.problem.unwrap().contains("rewritten"));
+}

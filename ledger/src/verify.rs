@@ -76,6 +76,9 @@ struct Chain {
     frontier: crate::merkle::Frontier,
     /// Recomputed subtrees of the levels the store keeps, to compare with it.
     stored_nodes: Vec<(u8, u64, Hash)>,
+    /// Tree sizes of the stored checkpoints, and the roots recomputed at those sizes.
+    checkpoint_sizes: std::collections::BTreeSet<u64>,
+    recomputed_roots: Vec<(u64, Hash)>,
 }
 
 impl Ledger {
@@ -84,6 +87,18 @@ impl Ledger {
     pub fn verify(&self) -> VerifyReport {
         let mut chain = Chain::default();
         let mut blobs = 0;
+        let checkpoints = self.checkpoints();
+        if let Ok(held) = &checkpoints {
+            chain.checkpoint_sizes = held
+                .iter()
+                .map(|c| c.unverified_checkpoint().size)
+                .collect();
+            if chain.checkpoint_sizes.contains(&0) {
+                chain
+                    .recomputed_roots
+                    .push((0, crate::merkle::empty_root()));
+            }
+        }
         // The subject index parts are read on the second core while the log is
         // checked on this one, which then helps with the parts that are left.
         let next_part = std::sync::atomic::AtomicU8::new(0);
@@ -104,6 +119,7 @@ impl Ledger {
             .and(index)
             .and_then(|copies| compare_index(&chain, &copies))
             .and_then(|()| self.compare_tree(&chain))
+            .and_then(|()| compare_checkpoints(&chain, checkpoints))
             .and_then(|()| self.verify_blobs(&mut blobs));
         let (ok, first_bad_seq, problem) = match outcome {
             Ok(()) => (true, None, None),
@@ -175,6 +191,10 @@ impl Ledger {
                         problem: e.to_string(),
                     });
                     return Ok(false);
+                }
+                let size = chain.frontier.size();
+                if chain.checkpoint_sizes.contains(&size) {
+                    chain.recomputed_roots.push((size, chain.frontier.root()));
                 }
                 match checked.payload {
                     PayloadCheck::Present => {}
@@ -322,6 +342,34 @@ struct CheckedRecord {
     digest: u64,
     recorded_at: i64,
     payload: PayloadCheck,
+}
+
+/// Every stored checkpoint must name a size the log reaches and the root the events
+/// give at that size: a checkpoint that does not is a rewritten history.
+fn compare_checkpoints(
+    chain: &Chain,
+    held: Result<Vec<crate::checkpoint::SignedCheckpoint>, Error>,
+) -> std::result::Result<(), Failure> {
+    for signed in held? {
+        let checkpoint = signed.unverified_checkpoint();
+        let recomputed = chain
+            .recomputed_roots
+            .iter()
+            .find(|(size, _)| *size == checkpoint.size);
+        match recomputed {
+            Some((_, root)) if *root == checkpoint.root => {}
+            Some(_) => {
+                return fail(
+                    checkpoint.size.checked_sub(1),
+                    format!("the checkpoint for size {} names a root the events do not give: history before it was rewritten", checkpoint.size),
+                )
+            }
+            None => {
+                return fail(None, format!("a checkpoint names size {} but the log holds only {} events", checkpoint.size, chain.checked))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every missing payload must be named by a `ledger.redacted` event.
