@@ -58,8 +58,32 @@ pub enum StatusArg {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Create a new, empty ledger in the data folder
-    Init,
+    /// Create a new, empty ledger in the data folder, with its signing key
+    Init {
+        /// Use this signing key (kept outside the data folder) instead of making one inside it
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+    /// Make or show signing keys (for the ledger, a chair or an auditor)
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Sign the current tree head (a checkpoint for the minutes); `checkpoint cosign` adds a co-signature
+    Checkpoint {
+        /// The ledger's signing key [default: the one made by init]
+        #[arg(long)]
+        key: Option<PathBuf>,
+        #[command(subcommand)]
+        action: Option<CheckpointCommand>,
+    },
+    /// List the checkpoints the ledger holds
+    Checkpoints,
+    /// Print a C2SP tlog-proof that event SEQ is in the ledger (a receipt to keep)
+    Proof {
+        seq: u64,
+        /// The ledger's signing key, if a new checkpoint is needed
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
     /// Create a plan
     CreatePlan {
         id: String,
@@ -193,6 +217,12 @@ pub enum Command {
     Verify {
         #[arg(long)]
         json: bool,
+        /// A signed checkpoint you were given earlier: check that today's ledger extends it
+        #[arg(long)]
+        against: Option<PathBuf>,
+        /// A verifier key you trust (vkey text or a file of vkey lines); repeatable
+        #[arg(long = "trust")]
+        trust: Vec<String>,
     },
     /// Build a demonstration ledger from a real plan and show what Assure does
     Demo {
@@ -256,5 +286,37 @@ pub enum ChallengeCommand {
         reason: String,
         #[command(flatten)]
         effective: Effective,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Make a new Ed25519 signing key and write it to FILE (owner-only)
+    New {
+        /// The key's name, e.g. chair.example.org/jones
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print a verifier key (vkey) [default: the ledger's]
+    Show {
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CheckpointCommand {
+    /// Add your signature to a checkpoint this ledger made
+    Cosign {
+        /// The signed checkpoint file
+        file: PathBuf,
+        /// Your signing key (e.g. the chair's)
+        #[arg(long)]
+        key: PathBuf,
+        /// Write the co-signed checkpoint here [default: print it]
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }

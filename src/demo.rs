@@ -33,8 +33,7 @@ fn prepare_folder(dir: &Path) -> Result<()> {
         std::fs::remove_dir_all(dir)
             .with_context(|| format!("removing the previous demo in {}", dir.display()))?;
     }
-    ledger::Ledger::init(dir)
-        .with_context(|| format!("creating the demo ledger in {}", dir.display()))?;
+    crate::commands::proofs::init(dir, None)?;
     std::fs::write(
         dir.join(DEMO_MARKER),
         "made by `assure demo`; safe to delete\n",
@@ -178,6 +177,21 @@ pub fn run(dir: &Path) -> Result<()> {
     challenges::list(&app, false, None, &no_time, false)?;
     println!("\n== Verification ==\n");
     crate::commands::audit::verify(&app, false)?;
+    println!("\n== A checkpoint for the board minutes, co-signed by the chair ==\n");
+    let mut app = app;
+    let chair_key = dir.join("chair.key");
+    crate::commands::proofs::key_new("chair.example/independent-chair", &chair_key)?;
+    crate::commands::proofs::checkpoint(&mut app, None)?;
+    let minutes = dir.join("checkpoint-for-minutes.txt");
+    std::fs::write(
+        &minutes,
+        app.ledger
+            .latest_checkpoint()?
+            .map(|c| c.to_string())
+            .unwrap_or_default(),
+    )
+    .context("writing the checkpoint")?;
+    crate::commands::proofs::cosign(&mut app, &minutes, &chair_key, None)?;
     println!(
         "\nTry: assure --data {} history   ·   assure --data {} action {plan} 6.5",
         dir.display(),

@@ -871,3 +871,140 @@ fn redaction_erases_a_note_keeps_history_and_verifies() {
         .run(&["redact", &seq, "--reason", "again"])
         .fails_with(2, "already redacted");
 }
+
+#[test]
+fn checkpoints_cosigned_by_the_chair_prove_later_history_extends_them() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    let vkey = ledger.run(&["key", "show"]).ok().stdout.trim().to_owned();
+    let chair_key = ledger.data.parent().unwrap().join("chair.key");
+    let chair_vkey = ledger
+        .run(&[
+            "key",
+            "new",
+            "--name",
+            "chair.example/jones",
+            "--out",
+            chair_key.to_str().unwrap(),
+        ])
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    ledger
+        .run(&[
+            "key",
+            "new",
+            "--name",
+            "x",
+            "--out",
+            chair_key.to_str().unwrap(),
+        ])
+        .fails_with(1, "must not exist");
+    let note = ledger.run(&["checkpoint"]).ok().stdout;
+    let old = ledger.file("minutes-checkpoint.txt", note.as_bytes());
+    let cosigned = ledger
+        .run(&[
+            "checkpoint",
+            "cosign",
+            &old,
+            "--key",
+            chair_key.to_str().unwrap(),
+        ])
+        .ok()
+        .stdout;
+    assert!(cosigned.contains("chair.example/jones"));
+    let old = ledger.file("minutes-checkpoint.txt", cosigned.as_bytes());
+    assert!(ledger
+        .run(&["checkpoints"])
+        .ok()
+        .stdout
+        .contains("chair.example/jones"));
+    ledger
+        .run(&["status", "mcr", "1.1", "green", "--note", "done"])
+        .ok();
+    ledger.run(&["verify"]).ok();
+    let report = ledger
+        .run(&[
+            "verify",
+            "--against",
+            &old,
+            "--trust",
+            &chair_vkey,
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["old_size"], 20);
+    assert_eq!(report["size"], 21);
+    ledger
+        .run(&["verify", "--against", &old, "--trust", &vkey])
+        .ok();
+    // A key the auditor does not trust proves nothing.
+    let stranger = ledger.data.parent().unwrap().join("stranger.key");
+    let stranger_vkey = ledger
+        .run(&[
+            "key",
+            "new",
+            "--name",
+            "stranger",
+            "--out",
+            stranger.to_str().unwrap(),
+        ])
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    ledger
+        .run(&["verify", "--against", &old, "--trust", &stranger_vkey])
+        .fails_with(1, "signatures");
+    // A checkpoint from a rewritten history (another ledger of the same size) fails.
+    let other = Ledger::new();
+    other.import_manchester();
+    let other_note = other.run(&["checkpoint"]).ok().stdout;
+    let other_vkey = other.run(&["key", "show"]).ok().stdout.trim().to_owned();
+    let foreign = ledger.file("foreign.txt", other_note.as_bytes());
+    ledger
+        .run(&["verify", "--against", &foreign, "--trust", &other_vkey])
+        .fails_with(1, "does not extend");
+    // Co-signing a checkpoint this ledger never made is refused.
+    ledger
+        .run(&[
+            "checkpoint",
+            "cosign",
+            &foreign,
+            "--key",
+            chair_key.to_str().unwrap(),
+        ])
+        .fails_with(2, "differs");
+}
+
+#[test]
+fn a_proof_is_a_receipt_that_verifies_offline() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    let vkey = ledger.run(&["key", "show"]).ok().stdout.trim().to_owned();
+    let text = ledger.run(&["proof", "7"]).ok().stdout;
+    assert!(text.starts_with("c2sp.org/tlog-proof@v1\n"));
+    let proof = ledger::checkpoint::TlogProof::parse(text.as_bytes()).unwrap();
+    let history = ledger.run(&["history", "--json"]).ok().json();
+    let hash_hex = history[7]["hash"].as_str().unwrap();
+    let hash: [u8; 32] = (0..32)
+        .map(|i| u8::from_str_radix(&hash_hex[2 * i..2 * i + 2], 16).unwrap())
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap();
+    let trusted = [ledger::note::VerifierKey::parse(&vkey).unwrap()];
+    proof.verify(&hash, &trusted).unwrap();
+    let other: [u8; 32] = {
+        let h = history[8]["hash"].as_str().unwrap();
+        (0..32)
+            .map(|i| u8::from_str_radix(&h[2 * i..2 * i + 2], 16).unwrap())
+            .collect::<Vec<_>>()
+            .try_into()
+            .unwrap()
+    };
+    assert!(proof.verify(&other, &trusted).is_err());
+    ledger.run(&["proof", "999"]).fails_with(2, "no event 999");
+}

@@ -1,9 +1,6 @@
 //! Ledger-wide commands: init, history and verify.
 
-use std::path::Path;
-
 use anyhow::{Context as _, Result};
-use ledger::Ledger;
 use projections::query::decode;
 use projections::views::history_entry;
 use projections::World;
@@ -12,12 +9,6 @@ use super::print_json;
 use crate::app::App;
 use crate::exit::VerificationFailed;
 use crate::table;
-
-pub fn init(data: &Path) -> Result<()> {
-    Ledger::init(data).with_context(|| format!("creating a ledger in {}", data.display()))?;
-    println!("Created an empty ledger in {}.", data.display());
-    Ok(())
-}
 
 pub fn history(app: &App, prefix: Option<&str>, json: bool) -> Result<()> {
     let events = match prefix {
@@ -91,7 +82,13 @@ pub fn history(app: &App, prefix: Option<&str>, json: bool) -> Result<()> {
 }
 
 pub fn verify(app: &App, json: bool) -> Result<()> {
-    let report = app.ledger.verify();
+    let mut report = app.ledger.verify();
+    if report.ok {
+        if let Some(problem) = crate::commands::proofs::check_stored_signatures(app)? {
+            report.ok = false;
+            report.problem = Some(problem);
+        }
+    }
     if json {
         print_json(&report)?;
     } else if report.ok {

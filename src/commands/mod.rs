@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod challenges;
 pub mod plans;
+pub mod proofs;
 
 use std::path::Path;
 
@@ -10,7 +11,7 @@ use anyhow::{Context as _, Result};
 use projections::events::{Evidence, Rag};
 
 use crate::app::{actor_name, App};
-use crate::cli::{ChallengeCommand, Cli, Command, Effective};
+use crate::cli::{ChallengeCommand, CheckpointCommand, Cli, Command, Effective, KeyCommand};
 use crate::dates::{parse_date, today};
 use crate::exit::Usage;
 
@@ -19,7 +20,18 @@ pub fn run(cli: Cli) -> Result<()> {
     let data = cli.data;
     let open = || App::open(&data, actor.clone());
     match cli.command {
-        Command::Init => audit::init(&data),
+        Command::Init { key } => proofs::init(&data, key.as_deref()),
+        Command::Key(KeyCommand::New { name, out }) => proofs::key_new(&name, &out),
+        Command::Key(KeyCommand::Show { key }) => proofs::key_show(&data, key.as_deref()),
+        Command::Checkpoint { key, action: None } => {
+            proofs::checkpoint(&mut open()?, key.as_deref())
+        }
+        Command::Checkpoint {
+            action: Some(CheckpointCommand::Cosign { file, key, out }),
+            ..
+        } => proofs::cosign(&mut open()?, &file, &key, out.as_deref()),
+        Command::Checkpoints => proofs::list(&open()?),
+        Command::Proof { seq, key } => proofs::proof(&mut open()?, seq, key.as_deref()),
         Command::Demo { dir } => crate::demo::run(&dir),
         Command::CreatePlan {
             id,
@@ -192,7 +204,16 @@ pub fn run(cli: Cli) -> Result<()> {
             json,
         } => challenges::list(&open()?, open_only, agency, &time, json),
         Command::History { subject, json } => audit::history(&open()?, subject.as_deref(), json),
-        Command::Verify { json } => audit::verify(&open()?, json),
+        Command::Verify {
+            json,
+            against: Some(against),
+            trust,
+        } => proofs::verify_against(&open()?, &against, &trust, json),
+        Command::Verify {
+            json,
+            against: None,
+            ..
+        } => audit::verify(&open()?, json),
         Command::Redact {
             seq,
             reason,

@@ -1,0 +1,339 @@
+//! Keys, checkpoints and proofs: what lets people who do not trust the operator check
+//! the history (FORMAT v1 §3). The ledger's key lives in `DATA/keys/` unless `init
+//! --key` names one kept elsewhere; a chair's or auditor's key never enters the folder.
+
+use std::io::Write as _;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _, Result};
+use ledger::checkpoint::{SignedCheckpoint, TlogProof};
+use ledger::note::{SigningKey, VerifierKey};
+use ledger::Ledger;
+
+use super::print_json;
+use crate::app::App;
+use crate::exit::{Usage, VerificationFailed};
+
+const KEY_FILE: &str = "keys/ledger.key";
+const KEY_LOCATION: &str = "keys/ledger.key-location";
+const VKEY_FILE: &str = "keys/ledger.vkey";
+
+/// Writes a private key file readable by its owner only; never overwrites.
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+fn read_key(path: &Path) -> Result<SigningKey> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the signing key {}", path.display()))?;
+    SigningKey::from_file_string(&text)
+        .map_err(|e| Usage(format!("{} is not a signing key: {e}", path.display())).into())
+}
+
+pub fn init(data: &Path, key: Option<&Path>) -> Result<()> {
+    let ledger =
+        Ledger::init(data).with_context(|| format!("creating a ledger in {}", data.display()))?;
+    drop(ledger);
+    let keys = data.join("keys");
+    std::fs::create_dir(&keys).with_context(|| format!("creating {}", keys.display()))?;
+    let signing = match key {
+        Some(path) => {
+            let signing = read_key(path)?;
+            let location = std::fs::canonicalize(path)
+                .with_context(|| format!("locating {}", path.display()))?;
+            std::fs::write(
+                data.join(KEY_LOCATION),
+                location.to_string_lossy().as_bytes(),
+            )
+            .context("recording where the key is")?;
+            signing
+        }
+        None => {
+            let mut id = [0u8; 4];
+            getrandom_fill(&mut id)?;
+            let name = format!(
+                "assure.ledger/{}",
+                id.iter().map(|b| format!("{b:02x}")).collect::<String>()
+            );
+            let signing = SigningKey::generate(&name)
+                .map_err(|e| anyhow::anyhow!("making the ledger's key: {e}"))?;
+            write_private(&data.join(KEY_FILE), &signing.to_file_string())?;
+            signing
+        }
+    };
+    std::fs::write(
+        data.join(VKEY_FILE),
+        format!("{}\n", signing.verifier().to_vkey_string()),
+    )
+    .context("writing the verifier key")?;
+    println!("Created an empty ledger in {}.", data.display());
+    println!(
+        "Its verifier key (give this to chairs and auditors): {}",
+        signing.verifier().to_vkey_string()
+    );
+    Ok(())
+}
+
+fn getrandom_fill(bytes: &mut [u8]) -> Result<()> {
+    getrandom::fill(bytes)
+        .map_err(|e| anyhow::anyhow!("no randomness from the operating system: {e}"))
+}
+
+/// The ledger's signing key: `--key`, else where `init --key` said, else the one in the folder.
+fn ledger_key(data: &Path, flag: Option<&Path>) -> Result<SigningKey> {
+    if let Some(path) = flag {
+        return read_key(path);
+    }
+    if let Ok(location) = std::fs::read_to_string(data.join(KEY_LOCATION)) {
+        return read_key(Path::new(location.trim()));
+    }
+    read_key(&data.join(KEY_FILE))
+}
+
+/// The ledger's own verifier key, as init wrote it.
+fn ledger_vkey(data: &Path) -> Result<VerifierKey> {
+    let path = data.join(VKEY_FILE);
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    VerifierKey::parse(text.trim())
+        .map_err(|e| anyhow::anyhow!("{} is damaged: {e}", path.display()))
+}
+
+/// Every checkpoint the ledger holds must carry a valid signature by the ledger's own
+/// key (other signatures are co-signatures). Returns the first problem found.
+pub fn check_stored_signatures(app: &App) -> Result<Option<String>> {
+    let checkpoints = app.ledger.checkpoints()?;
+    if checkpoints.is_empty() {
+        return Ok(None);
+    }
+    let vkey = ledger_vkey(app.ledger.dir())?;
+    for signed in checkpoints {
+        if let Err(e) = signed.verify(std::slice::from_ref(&vkey)) {
+            return Ok(Some(format!(
+                "the checkpoint for size {} is not validly signed by the ledger's key: {e}",
+                signed.unverified_checkpoint().size
+            )));
+        }
+    }
+    Ok(None)
+}
+
+pub fn key_new(name: &str, out: &Path) -> Result<()> {
+    let key = SigningKey::generate(name)
+        .map_err(|e| Usage(format!("cannot make a key named {name:?}: {e}")))?;
+    write_private(out, &key.to_file_string())?;
+    println!("{}", key.verifier().to_vkey_string());
+    eprintln!(
+        "Signing key written to {} (readable by you only). Share the line above, never the file.",
+        out.display()
+    );
+    Ok(())
+}
+
+pub fn key_show(data: &Path, key: Option<&Path>) -> Result<()> {
+    match key {
+        Some(path) => println!("{}", read_key(path)?.verifier().to_vkey_string()),
+        None => println!("{}", ledger_vkey(data)?.to_vkey_string()),
+    }
+    Ok(())
+}
+
+pub fn checkpoint(app: &mut App, key: Option<&Path>) -> Result<()> {
+    let key = ledger_key(app.ledger.dir(), key)?;
+    let signed = app
+        .ledger
+        .make_checkpoint(&key)
+        .context("making a checkpoint")?;
+    print!("{signed}");
+    Ok(())
+}
+
+pub fn cosign(app: &mut App, file: &Path, key: &Path, out: Option<&Path>) -> Result<()> {
+    let key = read_key(key)?;
+    let note = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let signed = app
+        .ledger
+        .cosign_checkpoint(&note, &key)
+        .with_context(|| format!("co-signing {}", file.display()))?;
+    match out {
+        Some(path) => {
+            std::fs::write(path, signed.to_string())
+                .with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("Co-signed checkpoint written to {}.", path.display());
+        }
+        None => print!("{signed}"),
+    }
+    Ok(())
+}
+
+pub fn list(app: &App) -> Result<()> {
+    let checkpoints = app.ledger.checkpoints()?;
+    if checkpoints.is_empty() {
+        println!("No checkpoints yet. Make one with `assure checkpoint` at each board meeting.");
+    }
+    for signed in checkpoints {
+        let c = signed.unverified_checkpoint();
+        let signers: Vec<&str> = signed
+            .note()
+            .signatures()
+            .iter()
+            .map(|s| s.name.as_str())
+            .collect();
+        println!(
+            "size {:>8}  root {}  signed by {}",
+            c.size,
+            ledger::blobs::hex(&c.root),
+            signers.join(", ")
+        );
+    }
+    Ok(())
+}
+
+pub fn proof(app: &mut App, seq: u64, key: Option<&Path>) -> Result<()> {
+    if seq >= app.ledger.size() {
+        bail!(Usage(format!(
+            "no event {seq}: the ledger holds {} events",
+            app.ledger.size()
+        )));
+    }
+    let covering = app
+        .ledger
+        .latest_checkpoint()?
+        .filter(|c| c.unverified_checkpoint().size > seq);
+    let signed = match covering {
+        Some(signed) => signed,
+        None => {
+            let key = ledger_key(app.ledger.dir(), key)?;
+            app.ledger
+                .make_checkpoint(&key)
+                .context("making a checkpoint to prove against")?
+        }
+    };
+    let size = signed.unverified_checkpoint().size;
+    let proof = TlogProof {
+        index: seq,
+        extra: None,
+        proof: app.ledger.inclusion_proof(seq, size)?,
+        checkpoint: signed.note().clone(),
+    };
+    print!("{proof}");
+    Ok(())
+}
+
+/// Reads `--trust` values: vkey text, or files holding vkey lines.
+pub fn trusted_keys(values: &[String]) -> Result<Vec<VerifierKey>> {
+    let mut keys = Vec::new();
+    for value in values {
+        let path = PathBuf::from(value);
+        let text = if path.is_file() {
+            std::fs::read_to_string(&path).with_context(|| format!("reading {value}"))?
+        } else {
+            value.clone()
+        };
+        for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+            keys.push(
+                VerifierKey::parse(line)
+                    .map_err(|e| Usage(format!("--trust {line:?} is not a verifier key: {e}")))?,
+            );
+        }
+    }
+    if keys.is_empty() {
+        bail!(Usage("name at least one key you trust with --trust VKEY (the ledger's `assure key show`, or a chair's)".into()));
+    }
+    Ok(keys)
+}
+
+#[derive(Debug, serde::Serialize)]
+struct AgainstReport {
+    ok: bool,
+    old_size: u64,
+    size: u64,
+    root: String,
+    signers: Vec<String>,
+    problem: Option<String>,
+}
+
+pub fn verify_against(app: &App, file: &Path, trust: &[String], json: bool) -> Result<()> {
+    let trusted = trusted_keys(trust)?;
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let report = app.ledger.verify();
+    let mut outcome = AgainstReport {
+        ok: false,
+        old_size: 0,
+        size: report.size,
+        root: report.root.clone(),
+        signers: Vec::new(),
+        problem: None,
+    };
+    let mut check = || -> std::result::Result<(), String> {
+        if !report.ok {
+            return Err(format!(
+                "today's ledger does not verify: {}",
+                report.problem.clone().unwrap_or_default()
+            ));
+        }
+        let old = SignedCheckpoint::parse(&bytes)
+            .map_err(|e| format!("{} is not a signed checkpoint: {e}", file.display()))?;
+        let verified = old
+            .verify(&trusted)
+            .map_err(|e| format!("the old checkpoint's signatures: {e}"))?;
+        outcome.signers = verified.signers.iter().map(|s| s.name.clone()).collect();
+        let old = verified.checkpoint;
+        outcome.old_size = old.size;
+        if old.size > report.size {
+            return Err(format!(
+                "the checkpoint covers {} events but the ledger holds {}: events were removed",
+                old.size, report.size
+            ));
+        }
+        let root = ledger::blobs::parse_hex(&report.root).ok_or("bad recomputed root")?;
+        let proof = if old.size == 0 || old.size == report.size {
+            Vec::new()
+        } else {
+            app.ledger
+                .consistency_proof(old.size, report.size)
+                .map_err(|e| e.to_string())?
+        };
+        ledger::merkle::verify_consistency(old.size, report.size, &old.root, &root, &proof).map_err(
+            |e| {
+                format!(
+                    "today's history does not extend the checkpoint of size {}: {e}",
+                    old.size
+                )
+            },
+        )
+    };
+    let result = check();
+    outcome.ok = result.is_ok();
+    outcome.problem = result.err();
+    if json {
+        print_json(&outcome)?;
+    } else if outcome.ok {
+        println!(
+            "OK: today's ledger ({} events, root {}) extends the checkpoint of {} events signed by {}.",
+            outcome.size,
+            outcome.root,
+            outcome.old_size,
+            outcome.signers.join(", ")
+        );
+    } else {
+        println!(
+            "FAILED: {}",
+            outcome.problem.as_deref().unwrap_or("unknown problem")
+        );
+    }
+    if outcome.ok {
+        Ok(())
+    } else {
+        Err(VerificationFailed.into())
+    }
+}
