@@ -290,6 +290,31 @@ fn big_ledger(c: &mut Criterion) {
     );
     group.finish();
     drop(raw);
+    // Proofs and checkpoints on the 1M ledger.
+    let mut ledger = Ledger::open(&data).expect("reopen");
+    let key = ledger::note::SigningKey::generate("bench.ledger/1").expect("key");
+    let size = ledger.size();
+    let mut group = c.benchmark_group("1M-ledger proofs");
+    group.sample_size(30);
+    group.bench_function("checkpoint (sign and store the current head)", |b| {
+        b.iter(|| ledger.make_checkpoint(&key).expect("checkpoint"))
+    });
+    group.bench_function("inclusion proof", |b| {
+        let mut seq = 0u64;
+        b.iter(|| {
+            seq = (seq + 7_919) % size;
+            ledger.inclusion_proof(seq, size).expect("proof")
+        })
+    });
+    group.bench_function("consistency proof", |b| {
+        let mut old = 1u64;
+        b.iter(|| {
+            old = (old + 7_919) % size + 1;
+            ledger.consistency_proof(old, size).expect("proof")
+        })
+    });
+    group.finish();
+    drop(ledger);
     let app = App {
         ledger: Ledger::open(&data).expect("reopen"),
         actor: "bench".into(),

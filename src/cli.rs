@@ -220,9 +220,23 @@ pub enum Command {
         /// A signed checkpoint you were given earlier: check that today's ledger extends it
         #[arg(long)]
         against: Option<PathBuf>,
+        /// Verify an export bundle (or excerpt) folder instead of the ledger
+        #[arg(long, conflicts_with = "against")]
+        bundle: Option<PathBuf>,
         /// A verifier key you trust (vkey text or a file of vkey lines); repeatable
         #[arg(long = "trust")]
         trust: Vec<String>,
+    },
+    /// Write an export bundle for inspectors (FORMAT v1 §4); --subject makes an excerpt with a proof per event
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+        /// Only events whose subject starts with this, e.g. plan/mcr-2023 or challenge/
+        #[arg(long)]
+        subject: Option<String>,
+        /// The ledger's signing key, if a new checkpoint is needed
+        #[arg(long)]
+        key: Option<PathBuf>,
     },
     /// Build a demonstration ledger from a real plan and show what Assure does
     Demo {

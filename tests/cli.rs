@@ -1008,3 +1008,91 @@ fn a_proof_is_a_receipt_that_verifies_offline() {
     assert!(proof.verify(&other, &trusted).is_err());
     ledger.run(&["proof", "999"]).fails_with(2, "no event 999");
 }
+
+#[test]
+fn an_export_bundle_verifies_offline_and_any_edit_is_caught() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    let evidence = ledger.file("scorecard.txt", b"Q4 scorecard");
+    ledger
+        .run(&[
+            "progress",
+            "mcr",
+            "1.1",
+            "--note",
+            "scorecard",
+            "--evidence",
+            &evidence,
+            "--effective",
+            "2024-01-10",
+        ])
+        .ok();
+    let vkey = ledger.run(&["key", "show"]).ok().stdout.trim().to_owned();
+    let out = ledger.data.parent().unwrap().join("bundle");
+    ledger.run(&["export", "--out", out.to_str().unwrap()]).ok();
+    for name in ["events.jsonl", "checkpoint", "keys", "README.txt"] {
+        assert!(out.join(name).is_file(), "bundle lacks {name}");
+    }
+    let report = ledger
+        .run(&[
+            "verify",
+            "--bundle",
+            out.to_str().unwrap(),
+            "--trust",
+            &vkey,
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["events"], 21);
+    // Exporting into a folder that already holds something is refused.
+    ledger
+        .run(&["export", "--out", out.to_str().unwrap()])
+        .fails_with(2, "not empty");
+    // An edited actor is caught, naming the seq.
+    let events = std::fs::read_to_string(out.join("events.jsonl")).unwrap();
+    std::fs::write(
+        out.join("events.jsonl"),
+        events.replacen("\"actor\":\"tester\"", "\"actor\":\"someone else\"", 1),
+    )
+    .unwrap();
+    let report = ledger
+        .run(&[
+            "verify",
+            "--bundle",
+            out.to_str().unwrap(),
+            "--trust",
+            &vkey,
+            "--json",
+        ])
+        .fails_with(1, "")
+        .json();
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["first_bad_seq"], 0);
+    // An excerpt of one plan's action verifies alone.
+    let excerpt = ledger.data.parent().unwrap().join("excerpt");
+    ledger
+        .run(&[
+            "export",
+            "--out",
+            excerpt.to_str().unwrap(),
+            "--subject",
+            "plan/mcr/action/1.1",
+        ])
+        .ok();
+    let report = ledger
+        .run(&[
+            "verify",
+            "--bundle",
+            excerpt.to_str().unwrap(),
+            "--trust",
+            &vkey,
+            "--json",
+        ])
+        .ok()
+        .json();
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["excerpt"], true);
+    assert_eq!(report["events"], 2);
+}

@@ -227,6 +227,18 @@ pub enum DomainEvent {
     Redacted(ledger::redaction::Redaction),
 }
 
+impl DomainEvent {
+    /// The evidence files this event names, by BLAKE3.
+    pub fn evidence(&self) -> Vec<[u8; 32]> {
+        let files = match self {
+            DomainEvent::ProgressNoted(e) => &e.evidence,
+            DomainEvent::ChallengeResponded(e) => &e.evidence,
+            _ => return Vec::new(),
+        };
+        files.iter().map(|f| f.blake3).collect()
+    }
+}
+
 /// The payload layout version every kind has today.
 pub const SCHEMA_V1: u16 = 1;
 

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod challenges;
+pub mod export;
 pub mod plans;
 pub mod proofs;
 
@@ -206,14 +207,20 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::History { subject, json } => audit::history(&open()?, subject.as_deref(), json),
         Command::Verify {
             json,
-            against: Some(against),
+            bundle: Some(bundle),
             trust,
-        } => proofs::verify_against(&open()?, &against, &trust, json),
+            ..
+        } => export::verify(&bundle, &trust, json),
         Command::Verify {
             json,
-            against: None,
+            against: Some(against),
+            trust,
             ..
-        } => audit::verify(&open()?, json),
+        } => proofs::verify_against(&open()?, &against, &trust, json),
+        Command::Verify { json, .. } => audit::verify(&open()?, json),
+        Command::Export { out, subject, key } => {
+            export::export(&mut open()?, &out, subject.as_deref(), key.as_deref())
+        }
         Command::Redact {
             seq,
             reason,

@@ -89,7 +89,7 @@ fn getrandom_fill(bytes: &mut [u8]) -> Result<()> {
 }
 
 /// The ledger's signing key: `--key`, else where `init --key` said, else the one in the folder.
-fn ledger_key(data: &Path, flag: Option<&Path>) -> Result<SigningKey> {
+pub fn ledger_key(data: &Path, flag: Option<&Path>) -> Result<SigningKey> {
     if let Some(path) = flag {
         return read_key(path);
     }
@@ -100,7 +100,7 @@ fn ledger_key(data: &Path, flag: Option<&Path>) -> Result<SigningKey> {
 }
 
 /// The ledger's own verifier key, as init wrote it.
-fn ledger_vkey(data: &Path) -> Result<VerifierKey> {
+pub fn ledger_vkey(data: &Path) -> Result<VerifierKey> {
     let path = data.join(VKEY_FILE);
     let text =
         std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;

@@ -1,0 +1,171 @@
+//! Export bundles (FORMAT v1 §4): the whole ledger, or an excerpt of one subject with
+//! an inclusion proof per event, for inspectors to verify offline; and `verify
+//! --bundle`, the same check an auditor's own tool would make.
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use ledger::bundle::{verify_bundle, write_bundle, BundleEvent};
+use ledger::checkpoint::SignedCheckpoint;
+use ledger::Event;
+use projections::DomainEvent;
+
+use super::print_json;
+use super::proofs::{ledger_key, ledger_vkey, trusted_keys};
+use crate::app::App;
+use crate::exit::{Usage, VerificationFailed};
+
+/// The checkpoint a bundle of the whole ledger is verified against: the newest one if
+/// it covers every event, else a new one signed now.
+fn current_checkpoint(app: &mut App, key: Option<&Path>) -> Result<SignedCheckpoint> {
+    if let Some(latest) = app.ledger.latest_checkpoint()? {
+        if latest.unverified_checkpoint().size == app.ledger.size() {
+            return Ok(latest);
+        }
+    }
+    let key = ledger_key(app.ledger.dir(), key)?;
+    Ok(app
+        .ledger
+        .make_checkpoint(&key)
+        .context("making a checkpoint for the bundle")?)
+}
+
+fn decoded(event: &Event) -> Option<DomainEvent> {
+    let payload = event.payload()?;
+    DomainEvent::decode(&event.header.kind, event.header.payload_schema, payload).ok()
+}
+
+pub fn export(app: &mut App, out: &Path, subject: Option<&str>, key: Option<&Path>) -> Result<()> {
+    let checkpoint = current_checkpoint(app, key)?;
+    let size = checkpoint.unverified_checkpoint().size;
+    let mut events: Vec<Event> = match subject {
+        None => {
+            let mut all = Vec::new();
+            app.ledger.scan(0..size, &mut |e| {
+                all.push(e);
+                Ok(true)
+            })?;
+            all
+        }
+        Some(prefix) => {
+            let mut chosen = app.ledger.events_with_subject_prefix(prefix)?;
+            // A redacted event in an excerpt travels with the redaction that explains it.
+            let redacted: Vec<u64> = chosen
+                .iter()
+                .filter(|e| e.body.is_none())
+                .map(|e| e.header.seq)
+                .collect();
+            if !redacted.is_empty() {
+                for e in app
+                    .ledger
+                    .events_with_subject(projections::events::subject::LEDGER)?
+                {
+                    if let Some(DomainEvent::Redacted(r)) = decoded(&e) {
+                        if redacted.contains(&r.target_seq) {
+                            chosen.push(e);
+                        }
+                    }
+                }
+                chosen.sort_by_key(|e| e.header.seq);
+            }
+            chosen
+        }
+    };
+    events.retain(|e| e.header.seq < size);
+    if events.is_empty() {
+        return Err(Usage(format!(
+            "no events match {:?}; nothing to export",
+            subject.unwrap_or("")
+        ))
+        .into());
+    }
+    let mut blob_hashes: Vec<[u8; 32]> = Vec::new();
+    let mut bundle = Vec::with_capacity(events.len());
+    for event in events {
+        let body = decoded(&event);
+        if let Some(body) = &body {
+            blob_hashes.extend(body.evidence());
+        }
+        let proof = match subject {
+            Some(_) => Some(app.ledger.inclusion_proof(event.header.seq, size)?),
+            None => None,
+        };
+        bundle.push(BundleEvent {
+            body_json: body.map(|b| b.body_json()),
+            header: event.header,
+            body: event.body,
+            proof,
+        });
+    }
+    if subject.is_none() {
+        blob_hashes = app
+            .ledger
+            .blobs()
+            .list()?
+            .iter()
+            .filter_map(|n| ledger::blobs::parse_hex(n))
+            .collect();
+    }
+    blob_hashes.sort_unstable();
+    blob_hashes.dedup();
+    let blobs = blob_hashes
+        .iter()
+        .map(|h| app.ledger.blobs().get(h))
+        .collect::<Result<Vec<_>, _>>()?;
+    let keys = [ledger_vkey(app.ledger.dir())?];
+    write_bundle(out, &bundle, subject.is_some(), &checkpoint, &keys, &blobs)
+        .with_context(|| format!("writing the bundle to {}", out.display()))?;
+    println!(
+        "Wrote {} {} of {} events to {} ({} evidence files), under a checkpoint of size {size}.",
+        if subject.is_some() {
+            "an excerpt"
+        } else {
+            "a bundle"
+        },
+        bundle.len(),
+        app.ledger.size(),
+        out.display(),
+        blobs.len()
+    );
+    println!(
+        "Verify it with: assure verify --bundle {} --trust {}",
+        out.display(),
+        keys[0].to_vkey_string()
+    );
+    Ok(())
+}
+
+pub fn verify(dir: &Path, trust: &[String], json: bool) -> Result<()> {
+    let trusted = trusted_keys(trust)?;
+    let report = verify_bundle(dir, &trusted);
+    if json {
+        print_json(&report)?;
+    } else if report.ok {
+        println!(
+            "OK: {} {} events verified against a checkpoint of size {} (root {}) signed by {}.",
+            if report.excerpt {
+                "excerpt:"
+            } else {
+                "bundle:"
+            },
+            report.events,
+            report.size,
+            report.root,
+            report.signers.join(", ")
+        );
+    } else {
+        println!(
+            "FAILED{}: {}",
+            report
+                .first_bad_seq
+                .map(|s| format!(" at seq {s}"))
+                .unwrap_or_default(),
+            report.problem.as_deref().unwrap_or("unknown problem")
+        );
+    }
+    if report.ok {
+        Ok(())
+    } else {
+        Err(VerificationFailed.into())
+    }
+}
