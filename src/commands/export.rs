@@ -24,10 +24,9 @@ fn current_checkpoint(app: &mut App, key: Option<&Path>) -> Result<SignedCheckpo
         }
     }
     let key = ledger_key(app.ledger.dir(), key)?;
-    Ok(app
-        .ledger
+    app.ledger
         .make_checkpoint(&key)
-        .context("making a checkpoint for the bundle")?)
+        .context("making a checkpoint for the bundle")
 }
 
 fn decoded(event: &Event) -> Option<DomainEvent> {
