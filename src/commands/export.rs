@@ -36,6 +36,28 @@ fn decoded(event: &Event) -> Option<DomainEvent> {
 
 pub fn export(app: &mut App, out: &Path, subject: Option<&str>, key: Option<&Path>) -> Result<()> {
     let checkpoint = current_checkpoint(app, key)?;
+    let keys = [ledger_vkey(app.ledger.dir())?];
+    write(app, out, subject, checkpoint, &keys)
+}
+
+/// `export` with a key in hand rather than on disk (benchmarks and tests).
+pub fn export_to(
+    app: &mut App,
+    out: &Path,
+    subject: Option<&str>,
+    key: &ledger::note::SigningKey,
+) -> Result<()> {
+    let checkpoint = app.ledger.make_checkpoint(key)?;
+    write(app, out, subject, checkpoint, &[key.verifier()])
+}
+
+fn write(
+    app: &mut App,
+    out: &Path,
+    subject: Option<&str>,
+    checkpoint: SignedCheckpoint,
+    keys: &[ledger::note::VerifierKey],
+) -> Result<()> {
     let size = checkpoint.unverified_checkpoint().size;
     let mut events: Vec<Event> = match subject {
         None => {
@@ -111,8 +133,7 @@ pub fn export(app: &mut App, out: &Path, subject: Option<&str>, key: Option<&Pat
         .iter()
         .map(|h| app.ledger.blobs().get(h))
         .collect::<Result<Vec<_>, _>>()?;
-    let keys = [ledger_vkey(app.ledger.dir())?];
-    write_bundle(out, &bundle, subject.is_some(), &checkpoint, &keys, &blobs)
+    write_bundle(out, &bundle, subject.is_some(), &checkpoint, keys, &blobs)
         .with_context(|| format!("writing the bundle to {}", out.display()))?;
     println!(
         "Wrote {} {} of {} events to {} ({} evidence files), under a checkpoint of size {size}.",
