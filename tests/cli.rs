@@ -1070,6 +1070,26 @@ fn an_export_bundle_verifies_offline_and_any_edit_is_caught() {
         .json();
     assert_eq!(report["ok"], false);
     assert_eq!(report["first_bad_seq"], 0);
+    // A body that says something other than its payload is caught too.
+    let body_edit = ledger.data.parent().unwrap().join("bundle2");
+    ledger
+        .run(&["export", "--out", body_edit.to_str().unwrap()])
+        .ok();
+    let events = std::fs::read_to_string(body_edit.join("events.jsonl")).unwrap();
+    std::fs::write(
+        body_edit.join("events.jsonl"),
+        events.replacen("\"note\":\"scorecard\"", "\"note\":\"all fine\"", 1),
+    )
+    .unwrap();
+    ledger
+        .run(&[
+            "verify",
+            "--bundle",
+            body_edit.to_str().unwrap(),
+            "--trust",
+            &vkey,
+        ])
+        .fails_with(1, "does not say what the signed payload says");
     // An excerpt of one plan's action verifies alone.
     let excerpt = ledger.data.parent().unwrap().join("excerpt");
     ledger

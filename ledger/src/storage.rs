@@ -44,14 +44,25 @@ pub struct SledStore {
     db: sled::Db,
     /// Kept open so that each commit can `fdatasync` the log file without reopening it.
     db_file: File,
-    /// sled's off-log blob files already fsynced, so each commit syncs only new ones.
-    synced_blobs: Mutex<HashSet<std::ffi::OsString>>,
+    /// What the last commit saw of sled's off-log blob folder, so each commit fsyncs
+    /// only blob files sled wrote since, and skips the folder when it did not change.
+    blob_sync: Mutex<BlobSync>,
 }
 
 impl std::fmt::Debug for SledStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SledStore").field("dir", &self.dir).finish()
     }
+}
+
+#[derive(Debug)]
+struct BlobSync {
+    /// The blob folder's modification time when last listed.
+    folder_mtime: Option<std::time::SystemTime>,
+    /// Blob files modified before this moment were fsynced by an earlier commit.
+    since: std::time::SystemTime,
+    /// Names already fsynced, among the recently modified ones.
+    synced: HashSet<std::ffi::OsString>,
 }
 
 /// Runs a sled call, turning both its errors and its panics into our errors.
@@ -110,7 +121,14 @@ impl SledStore {
             dir: dir.to_path_buf(),
             db,
             db_file,
-            synced_blobs: Mutex::new(HashSet::new()),
+            blob_sync: Mutex::new(BlobSync {
+                folder_mtime: None,
+                // A little before now: file times can be coarse.
+                since: std::time::SystemTime::now()
+                    .checked_sub(std::time::Duration::from_secs(2))
+                    .unwrap_or(std::time::UNIX_EPOCH),
+                synced: HashSet::new(),
+            }),
         };
         if create {
             store.sync_files()?;
@@ -120,35 +138,61 @@ impl SledStore {
     }
 
     /// Makes everything sled has flushed durable: the log file's data and size, and
-    /// sled's off-log blob files with their directory entries. sled's other files
-    /// (config, snapshots) are written at creation or are caches it can rebuild from
-    /// the log, so the store's directory is fsynced at creation only.
+    /// sled's off-log blob files written since the last commit with their directory
+    /// entries. sled's other files (config, snapshots) are written at creation or are
+    /// caches it can rebuild from the log, so the store's directory is fsynced at
+    /// creation only. sled may delete a blob file at any moment; one that is gone
+    /// needs no sync.
     fn sync_files(&self) -> Result<()> {
         self.db_file
             .sync_data()
             .map_err(|e| Error::io("fsync of the store's log file", e))?;
         let blobs = self.dir.join("blobs");
-        if let Ok(entries) = std::fs::read_dir(&blobs) {
-            let mut synced = self
-                .synced_blobs
-                .lock()
-                .map_err(|_| Error::Rejected("store lock poisoned".into()))?;
-            let mut any_new = false;
-            for entry in entries.flatten() {
-                let name = entry.file_name();
-                if !synced.contains(&name) {
-                    let file = File::open(entry.path())
-                        .map_err(|e| Error::io("opening a store blob to fsync it", e))?;
-                    file.sync_all()
-                        .map_err(|e| Error::io("fsync of a store blob", e))?;
-                    synced.insert(name);
-                    any_new = true;
-                }
-            }
-            if any_new {
-                sync_dir(&blobs)?;
-            }
+        let Ok(folder_mtime) = std::fs::metadata(&blobs).and_then(|m| m.modified()) else {
+            return Ok(());
+        };
+        let mut state = self
+            .blob_sync
+            .lock()
+            .map_err(|_| Error::Rejected("store lock poisoned".into()))?;
+        if state.folder_mtime == Some(folder_mtime) {
+            return Ok(());
         }
+        let listed_at = std::time::SystemTime::now();
+        let entries = std::fs::read_dir(&blobs)
+            .map_err(|e| Error::io("listing the store's blob files", e))?;
+        let mut any_new = false;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let recent = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .map_or(true, |modified| modified >= state.since);
+            if !recent || state.synced.contains(&name) {
+                continue;
+            }
+            match File::open(entry.path()) {
+                Ok(file) => file
+                    .sync_all()
+                    .map_err(|e| Error::io("fsync of a store blob", e))?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io("opening a store blob to fsync it", e)),
+            }
+            state.synced.insert(name);
+            any_new = true;
+        }
+        if any_new {
+            sync_dir(&blobs)?;
+        }
+        // Files older than the previous listing are synced; forget their names.
+        let cutoff = listed_at
+            .checked_sub(std::time::Duration::from_secs(2))
+            .unwrap_or(std::time::UNIX_EPOCH);
+        if cutoff > state.since {
+            state.since = cutoff;
+            state.synced.clear();
+        }
+        state.folder_mtime = Some(folder_mtime);
         Ok(())
     }
 }

@@ -155,9 +155,56 @@ fn write(
     Ok(())
 }
 
+/// The ledger crate cannot read domain payloads, so it cannot tell whether the
+/// human-readable `body` beside each payload says what the payload says. This does:
+/// a body that differs from its (verified) payload would mislead a reader.
+fn check_bodies(dir: &Path) -> Result<Option<(u64, String)>> {
+    use base64::Engine as _;
+    let text = std::fs::read_to_string(dir.join("events.jsonl")).context("reading events.jsonl")?;
+    for line in text.lines() {
+        let value: serde_json::Value =
+            serde_json::from_str(line).context("reading events.jsonl")?;
+        let seq = value["seq"].as_u64().unwrap_or(u64::MAX);
+        let Some(payload) = value["payload"].as_str() else {
+            if !value["body"].is_null() {
+                return Ok(Some((
+                    seq,
+                    "a body is shown for a payload that is withheld".into(),
+                )));
+            }
+            continue;
+        };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(payload)
+            .map_err(|e| anyhow::anyhow!("seq {seq}: payload is not base64: {e}"))?;
+        let kind = value["kind"].as_str().unwrap_or_default();
+        let schema = value["payload_schema"]
+            .as_u64()
+            .and_then(|s| u16::try_from(s).ok())
+            .unwrap_or(0);
+        let expected = DomainEvent::decode(kind, schema, &bytes)
+            .map(|e| e.body_json())
+            .ok();
+        if expected.as_ref() != Some(&value["body"]) {
+            return Ok(Some((
+                seq,
+                "the human-readable body does not say what the signed payload says".into(),
+            )));
+        }
+    }
+    Ok(None)
+}
+
 pub fn verify(dir: &Path, trust: &[String], json: bool) -> Result<()> {
     let trusted = trusted_keys(trust)?;
-    let report = verify_bundle(dir, &trusted);
+    let mut report = verify_bundle(dir, &trusted);
+    if report.ok {
+        if let Some((seq, problem)) = check_bodies(dir)? {
+            report.ok = false;
+            report.first_bad_seq = Some(seq);
+            report.problem = Some(problem);
+        }
+    }
     if json {
         print_json(&report)?;
     } else if report.ok {
