@@ -7,7 +7,7 @@
 //! panic on a damaged store: sled is called under `catch_unwind` and its panics
 //! become `Error::Corruption`.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fs::File;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -61,8 +61,8 @@ struct BlobSync {
     folder_mtime: Option<std::time::SystemTime>,
     /// Blob files modified before this moment were fsynced by an earlier commit.
     since: std::time::SystemTime,
-    /// Names already fsynced, among the recently modified ones.
-    synced: HashSet<std::ffi::OsString>,
+    /// Recently modified files already fsynced, with the modification time synced.
+    synced: HashMap<std::ffi::OsString, std::time::SystemTime>,
 }
 
 /// Runs a sled call, turning both its errors and its panics into our errors.
@@ -127,7 +127,7 @@ impl SledStore {
                 since: std::time::SystemTime::now()
                     .checked_sub(std::time::Duration::from_secs(2))
                     .unwrap_or(std::time::UNIX_EPOCH),
-                synced: HashSet::new(),
+                synced: HashMap::new(),
             }),
         };
         if create {
@@ -164,11 +164,10 @@ impl SledStore {
         let mut any_new = false;
         for entry in entries.flatten() {
             let name = entry.file_name();
-            let recent = entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .map_or(true, |modified| modified >= state.since);
-            if !recent || state.synced.contains(&name) {
+            let Ok(modified) = entry.metadata().and_then(|m| m.modified()) else {
+                continue; // sled removed it while we listed
+            };
+            if modified < state.since || state.synced.get(&name) == Some(&modified) {
                 continue;
             }
             match File::open(entry.path()) {
@@ -178,19 +177,19 @@ impl SledStore {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(Error::io("opening a store blob to fsync it", e)),
             }
-            state.synced.insert(name);
+            state.synced.insert(name, modified);
             any_new = true;
         }
         if any_new {
             sync_dir(&blobs)?;
         }
-        // Files older than the previous listing are synced; forget their names.
+        // Files last modified well before this listing are synced: stop tracking them.
         let cutoff = listed_at
             .checked_sub(std::time::Duration::from_secs(2))
             .unwrap_or(std::time::UNIX_EPOCH);
         if cutoff > state.since {
             state.since = cutoff;
-            state.synced.clear();
+            state.synced.retain(|_, modified| *modified >= cutoff);
         }
         state.folder_mtime = Some(folder_mtime);
         Ok(())
