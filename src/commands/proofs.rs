@@ -115,6 +115,12 @@ pub fn check_stored_signatures(app: &App) -> Result<Option<String>> {
     if checkpoints.is_empty() {
         return Ok(None);
     }
+    if !app.ledger.dir().join(VKEY_FILE).is_file() {
+        return Ok(Some(format!(
+            "the ledger holds checkpoints but {} is missing, so their signatures cannot be checked; restore it from `assure key show` output kept elsewhere",
+            VKEY_FILE
+        )));
+    }
     let vkey = ledger_vkey(app.ledger.dir())?;
     for signed in checkpoints {
         if let Err(e) = signed.verify(std::slice::from_ref(&vkey)) {
