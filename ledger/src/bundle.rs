@@ -460,24 +460,20 @@ fn check(dir: &Path, trusted: &[VerifierKey], report: &mut BundleReport) -> Resu
     report.root = hex(&root);
     report.signers = verified.signers.iter().map(|s| s.name.clone()).collect();
 
-    // 2 and 3. The events.
-    let bytes = read(dir, EVENTS_FILE)?;
-    let text = std::str::from_utf8(&bytes)
-        .or_else(|e| fail(None, format!("{EVENTS_FILE}: not UTF-8 ({e})")))?;
-    let mut lines: Vec<&str> = text.split('\n').collect();
-    if lines.pop() != Some("") {
-        let n = lines.len() + 1;
-        return fail(
-            None,
-            format!("{EVENTS_FILE} line {n}: the file does not end with a newline (truncated?)"),
-        );
-    }
-    let parsed: Vec<Result<Parsed, String>> = lines.iter().map(|l| parse_line(l)).collect();
-    report.excerpt = matches!(parsed.first(), Some(Ok(p)) if p.proof.is_some());
-    let redactions = redaction_targets(&parsed);
+    // 2 and 3. The events, read line by line so a bundle of any size fits in memory.
+    // A first pass finds the redactions (they come after the events they name).
+    let redactions = redaction_targets(dir)?;
+    let mut lines = EventLines::open(dir)?;
     let mut frontier = Frontier::new();
     let mut previous: Option<(u64, Hash, i64)> = None;
-    for (i, line) in parsed.iter().enumerate() {
+    let mut count = 0u64;
+    while let Some((i, line)) = lines.next_line()? {
+        let parsed = parse_line(&line);
+        if i == 0 {
+            report.excerpt = matches!(&parsed, Ok(p) if p.proof.is_some());
+        }
+        let line = &parsed;
+        count += 1;
         let line_no = i + 1;
         let expected_seq = i as u64;
         let at = |seq: u64| format!("{EVENTS_FILE} line {line_no} (seq {seq})");
@@ -547,7 +543,7 @@ fn check(dir: &Path, trusted: &[VerifierKey], report: &mut BundleReport) -> Resu
         report.events += 1;
     }
     if !report.excerpt {
-        let n = parsed.len() as u64;
+        let n = count;
         if n != size {
             return fail(
                 Some(n),
@@ -583,9 +579,17 @@ fn check(dir: &Path, trusted: &[VerifierKey], report: &mut BundleReport) -> Resu
 
 /// Seq → redaction event seq, from `ledger.redacted` events whose own hash and
 /// payload check out (they are authenticated later with the rest of the bundle).
-fn redaction_targets(parsed: &[Result<Parsed, String>]) -> BTreeMap<u64, u64> {
+fn redaction_targets(dir: &Path) -> Result<BTreeMap<u64, u64>, Problem> {
     let mut targets = BTreeMap::new();
-    for event in parsed.iter().flatten() {
+    let mut lines = EventLines::open(dir)?;
+    while let Some((_, line)) = lines.next_line()? {
+        // Only redaction lines matter here; the full parse is left to the main pass.
+        if !line.contains(REDACTION_KIND) {
+            continue;
+        }
+        let Ok(event) = parse_line(&line) else {
+            continue;
+        };
         let h = &event.header;
         let Some(body) = &event.body else { continue };
         if h.kind != REDACTION_KIND
@@ -600,7 +604,56 @@ fn redaction_targets(parsed: &[Result<Parsed, String>]) -> BTreeMap<u64, u64> {
             }
         }
     }
-    targets
+    Ok(targets)
+}
+
+/// `events.jsonl`, one line at a time, with the checks every reader needs: UTF-8, and
+/// a final newline (a file cut short is reported, not half-read).
+struct EventLines {
+    reader: std::io::BufReader<fs::File>,
+    index: usize,
+    buffer: Vec<u8>,
+}
+
+impl EventLines {
+    fn open(dir: &Path) -> Result<EventLines, Problem> {
+        let file = fs::File::open(dir.join(EVENTS_FILE))
+            .or_else(|e| fail(None, format!("{EVENTS_FILE}: cannot be read: {e}")))?;
+        Ok(EventLines {
+            reader: std::io::BufReader::new(file),
+            index: 0,
+            buffer: Vec::new(),
+        })
+    }
+
+    /// The next line (without its newline) and its 0-based index.
+    fn next_line(&mut self) -> Result<Option<(usize, String)>, Problem> {
+        use std::io::BufRead;
+        self.buffer.clear();
+        let read = self
+            .reader
+            .read_until(b'\n', &mut self.buffer)
+            .or_else(|e| fail(None, format!("{EVENTS_FILE}: cannot be read: {e}")))?;
+        if read == 0 {
+            return Ok(None);
+        }
+        let line_no = self.index + 1;
+        if self.buffer.pop() != Some(b'\n') {
+            return fail(
+                None,
+                format!("{EVENTS_FILE} line {line_no}: the file does not end with a newline (truncated?)"),
+            );
+        }
+        let text = String::from_utf8(std::mem::take(&mut self.buffer)).or_else(|e| {
+            fail(
+                None,
+                format!("{EVENTS_FILE} line {line_no}: not UTF-8 ({e})"),
+            )
+        })?;
+        let index = self.index;
+        self.index += 1;
+        Ok(Some((index, text)))
+    }
 }
 
 fn check_links(
