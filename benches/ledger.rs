@@ -295,7 +295,17 @@ fn big_ledger(c: &mut Criterion) {
     drop(raw);
     // Proofs and checkpoints on the 1M ledger.
     let mut ledger = Ledger::open(&data).expect("reopen");
-    let key = ledger::note::SigningKey::generate("bench.ledger/1").expect("key");
+    // One key for every run, so a bundle exported by an earlier run still verifies.
+    let key_path = bench_dir().join("bench.key");
+    let key = match std::fs::read_to_string(&key_path) {
+        Ok(text) => ledger::note::SigningKey::from_file_string(&text).expect("bench key"),
+        Err(_) => {
+            let key = ledger::note::SigningKey::generate("bench.ledger/1").expect("key");
+            std::fs::write(&key_path, key.to_file_string()).expect("write bench key");
+            let _ = std::fs::remove_dir_all(bench_dir().join(format!("bundle-{}", total_events())));
+            key
+        }
+    };
     let size = ledger.size();
     let mut group = c.benchmark_group("1M-ledger proofs");
     group.sample_size(30);
