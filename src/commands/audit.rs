@@ -5,9 +5,8 @@ use projections::query::decode;
 use projections::views::history_entry;
 use projections::World;
 
-use super::print_json;
+use super::{print_json, report_verification, Verdict};
 use crate::app::App;
-use crate::exit::VerificationFailed;
 use crate::table;
 
 pub fn history(app: &App, prefix: Option<&str>, json: bool) -> Result<()> {
@@ -89,30 +88,22 @@ pub fn verify(app: &App, json: bool) -> Result<()> {
             report.problem = Some(problem);
         }
     }
-    if json {
-        print_json(&report)?;
-    } else if report.ok {
-        println!(
-            "OK: {} events and {} evidence files verified; head {}.",
-            report.size, report.blobs, report.head
-        );
-        println!("This proves the chain is intact. Protection against a rewrite of the whole chain comes from signed checkpoints.");
-    } else {
-        println!(
-            "FAILED{}: {}",
-            report
-                .first_bad_seq
-                .map(|s| format!(" at seq {s}"))
-                .unwrap_or_default(),
-            report.problem.as_deref().unwrap_or("unknown problem")
-        );
-        println!("{} events verified before the problem.", report.size);
+    let ok_line = format!(
+        "OK: {} events and {} evidence files verified; head {}, Merkle root {}.\n\
+         Whoever can write to this folder could still rewrite all of it: keep co-signed checkpoints \
+         outside it and check them with `assure verify --against CHECKPOINT --trust VKEY`.",
+        report.size, report.blobs, report.head, report.root
+    );
+    let verdict = Verdict {
+        ok: report.ok,
+        ok_line,
+        first_bad_seq: report.first_bad_seq,
+        problem: report.problem.as_deref(),
+    };
+    if !report.ok && !json {
+        eprintln!("{} events verified before the problem.", report.size);
     }
-    if report.ok {
-        Ok(())
-    } else {
-        Err(VerificationFailed.into())
-    }
+    report_verification(&report, json, verdict)
 }
 
 pub fn redact(app: &mut App, seq: u64, reason: &str, effective: i32) -> Result<()> {

@@ -10,10 +10,10 @@ use ledger::checkpoint::SignedCheckpoint;
 use ledger::Event;
 use projections::DomainEvent;
 
-use super::print_json;
 use super::proofs::{ledger_key, ledger_vkey, trusted_keys};
+use super::{report_verification, Verdict};
 use crate::app::App;
-use crate::exit::{Usage, VerificationFailed};
+use crate::exit::Usage;
 
 /// The checkpoint a bundle of the whole ledger is verified against: the newest one if
 /// it covers every event, else a new one signed now.
@@ -205,34 +205,23 @@ pub fn verify(dir: &Path, trust: &[String], json: bool) -> Result<()> {
             report.problem = Some(problem);
         }
     }
-    if json {
-        print_json(&report)?;
-    } else if report.ok {
-        println!(
-            "OK: {} {} events verified against a checkpoint of size {} (root {}) signed by {}.",
-            if report.excerpt {
-                "excerpt:"
-            } else {
-                "bundle:"
-            },
-            report.events,
-            report.size,
-            report.root,
-            report.signers.join(", ")
-        );
-    } else {
-        println!(
-            "FAILED{}: {}",
-            report
-                .first_bad_seq
-                .map(|s| format!(" at seq {s}"))
-                .unwrap_or_default(),
-            report.problem.as_deref().unwrap_or("unknown problem")
-        );
-    }
-    if report.ok {
-        Ok(())
-    } else {
-        Err(VerificationFailed.into())
-    }
+    let ok_line = format!(
+        "OK: {} {} events verified against a checkpoint of size {} (root {}) signed by {}.",
+        if report.excerpt {
+            "excerpt:"
+        } else {
+            "bundle:"
+        },
+        report.events,
+        report.size,
+        report.root,
+        report.signers.join(", ")
+    );
+    let verdict = Verdict {
+        ok: report.ok,
+        ok_line,
+        first_bad_seq: report.first_bad_seq,
+        problem: report.problem.as_deref(),
+    };
+    report_verification(&report, json, verdict)
 }

@@ -273,6 +273,43 @@ fn file_name(path: &Path) -> String {
     )
 }
 
+/// How a verification ended, for `report_verification`.
+struct Verdict<'a> {
+    ok: bool,
+    /// The line printed when it passed.
+    ok_line: String,
+    first_bad_seq: Option<u64>,
+    problem: Option<&'a str>,
+}
+
+/// Prints a verification's outcome (JSON, or a line for people) and turns a failure
+/// into exit status 1. Every `verify` form ends here.
+fn report_verification<T: serde::Serialize>(
+    report: &T,
+    json: bool,
+    verdict: Verdict<'_>,
+) -> Result<()> {
+    if json {
+        print_json(report)?;
+    } else if verdict.ok {
+        println!("{}", verdict.ok_line);
+    } else {
+        let at = verdict
+            .first_bad_seq
+            .map(|s| format!(" at seq {s}"))
+            .unwrap_or_default();
+        println!(
+            "FAILED{at}: {}",
+            verdict.problem.unwrap_or("unknown problem")
+        );
+    }
+    if verdict.ok {
+        Ok(())
+    } else {
+        Err(crate::exit::VerificationFailed.into())
+    }
+}
+
 /// Prints a value as pretty JSON on stdout.
 fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
     println!("{}", serde_json::to_string_pretty(value)?);

@@ -11,9 +11,9 @@ use ledger::checkpoint::{SignedCheckpoint, TlogProof};
 use ledger::note::{SigningKey, VerifierKey};
 use ledger::Ledger;
 
-use super::print_json;
+use super::{report_verification, Verdict};
 use crate::app::App;
-use crate::exit::{Usage, VerificationFailed};
+use crate::exit::Usage;
 
 const KEY_FILE: &str = "keys/ledger.key";
 const KEY_LOCATION: &str = "keys/ledger.key-location";
@@ -321,25 +321,18 @@ pub fn verify_against(app: &App, file: &Path, trust: &[String], json: bool) -> R
     let result = check();
     outcome.ok = result.is_ok();
     outcome.problem = result.err();
-    if json {
-        print_json(&outcome)?;
-    } else if outcome.ok {
-        println!(
-            "OK: today's ledger ({} events, root {}) extends the checkpoint of {} events signed by {}.",
-            outcome.size,
-            outcome.root,
-            outcome.old_size,
-            outcome.signers.join(", ")
-        );
-    } else {
-        println!(
-            "FAILED: {}",
-            outcome.problem.as_deref().unwrap_or("unknown problem")
-        );
-    }
-    if outcome.ok {
-        Ok(())
-    } else {
-        Err(VerificationFailed.into())
-    }
+    let ok_line = format!(
+        "OK: today's ledger ({} events, root {}) extends the checkpoint of {} events signed by {}.",
+        outcome.size,
+        outcome.root,
+        outcome.old_size,
+        outcome.signers.join(", ")
+    );
+    let verdict = Verdict {
+        ok: outcome.ok,
+        ok_line,
+        first_bad_seq: None,
+        problem: outcome.problem.as_deref(),
+    };
+    report_verification(&outcome, json, verdict)
 }
