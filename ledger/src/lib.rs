@@ -21,6 +21,7 @@ pub mod bundle;
 pub mod codec;
 pub mod error;
 pub mod header;
+mod index;
 pub mod log;
 pub mod redaction;
 pub mod storage;

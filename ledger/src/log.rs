@@ -5,6 +5,7 @@
 //! that process `&mut self` makes `append` the single writer. `append` assigns seq,
 //! prev, recorded_at and salt, writes a whole batch atomically and returns only once
 //! it is durable. There is no API here that deletes or rewrites an event header.
+//! Reads by subject live in `index.rs`, lawful erasure in `redaction.rs`.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -38,7 +39,7 @@ const MAX_KIND_BYTES: usize = 128;
 /// Key layout of the store. Seqs and times are big-endian so byte order is numeric order.
 pub(crate) use keys::INDEX_PARTS;
 
-mod keys {
+pub(crate) mod keys {
     /// `e ‖ first seq` → a chunk of consecutive event records (the log itself).
     pub const EVENT: u8 = b'e';
     pub const SUBJECT: u8 = b's';
@@ -121,7 +122,7 @@ fn system_clock() -> i64 {
 /// An open data folder. Dropping it releases the lock.
 pub struct Ledger {
     dir: PathBuf,
-    store: Box<dyn Store>,
+    pub(crate) store: Box<dyn Store>,
     head: Head,
     head_file: File,
     blobs: BlobStore,
@@ -393,7 +394,7 @@ impl Ledger {
     }
 
     /// `append`, with extra store writes committed in the same atomic batch.
-    fn append_with(
+    pub(crate) fn append_with(
         &mut self,
         events: Vec<NewEvent>,
         extra: Vec<StoreWrite>,
@@ -493,125 +494,6 @@ impl Ledger {
         Ok(headers)
     }
 
-    /// Lawful erasure: destroys the salt and payload of event `target` (in the log and
-    /// in the index copy) and appends the `ledger.redacted` event that authorises it,
-    /// all in one atomic batch. The header stays, so the chain and every checkpoint
-    /// still verify. sled is log-structured: the old bytes leave its files only when
-    /// it next rewrites that segment.
-    pub fn redact(
-        &mut self,
-        target: u64,
-        reason: &str,
-        authorised_by: &str,
-        effective: i32,
-    ) -> Result<EventHeader> {
-        let event = self.event(target)?;
-        if event.body.is_none() {
-            return Err(Error::Rejected(format!(
-                "event {target} is already redacted"
-            )));
-        }
-        if event.header.kind == crate::redaction::REDACTION_KIND {
-            return Err(Error::Rejected(format!(
-                "event {target} is itself a redaction; it cannot be redacted"
-            )));
-        }
-        if reason.trim().is_empty() {
-            return Err(Error::Rejected("a redaction needs a reason".into()));
-        }
-        let stripped = codec::encode_record(&event.header.leaf_bytes(), None);
-        let mut extra = Vec::new();
-        let (key, mut records, at) = self.chunk_containing(target)?;
-        records[at] = stripped.clone();
-        extra.push((key, Some(codec::encode_chunk(&records))));
-        let (key, mut copies, at) = self.index_chunk_containing(&event.header.subject, target)?;
-        copies[at] = stripped;
-        extra.push((key, Some(codec::encode_chunk(&copies))));
-        let payload = crate::redaction::Redaction {
-            target_seq: target,
-            reason: reason.trim().to_owned(),
-            authorised_by: authorised_by.to_owned(),
-        };
-        let payload = codec::encode_payload(&payload).map_err(Error::Rejected)?;
-        let new = NewEvent {
-            effective,
-            actor: authorised_by.to_owned(),
-            subject: "ledger".into(),
-            kind: crate::redaction::REDACTION_KIND.into(),
-            payload_schema: 1,
-            payload,
-        };
-        let mut headers = self.append_with(vec![new], extra)?;
-        headers
-            .pop()
-            .ok_or_else(|| Error::Rejected("the redaction event was not appended".into()))
-    }
-
-    /// The log chunk holding `seq`: its key, its records and the position of `seq`.
-    fn chunk_containing(&self, seq: u64) -> Result<(Vec<u8>, Vec<Vec<u8>>, usize)> {
-        let (key, chunk) = self
-            .store
-            .last_in(
-                &keys::seq_key(keys::EVENT, 0),
-                &keys::seq_key(keys::EVENT, seq + 1),
-            )?
-            .ok_or_else(|| Error::corruption(Some(seq), "the event is missing from the store"))?;
-        let first = keys::seq_from_suffix(&key)
-            .ok_or_else(|| Error::corruption(Some(seq), "a stored key is malformed"))?;
-        let records = codec::chunk_records(&chunk)
-            .map(|r| {
-                r.map(<[u8]>::to_vec)
-                    .map_err(|why| Error::corruption(Some(seq), why))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let at = usize::try_from(seq - first).unwrap_or(usize::MAX);
-        if at >= records.len() {
-            return Err(Error::corruption(
-                Some(seq),
-                "the event is missing from the store",
-            ));
-        }
-        Ok((key, records, at))
-    }
-
-    /// The index chunk holding the copy of `seq`, filed under `subject`'s group.
-    fn index_chunk_containing(
-        &self,
-        subject: &str,
-        seq: u64,
-    ) -> Result<(Vec<u8>, Vec<Vec<u8>>, usize)> {
-        let group = keys::group_of(subject);
-        for part in 0..keys::INDEX_PARTS {
-            let (start, end) = keys::group_range(part, group.as_bytes(), true);
-            let mut found = None;
-            self.store.scan(&start, &end, &mut |key, chunk| {
-                let mut records = Vec::new();
-                let mut at = None;
-                for record in codec::chunk_records(chunk) {
-                    let record = record.map_err(|why| Error::corruption(Some(seq), why))?;
-                    let parts = codec::split_record(record)
-                        .map_err(|why| Error::corruption(Some(seq), why))?;
-                    if codec::decode_header_ref(parts.leaf).map(|h| h.seq) == Ok(seq) {
-                        at = Some(records.len());
-                    }
-                    records.push(record.to_vec());
-                }
-                if let Some(at) = at {
-                    found = Some((key.to_vec(), records, at));
-                    return Ok(false);
-                }
-                Ok(true)
-            })?;
-            if let Some(found) = found {
-                return Ok(found);
-            }
-        }
-        Err(Error::corruption(
-            Some(seq),
-            "the event is missing from the subject index",
-        ))
-    }
-
     /// The header of event `seq`.
     pub fn header(&self, seq: u64) -> Result<EventHeader> {
         Ok(self.event(seq)?.header)
@@ -650,62 +532,6 @@ impl Ledger {
             Some((seq, record)) => Ok(Some(decode_event(seq, &record)?)),
             None => Err(Error::corruption(Some(first), "an empty chunk is stored")),
         }
-    }
-
-    /// Events whose subject is exactly `subject`, from the covering index, in seq order.
-    pub fn events_with_subject(&self, subject: &str) -> Result<Vec<Event>> {
-        self.index_events(subject, true)
-    }
-
-    /// Events whose subject starts with `prefix`, from the covering index, in seq order.
-    /// Its cost grows with the answer, not with the log.
-    pub fn events_with_subject_prefix(&self, prefix: &str) -> Result<Vec<Event>> {
-        self.index_events(prefix, false)
-    }
-
-    fn index_events(&self, subject: &str, exact: bool) -> Result<Vec<Event>> {
-        let mut events = Vec::new();
-        self.scan_subjects(subject, exact, &mut |_, seq, record| {
-            events.push(decode_event(seq, record)?);
-            Ok(true)
-        })?;
-        events.sort_unstable_by_key(|e| e.header.seq);
-        Ok(events)
-    }
-
-    /// Visits the index copies of `subject` (or of every subject starting with it).
-    fn scan_subjects(
-        &self,
-        subject: &str,
-        exact: bool,
-        visit: &mut IndexVisitor<'_>,
-    ) -> Result<()> {
-        // A query that names a whole group reads that group only; a shorter prefix
-        // ("plan/") reads every group that starts with it.
-        let group = keys::group_of(subject);
-        let (groups, exact_group) = if exact || subject.len() > group.len() {
-            (group, true)
-        } else {
-            (subject, false)
-        };
-        let wanted = |s: &[u8]| {
-            if exact {
-                s == subject.as_bytes()
-            } else {
-                s.starts_with(subject.as_bytes())
-            }
-        };
-        for part in 0..keys::INDEX_PARTS {
-            let (start, end) = keys::group_range(part, groups.as_bytes(), exact_group);
-            self.scan_index_range(&start, &end, &mut |s, seq, record| {
-                if wanted(s) {
-                    visit(s, seq, record)
-                } else {
-                    Ok(true)
-                }
-            })?;
-        }
-        Ok(())
     }
 
     /// Visits events in `range` in seq order until `visit` returns `Ok(false)`.
@@ -787,83 +613,6 @@ impl Ledger {
         )
     }
 
-    /// Every copy in one part of the covering subject index, for `verify`.
-    pub(crate) fn scan_index_part(&self, part: u8, visit: &mut IndexVisitor<'_>) -> Result<()> {
-        let (start, end) = keys::group_range(part, b"", false);
-        self.scan_index_range(&start, &end, visit)
-    }
-
-    /// Visits each record copy in the index chunks of a key range, with its subject
-    /// and seq read from its header. A copy filed under the wrong group is damage.
-    fn scan_index_range(
-        &self,
-        start: &[u8],
-        end: &[u8],
-        visit: &mut IndexVisitor<'_>,
-    ) -> Result<()> {
-        self.store.scan(start, end, &mut |key, chunk| {
-            let malformed = || Error::corruption(None, "a subject index key is malformed");
-            let group = key
-                .get(2..key.len().saturating_sub(9))
-                .ok_or_else(malformed)?;
-            if key.get(key.len().saturating_sub(9)) != Some(&0) {
-                return Err(malformed());
-            }
-            for record in codec::chunk_records(chunk) {
-                let damaged =
-                    |why: String| Error::corruption(None, format!("subject index: {why}"));
-                let record = record.map_err(damaged)?;
-                let parts = codec::split_record(record).map_err(damaged)?;
-                let header = codec::decode_header_ref(parts.leaf).map_err(damaged)?;
-                if keys::group_of(header.subject).as_bytes() != group {
-                    return Err(Error::corruption(
-                        Some(header.seq),
-                        "the subject index files this event under another plan or challenge",
-                    ));
-                }
-                if !visit(header.subject.as_bytes(), header.seq, record)? {
-                    return Ok(false);
-                }
-            }
-            Ok(true)
-        })
-    }
-
-    /// Seqs of every event whose subject is `prefix` or starts with it, ascending.
-    pub fn seqs_with_subject_prefix(&self, prefix: &str) -> Result<Vec<u64>> {
-        self.index_seqs(prefix, false)
-    }
-
-    /// Seqs of every event whose subject is exactly `subject`, ascending.
-    pub fn seqs_with_subject(&self, subject: &str) -> Result<Vec<u64>> {
-        self.index_seqs(subject, true)
-    }
-
-    fn index_seqs(&self, subject: &str, exact: bool) -> Result<Vec<u64>> {
-        let mut seqs = Vec::new();
-        self.scan_subjects(subject, exact, &mut |_, seq, _| {
-            seqs.push(seq);
-            Ok(true)
-        })?;
-        seqs.sort_unstable();
-        Ok(seqs)
-    }
-
-    /// The distinct subjects that start with `prefix`, sorted.
-    pub fn subjects_with_prefix(&self, prefix: &str) -> Result<Vec<String>> {
-        let mut subjects = std::collections::BTreeSet::new();
-        self.scan_subjects(prefix, false, &mut |subject, _, _| {
-            if !subjects.contains(subject) {
-                subjects.insert(subject.to_vec());
-            }
-            Ok(true)
-        })?;
-        Ok(subjects
-            .into_iter()
-            .map(|s| String::from_utf8_lossy(&s).into_owned())
-            .collect())
-    }
-
     /// How many events had been recorded at or before `micros` (UTC microseconds):
     /// the log size as it was known then. Uses the recorded-time index.
     pub fn size_known_at(&self, micros: i64) -> Result<u64> {
@@ -881,7 +630,7 @@ impl Ledger {
 }
 
 /// Decodes a stored record and checks that it is stored under its own seq.
-fn decode_event(seq: u64, bytes: &[u8]) -> Result<Event> {
+pub(crate) fn decode_event(seq: u64, bytes: &[u8]) -> Result<Event> {
     let parts = codec::split_record(bytes).map_err(|why| Error::corruption(Some(seq), why))?;
     let header =
         codec::decode_header(parts.leaf).map_err(|why| Error::corruption(Some(seq), why))?;

@@ -1,7 +1,13 @@
 //! The `ledger.redacted` event: lawful erasure of one earlier event's payload.
 //!
 //! The ledger itself understands this one kind, because `verify` accepts a missing
-//! payload only where such an event names it (FORMAT v1 §2).
+//! payload only where such an event names it (FORMAT v1 §2). `Ledger::redact` is the
+//! only code that removes a payload, and it never touches a header.
+
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::header::{EventHeader, NewEvent};
+use crate::log::{keys, Ledger};
 
 /// The kind of the event that authorises a redaction.
 pub const REDACTION_KIND: &str = "ledger.redacted";
@@ -15,4 +21,87 @@ pub struct Redaction {
     pub reason: String,
     /// Who authorised it.
     pub authorised_by: String,
+}
+
+impl Ledger {
+    /// Lawful erasure: destroys the salt and payload of event `target` (in the log and
+    /// in the index copy) and appends the `ledger.redacted` event that authorises it,
+    /// all in one atomic batch. The header stays, so the chain and every checkpoint
+    /// still verify. sled is log-structured: the old bytes leave its files only when
+    /// it next rewrites that segment.
+    pub fn redact(
+        &mut self,
+        target: u64,
+        reason: &str,
+        authorised_by: &str,
+        effective: i32,
+    ) -> Result<EventHeader> {
+        let event = self.event(target)?;
+        if event.body.is_none() {
+            return Err(Error::Rejected(format!(
+                "event {target} is already redacted"
+            )));
+        }
+        if event.header.kind == crate::redaction::REDACTION_KIND {
+            return Err(Error::Rejected(format!(
+                "event {target} is itself a redaction; it cannot be redacted"
+            )));
+        }
+        if reason.trim().is_empty() {
+            return Err(Error::Rejected("a redaction needs a reason".into()));
+        }
+        let stripped = codec::encode_record(&event.header.leaf_bytes(), None);
+        let mut extra = Vec::new();
+        let (key, mut records, at) = self.chunk_containing(target)?;
+        records[at] = stripped.clone();
+        extra.push((key, Some(codec::encode_chunk(&records))));
+        let (key, mut copies, at) = self.index_chunk_containing(&event.header.subject, target)?;
+        copies[at] = stripped;
+        extra.push((key, Some(codec::encode_chunk(&copies))));
+        let payload = crate::redaction::Redaction {
+            target_seq: target,
+            reason: reason.trim().to_owned(),
+            authorised_by: authorised_by.to_owned(),
+        };
+        let payload = codec::encode_payload(&payload).map_err(Error::Rejected)?;
+        let new = NewEvent {
+            effective,
+            actor: authorised_by.to_owned(),
+            subject: "ledger".into(),
+            kind: crate::redaction::REDACTION_KIND.into(),
+            payload_schema: 1,
+            payload,
+        };
+        let mut headers = self.append_with(vec![new], extra)?;
+        headers
+            .pop()
+            .ok_or_else(|| Error::Rejected("the redaction event was not appended".into()))
+    }
+
+    /// The log chunk holding `seq`: its key, its records and the position of `seq`.
+    pub(crate) fn chunk_containing(&self, seq: u64) -> Result<(Vec<u8>, Vec<Vec<u8>>, usize)> {
+        let (key, chunk) = self
+            .store
+            .last_in(
+                &keys::seq_key(keys::EVENT, 0),
+                &keys::seq_key(keys::EVENT, seq + 1),
+            )?
+            .ok_or_else(|| Error::corruption(Some(seq), "the event is missing from the store"))?;
+        let first = keys::seq_from_suffix(&key)
+            .ok_or_else(|| Error::corruption(Some(seq), "a stored key is malformed"))?;
+        let records = codec::chunk_records(&chunk)
+            .map(|r| {
+                r.map(<[u8]>::to_vec)
+                    .map_err(|why| Error::corruption(Some(seq), why))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let at = usize::try_from(seq - first).unwrap_or(usize::MAX);
+        if at >= records.len() {
+            return Err(Error::corruption(
+                Some(seq),
+                "the event is missing from the store",
+            ));
+        }
+        Ok((key, records, at))
+    }
 }
