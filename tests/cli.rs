@@ -1116,3 +1116,22 @@ fn an_export_bundle_verifies_offline_and_any_edit_is_caught() {
     assert_eq!(report["excerpt"], true);
     assert_eq!(report["events"], 2);
 }
+
+#[test]
+fn importing_a_ref_the_plan_already_has_names_the_row_and_adds_nothing() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    let size = ledger.run(&["verify", "--json"]).ok().json()["size"].clone();
+    let csv = ledger.file(
+        "more.csv",
+        b"ref,action\n7.1,A new action\n1.2,Clashes with the plan\n",
+    );
+    ledger
+        .run(&["import", &csv, "--plan", "mcr"])
+        .fails_with(2, "row 3: plan mcr already has an action 1.2");
+    assert_eq!(ledger.run(&["verify", "--json"]).ok().json()["size"], size);
+    let ok = ledger.file("ok.csv", b"ref,action\n7.1,A new action\n");
+    ledger.run(&["import", &ok, "--plan", "mcr"]).ok();
+    let plan = ledger.run(&["plan", "mcr", "--json"]).ok().json();
+    assert_eq!(Ledger::action(&plan, "7.1")["title"], "A new action");
+}

@@ -120,6 +120,14 @@ pub fn import(
     for action in &imported.actions {
         check_id("action ref", &action.reference)
             .map_err(|e| Usage(format!("{display_name} row {}: {e}", action.row)))?;
+        if existing.is_some_and(|plan| plan.action(&action.reference).is_some()) {
+            return Err(Usage(format!(
+                "{display_name} row {}: plan {plan_id} already has an action {}; nothing was imported. \
+                 Import into a new plan, or record changes to existing actions with status, progress or amend",
+                action.row, action.reference
+            ))
+            .into());
+        }
         planned.push(Planned::new(
             subject::action(plan_id, &action.reference),
             DomainEvent::ActionAdded(ActionAdded {
