@@ -1090,6 +1090,23 @@ fn an_export_bundle_verifies_offline_and_any_edit_is_caught() {
             &vkey,
         ])
         .fails_with(1, "does not say what the signed payload says");
+    // Evidence named by a signed payload must travel with the bundle.
+    let no_blob = ledger.data.parent().unwrap().join("bundle3");
+    ledger
+        .run(&["export", "--out", no_blob.to_str().unwrap()])
+        .ok();
+    for entry in std::fs::read_dir(no_blob.join("blobs")).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    ledger
+        .run(&[
+            "verify",
+            "--bundle",
+            no_blob.to_str().unwrap(),
+            "--trust",
+            &vkey,
+        ])
+        .fails_with(1, "is missing from blobs/");
     // An excerpt of one plan's action verifies alone.
     let excerpt = ledger.data.parent().unwrap().join("excerpt");
     ledger

@@ -156,8 +156,9 @@ fn write(
 }
 
 /// The ledger crate cannot read domain payloads, so it cannot tell whether the
-/// human-readable `body` beside each payload says what the payload says. This does:
-/// a body that differs from its (verified) payload would mislead a reader.
+/// human-readable `body` beside each payload says what the payload says, nor which
+/// evidence files a payload names. This does both: a body that differs from its
+/// (verified) payload would mislead a reader, and missing evidence would go unseen.
 fn check_bodies(dir: &Path) -> Result<Option<(u64, String)>> {
     use base64::Engine as _;
     let text = std::fs::read_to_string(dir.join("events.jsonl")).context("reading events.jsonl")?;
@@ -182,14 +183,23 @@ fn check_bodies(dir: &Path) -> Result<Option<(u64, String)>> {
             .as_u64()
             .and_then(|s| u16::try_from(s).ok())
             .unwrap_or(0);
-        let expected = DomainEvent::decode(kind, schema, &bytes)
-            .map(|e| e.body_json())
-            .ok();
-        if expected.as_ref() != Some(&value["body"]) {
+        let decoded = DomainEvent::decode(kind, schema, &bytes).ok();
+        if decoded.as_ref().map(DomainEvent::body_json).as_ref() != Some(&value["body"]) {
             return Ok(Some((
                 seq,
                 "the human-readable body does not say what the signed payload says".into(),
             )));
+        }
+        for hash in decoded.iter().flat_map(DomainEvent::evidence) {
+            let name = ledger::blobs::hex(&hash);
+            if !dir.join("blobs").join(&name).is_file() {
+                return Ok(Some((
+                    seq,
+                    format!(
+                        "evidence file {name}, named by the signed payload, is missing from blobs/"
+                    ),
+                )));
+            }
         }
     }
     Ok(None)
