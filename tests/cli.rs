@@ -1181,3 +1181,30 @@ fn a_plan_of_100000_rows_imports_in_one_batch_and_a_10mb_cell_is_refused_by_row_
         .run(&["import", &huge, "--plan", "huge"])
         .fails_with(2, "row 2, column 2");
 }
+
+#[test]
+fn a_deleted_evidence_file_fails_verify_with_the_seq_that_named_it() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    let evidence = ledger.file("minutes.txt", b"Board minutes, March 2024");
+    ledger
+        .run(&[
+            "progress",
+            "mcr",
+            "1.1",
+            "--note",
+            "minutes",
+            "--evidence",
+            &evidence,
+        ])
+        .ok();
+    ledger.run(&["verify"]).ok();
+    for entry in std::fs::read_dir(ledger.data.join("blobs")).unwrap() {
+        std::fs::remove_file(entry.unwrap().path()).unwrap();
+    }
+    let report = ledger
+        .run(&["verify", "--json"])
+        .fails_with(1, "missing from the data folder")
+        .json();
+    assert_eq!(report["first_bad_seq"], 20);
+}

@@ -88,6 +88,13 @@ pub fn verify(app: &App, json: bool) -> Result<()> {
             report.problem = Some(problem);
         }
     }
+    if report.ok {
+        if let Some((seq, problem)) = missing_evidence(app)? {
+            report.ok = false;
+            report.first_bad_seq = Some(seq);
+            report.problem = Some(problem);
+        }
+    }
     let ok_line = format!(
         "OK: {} events and {} evidence files verified; head {}, Merkle root {}.\n\
          Whoever can write to this folder could still rewrite all of it: keep co-signed checkpoints \
@@ -116,4 +123,35 @@ pub fn redact(app: &mut App, seq: u64, reason: &str, effective: i32) -> Result<(
         header.seq, app.actor
     );
     Ok(())
+}
+
+/// The ledger crate cannot read domain payloads, so it cannot know which evidence
+/// files an event names. This finds the first evidence file named by a payload but
+/// missing from the data folder: deleted evidence is lost history too.
+fn missing_evidence(app: &App) -> Result<Option<(u64, String)>> {
+    const NAMES_EVIDENCE: [&str; 2] = ["action.progress_noted", "challenge.responded"];
+    let mut missing = None;
+    app.ledger.scan(0..app.ledger.size(), &mut |event| {
+        if !NAMES_EVIDENCE.contains(&event.header.kind.as_str()) {
+            return Ok(true);
+        }
+        let Some(payload) = event.payload() else {
+            return Ok(true);
+        };
+        let decoded = projections::DomainEvent::decode(&event.header.kind, event.header.payload_schema, payload);
+        for hash in decoded.iter().flat_map(projections::DomainEvent::evidence) {
+            if !app.ledger.blobs().contains(&hash) {
+                missing = Some((
+                    event.header.seq,
+                    format!(
+                        "evidence file {} named by this event is missing from the data folder; restore it from a backup or an export bundle",
+                        ledger::blobs::hex(&hash)
+                    ),
+                ));
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    })?;
+    Ok(missing)
 }
