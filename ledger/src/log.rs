@@ -18,7 +18,6 @@ use crate::codec::{self, Head};
 use crate::error::{Error, Result};
 use crate::header::{payload_hash, Event, EventHeader, NewEvent, SaltedPayload, GENESIS_PREV};
 use crate::storage::{sync_dir, SledStore, Store, Write as StoreWrite};
-use crate::Hash;
 
 const MARKER_FILE: &str = "ASSURE-LEDGER";
 const MARKER_TEXT: &str = "Assure ledger\nformat: 1\n";
@@ -675,11 +674,6 @@ fn check_new_event(event: &NewEvent) -> Result<()> {
         )));
     }
     Ok(())
-}
-
-/// Hex of an event or payload hash, as shown to users.
-pub fn hash_hex(hash: &Hash) -> String {
-    crate::blobs::hex(hash)
 }
 
 #[cfg(test)]
