@@ -287,7 +287,12 @@ pub fn show(app: &App, id: &str, time: &TimeArgs, json: bool) -> Result<()> {
                 ]
             })
             .collect();
-        println!("\nPriority {}: {}", priority.key, priority.title);
+        // A priority with no title of its own is named after its key already.
+        if priority.title == format!("Priority {}", priority.key) {
+            println!("\n{}", priority.title);
+        } else {
+            println!("\nPriority {}: {}", priority.key, priority.title);
+        }
         print!(
             "{}",
             table::render(
