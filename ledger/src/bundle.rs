@@ -485,6 +485,12 @@ fn check(dir: &Path, trusted: &[VerifierKey], report: &mut BundleReport) -> Resu
             Err(why) => return fail(Some(expected_seq), format!("{}: {why}", at(expected_seq))),
         };
         let seq = event.header.seq;
+        if seq >= size {
+            return fail(
+                Some(seq),
+                format!("{}: beyond the checkpoint's tree size {size}", at(seq)),
+            );
+        }
         if report.excerpt {
             let Some(proof) = &event.proof else {
                 return fail(
@@ -503,12 +509,6 @@ fn check(dir: &Path, trusted: &[VerifierKey], report: &mut BundleReport) -> Resu
                     );
                 }
             }
-            if seq >= size {
-                return fail(
-                    Some(seq),
-                    format!("{}: beyond the checkpoint's tree size {size}", at(seq)),
-                );
-            }
             check_links(event, previous, &at)?;
             check_event(event, &redactions, &at, report)?;
             if let Err(e) =
@@ -525,12 +525,6 @@ fn check(dir: &Path, trusted: &[VerifierKey], report: &mut BundleReport) -> Resu
                 return fail(
                     Some(expected_seq),
                     format!("{EVENTS_FILE} line {line_no}: seq {seq} where seq {expected_seq} belongs (a missing, extra or reordered event)"),
-                );
-            }
-            if seq >= size {
-                return fail(
-                    Some(seq),
-                    format!("{}: beyond the checkpoint's tree size {size}", at(seq)),
                 );
             }
             check_links(event, previous, &at)?;

@@ -110,6 +110,18 @@ pub fn key_id_hex(id: &[u8; 4]) -> String {
     format!("{:08x}", u32::from_be_bytes(*id))
 }
 
+/// A key text states its key id; it must be the one its name and public key give.
+fn check_stated_id(name: &str, stated: [u8; 4], computed: [u8; 4]) -> Result<(), KeyError> {
+    if computed != stated {
+        return Err(KeyError::KeyIdMismatch {
+            name: name.to_owned(),
+            stated: key_id_hex(&stated),
+            computed: key_id_hex(&computed),
+        });
+    }
+    Ok(())
+}
+
 /// Key names must be non-empty and contain no Unicode space and no `+`.
 fn check_name(name: &str) -> Result<(), &'static str> {
     if name.is_empty() {
@@ -200,13 +212,7 @@ impl VerifierKey {
         let public = decode_typed_key(key)?;
         let public = VerifyingKey::from_bytes(&public).map_err(|_| KeyError::InvalidPublicKey)?;
         let key = Self::new(name, public)?;
-        if key.key_id != stated {
-            return Err(KeyError::KeyIdMismatch {
-                name: name.to_owned(),
-                stated: key_id_hex(&stated),
-                computed: key_id_hex(&key.key_id),
-            });
-        }
+        check_stated_id(name, stated, key.key_id)?;
         Ok(key)
     }
 
@@ -284,13 +290,7 @@ impl SigningKey {
         seed.fill(0);
         std::hint::black_box(&seed);
         let key = key?;
-        if key.key_id != stated {
-            return Err(KeyError::KeyIdMismatch {
-                name: name.to_owned(),
-                stated: key_id_hex(&stated),
-                computed: key_id_hex(&key.key_id),
-            });
-        }
+        check_stated_id(name, stated, key.key_id)?;
         Ok(key)
     }
 

@@ -24,22 +24,24 @@ impl TimeQuery {
     }
 }
 
-/// Turns a stored event into what the fold reads. A payload that is present but does
-/// not decode is an error naming the seq; a redacted one is `event: None`.
-pub fn decode(event: &Event) -> Result<Recorded, String> {
-    decode_owned(event.clone())
+/// The domain event in a stored event's payload: `None` when the payload was
+/// redacted, an error naming the seq when it is present but does not decode.
+pub fn domain_event(event: &Event) -> Result<Option<DomainEvent>, String> {
+    let header = &event.header;
+    event
+        .payload()
+        .map(|payload| {
+            DomainEvent::decode(&header.kind, header.payload_schema, payload)
+                .map_err(|why| format!("event {}: {why}", header.seq))
+        })
+        .transpose()
 }
 
-/// `decode`, taking the event by value so its strings move rather than copy.
+/// Turns a stored event into what the fold reads, taking it by value so its strings
+/// move rather than copy.
 pub fn decode_owned(event: Event) -> Result<Recorded, String> {
+    let decoded = domain_event(&event)?;
     let header = event.header;
-    let decoded = match &event.body {
-        Some(body) => Some(
-            DomainEvent::decode(&header.kind, header.payload_schema, &body.payload)
-                .map_err(|why| format!("event {}: {why}", header.seq))?,
-        ),
-        None => None,
-    };
     Ok(Recorded {
         stamp: Stamp {
             seq: header.seq,

@@ -157,14 +157,8 @@ fn validation_refuses_a_backdated_event_that_breaks_a_later_one() {
     h.plan("p", 10)
         .action("p", "1.1", 10)
         .status("p", "1.1", Rag::Green, 30);
+    // Next year's plan, created before either date tried below.
     let carry = |effective| {
-        let world = world_at(
-            &h.events,
-            TimeQuery {
-                as_of: Some(effective),
-                known_at: None,
-            },
-        );
         let mut with_next = h.events.clone();
         let mut next = History { events: Vec::new() };
         next.plan("q", 5);
@@ -181,7 +175,6 @@ fn validation_refuses_a_backdated_event_that_breaks_a_later_one() {
             plan: "q".into(),
             reference: "1.1".into(),
         };
-        let _ = world;
         let planned = crate::commands::carry_over(&world_q, &from, &to, "continue", None).unwrap();
         validate(
             &with_next,

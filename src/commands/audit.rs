@@ -1,7 +1,7 @@
 //! Ledger-wide commands: init, history and verify.
 
 use anyhow::{Context as _, Result};
-use projections::query::decode;
+use projections::query::decode_owned;
 use projections::views::history_entry;
 use projections::World;
 
@@ -23,16 +23,18 @@ pub fn history(app: &App, prefix: Option<&str>, json: bool) -> Result<()> {
     };
     let mut recorded = Vec::with_capacity(events.len());
     let mut hashes = Vec::with_capacity(events.len());
-    for event in &events {
+    for event in events {
         hashes.push((
             ledger::blobs::hex(&event.header.event_hash()),
             event.header.kind.clone(),
         ));
         let seq = event.header.seq;
-        recorded.push(decode(event).map_err(|what| ledger::Error::Corruption {
-            seq: Some(seq),
-            what,
-        })?);
+        recorded.push(
+            decode_owned(event).map_err(|what| ledger::Error::Corruption {
+                seq: Some(seq),
+                what,
+            })?,
+        );
     }
     // Redactions are ledger-wide events; they explain gaps in any subject's history.
     let redaction_events = app.load(&[crate::app::Subjects::Exact(
@@ -135,10 +137,7 @@ fn missing_evidence(app: &App) -> Result<Option<(u64, String)>> {
         if !NAMES_EVIDENCE.contains(&event.header.kind.as_str()) {
             return Ok(true);
         }
-        let Some(payload) = event.payload() else {
-            return Ok(true);
-        };
-        let decoded = projections::DomainEvent::decode(&event.header.kind, event.header.payload_schema, payload);
+        let decoded = projections::query::domain_event(&event).ok().flatten();
         for hash in decoded.iter().flat_map(projections::DomainEvent::evidence) {
             if !app.ledger.blobs().contains(&hash) {
                 missing = Some((

@@ -10,32 +10,19 @@ use ledger::checkpoint::SignedCheckpoint;
 use ledger::Event;
 use projections::DomainEvent;
 
-use super::proofs::{ledger_key, ledger_vkey, trusted_keys};
+use super::proofs::{checkpoint_covering, ledger_vkey, trusted_keys};
 use super::{report_verification, Verdict};
 use crate::app::App;
 use crate::exit::Usage;
 
-/// The checkpoint a bundle of the whole ledger is verified against: the newest one if
-/// it covers every event, else a new one signed now.
-fn current_checkpoint(app: &mut App, key: Option<&Path>) -> Result<SignedCheckpoint> {
-    if let Some(latest) = app.ledger.latest_checkpoint()? {
-        if latest.unverified_checkpoint().size == app.ledger.size() {
-            return Ok(latest);
-        }
-    }
-    let key = ledger_key(app.ledger.dir(), key)?;
-    app.ledger
-        .make_checkpoint(&key)
-        .context("making a checkpoint for the bundle")
-}
-
 fn decoded(event: &Event) -> Option<DomainEvent> {
-    let payload = event.payload()?;
-    DomainEvent::decode(&event.header.kind, event.header.payload_schema, payload).ok()
+    projections::query::domain_event(event).ok().flatten()
 }
 
 pub fn export(app: &mut App, out: &Path, subject: Option<&str>, key: Option<&Path>) -> Result<()> {
-    let checkpoint = current_checkpoint(app, key)?;
+    // A bundle of the whole ledger needs a checkpoint that covers every event.
+    let events = app.ledger.size();
+    let checkpoint = checkpoint_covering(app, events, key)?;
     let keys = [ledger_vkey(app.ledger.dir())?];
     write(app, out, subject, checkpoint, &keys)
 }

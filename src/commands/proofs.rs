@@ -117,7 +117,7 @@ pub fn check_stored_signatures(app: &App) -> Result<Option<String>> {
     }
     if !app.ledger.dir().join(VKEY_FILE).is_file() {
         return Ok(Some(format!(
-            "the ledger holds checkpoints but {} is missing, so their signatures cannot be checked; restore it from `assure key show` output kept elsewhere",
+            "the ledger holds checkpoints but {} is missing, so their signatures cannot be checked; restore it from the verifier key you gave chairs and auditors, or write it with `assure key show --key LEDGER-KEY-FILE`",
             VKEY_FILE
         )));
     }
@@ -211,19 +211,7 @@ pub fn proof(app: &mut App, seq: u64, key: Option<&Path>) -> Result<()> {
             app.ledger.size()
         )));
     }
-    let covering = app
-        .ledger
-        .latest_checkpoint()?
-        .filter(|c| c.unverified_checkpoint().size > seq);
-    let signed = match covering {
-        Some(signed) => signed,
-        None => {
-            let key = ledger_key(app.ledger.dir(), key)?;
-            app.ledger
-                .make_checkpoint(&key)
-                .context("making a checkpoint to prove against")?
-        }
-    };
+    let signed = checkpoint_covering(app, seq + 1, key)?;
     let size = signed.unverified_checkpoint().size;
     let proof = TlogProof {
         index: seq,
@@ -233,6 +221,24 @@ pub fn proof(app: &mut App, seq: u64, key: Option<&Path>) -> Result<()> {
     };
     print!("{proof}");
     Ok(())
+}
+
+/// The newest checkpoint if it covers at least `events` events, else one signed now
+/// for the current head (which covers every event).
+pub fn checkpoint_covering(
+    app: &mut App,
+    events: u64,
+    key: Option<&Path>,
+) -> Result<SignedCheckpoint> {
+    if let Some(latest) = app.ledger.latest_checkpoint()? {
+        if latest.unverified_checkpoint().size >= events {
+            return Ok(latest);
+        }
+    }
+    let key = ledger_key(app.ledger.dir(), key)?;
+    app.ledger
+        .make_checkpoint(&key)
+        .context("making a checkpoint for the current head")
 }
 
 /// Reads `--trust` values: vkey text, or files holding vkey lines.
