@@ -1208,3 +1208,14 @@ fn a_deleted_evidence_file_fails_verify_with_the_seq_that_named_it() {
         .json();
     assert_eq!(report["first_bad_seq"], 20);
 }
+
+#[test]
+fn a_missing_verifier_key_file_is_reported_not_ignored() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    ledger.run(&["checkpoint"]).ok();
+    std::fs::remove_file(ledger.data.join("keys/ledger.vkey")).unwrap();
+    ledger
+        .run(&["verify"])
+        .fails_with(1, "assure key show --key");
+}

@@ -409,6 +409,25 @@ fn accepted_history(ops: &[(Op, i32)]) -> Vec<Recorded> {
     h.events
 }
 
+/// The generator must produce real histories, or the properties below prove nothing.
+#[test]
+fn random_command_histories_are_not_trivial() {
+    let ops = vec![
+        (Op::AddAction(1), 5),
+        (Op::Status(1, 0), 10),
+        (Op::Progress(1), 12),
+        (Op::Raise(0), 14),
+        (Op::Respond(0), 15),
+        (Op::Status(1, 1), 8), // backdated, still after the action was added
+        (Op::CarryOver(1), 20),
+        (Op::Status(1, 2), 25), // refused: carried over
+        (Op::Close(0), 30),
+    ];
+    let events = accepted_history(&ops);
+    // 4 plan-setup events, then 8 of the 9 commands (carry-over is two events).
+    assert_eq!(events.len(), 4 + 9);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
