@@ -337,7 +337,7 @@ fn big_ledger(c: &mut Criterion) {
             ledger: Ledger::open(&data).expect("reopen"),
             actor: "bench".into(),
         };
-        assure::commands::export::export_to(&mut app, &bundle, None, &key).expect("export");
+        assure::commands::export::export_to(&mut app.ledger, &bundle, None, &key).expect("export");
     }
     let vkey = key.verifier();
     let mut group = c.benchmark_group("1M-ledger bundle");

@@ -238,12 +238,61 @@ pub enum Command {
         #[arg(long)]
         key: Option<PathBuf>,
     },
+    /// Run the web service (pages for people, a JSON API for scripts)
+    Serve {
+        /// Address to listen on
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Serve a demo ledger (built from a real plan in ./assure-demo the first time), with demo accounts
+        #[arg(long)]
+        demo: bool,
+        /// The service sits behind TLS: mark cookies Secure
+        #[arg(long)]
+        tls: bool,
+    },
+    /// Manage the accounts that sign in to the web service
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage API tokens
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Write the inspection report for a plan as a print-ready HTML page
+    Report {
+        id: String,
+        /// As it stood on this date [default: today]
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Build a demonstration ledger from a real plan and show what Assure does
     Demo {
         /// Where to build it [default: ./assure-demo]
         #[arg(long, default_value = "assure-demo")]
         dir: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add an account; the password is read from a prompt or standard input
+    Add {
+        name: String,
+        /// chair, manager, partner or auditor
+        #[arg(long)]
+        role: String,
+        /// The agency a partner lead speaks for
+        #[arg(long)]
+        agency: Option<String>,
+    },
+    /// List the accounts
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a bearer token for a user's scripts (shown once)
+    New { name: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -27,7 +27,12 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use projections::commands::{check_id, require_text, Planned};
+use projections::events::{
+    subject, ActionAdded, ActionDetails, DomainEvent, PlanCreated, PriorityAdded,
+};
 use projections::timescale::{parse_timescale, Milestone};
+use projections::{Rag, Rejection, World};
 
 /// The fields Assure reads from a plan, one column each.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -216,6 +221,84 @@ impl std::error::Error for ImportError {}
 /// The longest text accepted in one cell, the same limit as other free text in
 /// Assure; longer material belongs in evidence.
 const MAX_CELL_BYTES: usize = 16 * 1024;
+
+/// The events that bring an imported plan into the ledger: the plan (if new), its
+/// new priorities and every action. All or nothing: an action whose ref the plan
+/// already has refuses the whole import.
+pub fn plan_events(
+    world: &World,
+    plan_id: &str,
+    imported: &ImportedPlan,
+    title: String,
+    period: Option<String>,
+    file_name: &str,
+) -> Result<Vec<Planned>, Rejection> {
+    check_id("plan id", plan_id)?;
+    let mut planned = Vec::new();
+    let existing = world.plan(plan_id);
+    if existing.is_none() {
+        planned.push(Planned::new(
+            subject::plan(plan_id),
+            DomainEvent::PlanCreated(PlanCreated {
+                title: require_text("the plan title", &title)?,
+                period,
+            }),
+        ));
+    }
+    for priority in &imported.priorities {
+        let known = existing.is_some_and(|p| p.priorities.iter().any(|q| q.key == priority.key));
+        if !known {
+            planned.push(Planned::new(
+                subject::plan(plan_id),
+                DomainEvent::PriorityAdded(PriorityAdded {
+                    key: priority.key.clone(),
+                    title: priority.title.clone(),
+                }),
+            ));
+        }
+    }
+    for action in &imported.actions {
+        check_id("action ref", &action.reference)
+            .map_err(|e| Rejection(format!("{file_name} row {}: {e}", action.row)))?;
+        if existing.is_some_and(|plan| plan.action(&action.reference).is_some()) {
+            return Err(Rejection(format!(
+                "{file_name} row {}: plan {plan_id} already has an action {}; nothing was imported. \
+                 Import into a new plan, or record changes to existing actions with status, progress or amend",
+                action.row, action.reference
+            )));
+        }
+        planned.push(Planned::new(
+            subject::action(plan_id, &action.reference),
+            DomainEvent::ActionAdded(ActionAdded {
+                details: ActionDetails {
+                    priority_key: action.priority_key.clone(),
+                    title: action.title.clone(),
+                    impact: action.impact.clone(),
+                    outcome: action.outcome.clone(),
+                    leads: action.leads.clone(),
+                    timescale: action.due_raw.clone(),
+                    milestones: action.milestones.clone(),
+                    cross_refs: action.cross_refs.clone(),
+                },
+                status: status_of(action.status),
+                progress: action.progress.clone(),
+                source: format!("{file_name} row {}", action.row),
+            }),
+        ));
+    }
+    Ok(planned)
+}
+
+fn status_of(imported: Option<ImportedStatus>) -> Rag {
+    match imported {
+        None | Some(ImportedStatus::NotStarted) => Rag::NotStarted,
+        Some(ImportedStatus::Green) => Rag::Green,
+        Some(ImportedStatus::Amber) => Rag::Amber,
+        Some(ImportedStatus::Red) => Rag::Red,
+        Some(ImportedStatus::Complete) => Rag::Complete,
+        Some(ImportedStatus::CarriedOver) => Rag::CarriedOver,
+    }
+}
 
 /// Reads a CSV export of a plan. Any bad row rejects the whole file.
 pub fn parse_plan_csv(file_name: &str, bytes: &[u8]) -> Result<ImportedPlan, ImportError> {

@@ -10,3 +10,4 @@ pub mod demo;
 pub mod exit;
 pub mod import;
 pub mod table;
+pub mod web;

@@ -31,7 +31,14 @@ pub mod verify;
 pub use codec::Head;
 pub use error::{Error, Result};
 pub use header::{Event, EventHeader, NewEvent, SaltedPayload};
+use log::keys;
 pub use log::Ledger;
+
+/// The plan (`plan/{id}`, actions included) or challenge a subject belongs to: the
+/// unit the subject index groups by.
+pub fn log_group(subject: &str) -> &str {
+    keys::group_of(subject)
+}
 pub use verify::VerifyReport;
 
 #[cfg(test)]

@@ -12,34 +12,39 @@ use projections::DomainEvent;
 
 use super::proofs::{checkpoint_covering, ledger_vkey, trusted_keys};
 use super::{report_verification, Verdict};
-use crate::app::App;
 use crate::exit::Usage;
+use ledger::Ledger;
 
 fn decoded(event: &Event) -> Option<DomainEvent> {
     projections::query::domain_event(event).ok().flatten()
 }
 
-pub fn export(app: &mut App, out: &Path, subject: Option<&str>, key: Option<&Path>) -> Result<()> {
+pub fn export(
+    ledger: &mut Ledger,
+    out: &Path,
+    subject: Option<&str>,
+    key: Option<&Path>,
+) -> Result<()> {
     // A bundle of the whole ledger needs a checkpoint that covers every event.
-    let events = app.ledger.size();
-    let checkpoint = checkpoint_covering(app, events, key)?;
-    let keys = [ledger_vkey(app.ledger.dir())?];
-    write(app, out, subject, checkpoint, &keys)
+    let events = ledger.size();
+    let checkpoint = checkpoint_covering(ledger, events, key)?;
+    let keys = [ledger_vkey(ledger.dir())?];
+    write(ledger, out, subject, checkpoint, &keys)
 }
 
 /// `export` with a key in hand rather than on disk (benchmarks and tests).
 pub fn export_to(
-    app: &mut App,
+    ledger: &mut Ledger,
     out: &Path,
     subject: Option<&str>,
     key: &ledger::note::SigningKey,
 ) -> Result<()> {
-    let checkpoint = app.ledger.make_checkpoint(key)?;
-    write(app, out, subject, checkpoint, &[key.verifier()])
+    let checkpoint = ledger.make_checkpoint(key)?;
+    write(ledger, out, subject, checkpoint, &[key.verifier()])
 }
 
 fn write(
-    app: &mut App,
+    ledger: &mut Ledger,
     out: &Path,
     subject: Option<&str>,
     checkpoint: SignedCheckpoint,
@@ -49,14 +54,14 @@ fn write(
     let mut events: Vec<Event> = match subject {
         None => {
             let mut all = Vec::new();
-            app.ledger.scan(0..size, &mut |e| {
+            ledger.scan(0..size, &mut |e| {
                 all.push(e);
                 Ok(true)
             })?;
             all
         }
         Some(prefix) => {
-            let mut chosen = app.ledger.events_with_subject_prefix(prefix)?;
+            let mut chosen = ledger.events_with_subject_prefix(prefix)?;
             // A redacted event in an excerpt travels with the redaction that explains it.
             let redacted: Vec<u64> = chosen
                 .iter()
@@ -64,10 +69,7 @@ fn write(
                 .map(|e| e.header.seq)
                 .collect();
             if !redacted.is_empty() {
-                for e in app
-                    .ledger
-                    .events_with_subject(projections::events::subject::LEDGER)?
-                {
+                for e in ledger.events_with_subject(projections::events::subject::LEDGER)? {
                     if let Some(DomainEvent::Redacted(r)) = decoded(&e) {
                         if redacted.contains(&r.target_seq) {
                             chosen.push(e);
@@ -95,7 +97,7 @@ fn write(
             blob_hashes.extend(body.evidence());
         }
         let proof = match subject {
-            Some(_) => Some(app.ledger.inclusion_proof(event.header.seq, size)?),
+            Some(_) => Some(ledger.inclusion_proof(event.header.seq, size)?),
             None => None,
         };
         bundle.push(BundleEvent {
@@ -106,8 +108,7 @@ fn write(
         });
     }
     if subject.is_none() {
-        blob_hashes = app
-            .ledger
+        blob_hashes = ledger
             .blobs()
             .list()?
             .iter()
@@ -118,7 +119,7 @@ fn write(
     blob_hashes.dedup();
     let blobs = blob_hashes
         .iter()
-        .map(|h| app.ledger.blobs().get(h))
+        .map(|h| ledger.blobs().get(h))
         .collect::<Result<Vec<_>, _>>()?;
     write_bundle(out, &bundle, subject.is_some(), &checkpoint, keys, &blobs)
         .with_context(|| format!("writing the bundle to {}", out.display()))?;
@@ -130,7 +131,7 @@ fn write(
             "a bundle"
         },
         bundle.len(),
-        app.ledger.size(),
+        ledger.size(),
         out.display(),
         blobs.len()
     );

@@ -5,6 +5,7 @@ pub mod challenges;
 pub mod export;
 pub mod plans;
 pub mod proofs;
+pub mod serve;
 
 use std::path::Path;
 
@@ -12,7 +13,10 @@ use anyhow::{Context as _, Result};
 use projections::events::{Evidence, Rag};
 
 use crate::app::{actor_name, App};
-use crate::cli::{ChallengeCommand, CheckpointCommand, Cli, Command, Effective, KeyCommand};
+use crate::cli::{
+    ChallengeCommand, CheckpointCommand, Cli, Command, Effective, KeyCommand, TokenCommand,
+    UserCommand,
+};
 use crate::dates::{parse_date, today};
 use crate::exit::Usage;
 
@@ -34,6 +38,13 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Checkpoints => proofs::list(&open()?),
         Command::Proof { seq, key } => proofs::proof(&mut open()?, seq, key.as_deref()),
         Command::Demo { dir } => crate::demo::run(&dir),
+        Command::Serve { addr, demo, tls } => serve::run(&data, addr, demo, tls),
+        Command::User(UserCommand::Add { name, role, agency }) => {
+            serve::user_add(&data, &name, &role, agency)
+        }
+        Command::User(UserCommand::List) => serve::user_list(&data),
+        Command::Token(TokenCommand::New { name }) => serve::token_new(&data, &name),
+        Command::Report { id, as_of, out } => serve::report(&open()?, &id, as_of.as_deref(), &out),
         Command::CreatePlan {
             id,
             title,
@@ -218,9 +229,12 @@ pub fn run(cli: Cli) -> Result<()> {
             ..
         } => proofs::verify_against(&open()?, &against, &trust, json),
         Command::Verify { json, .. } => audit::verify(&open()?, json),
-        Command::Export { out, subject, key } => {
-            export::export(&mut open()?, &out, subject.as_deref(), key.as_deref())
-        }
+        Command::Export { out, subject, key } => export::export(
+            &mut open()?.ledger,
+            &out,
+            subject.as_deref(),
+            key.as_deref(),
+        ),
         Command::Redact {
             seq,
             reason,

@@ -16,7 +16,7 @@ use crate::app::{App, Subjects};
 use crate::cli::TimeArgs;
 use crate::dates::{parse_date, parse_moment, today};
 use crate::exit::Usage;
-use crate::import::{parse_plan_csv, ImportedStatus};
+use crate::import::parse_plan_csv;
 use crate::table;
 
 pub fn time_query(time: &TimeArgs) -> Result<TimeQuery> {
@@ -62,17 +62,6 @@ pub fn create(
     Ok(())
 }
 
-fn status_of(imported: Option<ImportedStatus>) -> Rag {
-    match imported {
-        None | Some(ImportedStatus::NotStarted) => Rag::NotStarted,
-        Some(ImportedStatus::Green) => Rag::Green,
-        Some(ImportedStatus::Amber) => Rag::Amber,
-        Some(ImportedStatus::Red) => Rag::Red,
-        Some(ImportedStatus::Complete) => Rag::Complete,
-        Some(ImportedStatus::CarriedOver) => Rag::CarriedOver,
-    }
-}
-
 pub fn import(
     app: &mut App,
     file: &Path,
@@ -90,63 +79,22 @@ pub fn import(
     }
     let history = app.load(&Subjects::plan(plan_id))?;
     let world = World::replay(&history).0;
-    let mut planned = Vec::new();
-    let existing = world.plan(plan_id);
-    if existing.is_none() {
-        let default_title = file
-            .file_stem()
-            .map_or_else(|| plan_id.to_owned(), |s| s.to_string_lossy().into_owned());
-        planned.push(Planned::new(
-            subject::plan(plan_id),
-            plan_created(&title.unwrap_or(default_title), period)?,
-        ));
-    }
-    for priority in &imported.priorities {
-        let known = existing.is_some_and(|p| p.priorities.iter().any(|q| q.key == priority.key));
-        if !known {
-            planned.push(Planned::new(
-                subject::plan(plan_id),
-                DomainEvent::PriorityAdded(PriorityAdded {
-                    key: priority.key.clone(),
-                    title: priority.title.clone(),
-                }),
-            ));
-        }
-    }
+    let default_title = file
+        .file_stem()
+        .map_or_else(|| plan_id.to_owned(), |s| s.to_string_lossy().into_owned());
     let file_name = file.file_name().map_or_else(
         || display_name.clone(),
         |n| n.to_string_lossy().into_owned(),
     );
-    for action in &imported.actions {
-        check_id("action ref", &action.reference)
-            .map_err(|e| Usage(format!("{display_name} row {}: {e}", action.row)))?;
-        if existing.is_some_and(|plan| plan.action(&action.reference).is_some()) {
-            return Err(Usage(format!(
-                "{display_name} row {}: plan {plan_id} already has an action {}; nothing was imported. \
-                 Import into a new plan, or record changes to existing actions with status, progress or amend",
-                action.row, action.reference
-            ))
-            .into());
-        }
-        planned.push(Planned::new(
-            subject::action(plan_id, &action.reference),
-            DomainEvent::ActionAdded(ActionAdded {
-                details: ActionDetails {
-                    priority_key: action.priority_key.clone(),
-                    title: action.title.clone(),
-                    impact: action.impact.clone(),
-                    outcome: action.outcome.clone(),
-                    leads: action.leads.clone(),
-                    timescale: action.due_raw.clone(),
-                    milestones: action.milestones.clone(),
-                    cross_refs: action.cross_refs.clone(),
-                },
-                status: status_of(action.status),
-                progress: action.progress.clone(),
-                source: format!("{file_name} row {}", action.row),
-            }),
-        ));
-    }
+    let planned = crate::import::plan_events(
+        &world,
+        plan_id,
+        &imported,
+        title.unwrap_or(default_title),
+        period,
+        &file_name,
+    )
+    .map_err(|e| Usage(e.0))?;
     let count = imported.actions.len();
     let headers = app.commit(&history, planned, effective, &[])?;
     let (first, last) = (

@@ -211,7 +211,7 @@ pub fn proof(app: &mut App, seq: u64, key: Option<&Path>) -> Result<()> {
             app.ledger.size()
         )));
     }
-    let signed = checkpoint_covering(app, seq + 1, key)?;
+    let signed = checkpoint_covering(&mut app.ledger, seq + 1, key)?;
     let size = signed.unverified_checkpoint().size;
     let proof = TlogProof {
         index: seq,
@@ -226,17 +226,17 @@ pub fn proof(app: &mut App, seq: u64, key: Option<&Path>) -> Result<()> {
 /// The newest checkpoint if it covers at least `events` events, else one signed now
 /// for the current head (which covers every event).
 pub fn checkpoint_covering(
-    app: &mut App,
+    ledger: &mut ledger::Ledger,
     events: u64,
     key: Option<&Path>,
 ) -> Result<SignedCheckpoint> {
-    if let Some(latest) = app.ledger.latest_checkpoint()? {
+    if let Some(latest) = ledger.latest_checkpoint()? {
         if latest.unverified_checkpoint().size >= events {
             return Ok(latest);
         }
     }
-    let key = ledger_key(app.ledger.dir(), key)?;
-    app.ledger
+    let key = ledger_key(ledger.dir(), key)?;
+    ledger
         .make_checkpoint(&key)
         .context("making a checkpoint for the current head")
 }

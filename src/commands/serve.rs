@@ -1,0 +1,134 @@
+//! `serve`, `user`, `token` and `report`: the web service and what it needs.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use projections::query::{world_at, TimeQuery};
+
+use crate::app::{App, Subjects};
+use crate::dates::parse_date;
+use crate::exit::Usage;
+use crate::web::accounts::{read_password, Accounts, Role};
+
+/// Demo accounts: one per role, with passwords made on first start and kept in the
+/// demo folder so every start can print them.
+const DEMO_USERS: [(&str, Role, Option<&str>); 4] = [
+    ("chair", Role::Chair, None),
+    ("manager", Role::Manager, None),
+    ("partner", Role::Partner, Some("GMP")),
+    ("auditor", Role::Auditor, None),
+];
+
+pub fn run(data: &Path, addr: SocketAddr, demo: bool, tls: bool) -> Result<()> {
+    let data = if demo {
+        let dir = if data == Path::new("assure-data") {
+            Path::new("assure-demo")
+        } else {
+            data
+        };
+        prepare_demo(dir)?;
+        dir.to_path_buf()
+    } else {
+        data.to_path_buf()
+    };
+    crate::web::serve(&data, addr, tls)
+}
+
+fn prepare_demo(dir: &Path) -> Result<()> {
+    let passwords = dir.join("demo-accounts.txt");
+    if !passwords.is_file() {
+        crate::demo::run(dir)?;
+        let mut accounts = Accounts::default();
+        let mut lines = String::new();
+        for (name, role, agency) in DEMO_USERS {
+            let password = crate::web::accounts::random_id()?[..16].to_owned();
+            accounts.add_user(name, role, agency.map(str::to_owned), &password)?;
+            lines.push_str(&format!("{name} {password} ({})\n", role.label()));
+        }
+        accounts.save(dir)?;
+        std::fs::write(&passwords, lines).context("writing the demo passwords")?;
+    }
+    let text = std::fs::read_to_string(&passwords).context("reading the demo passwords")?;
+    println!("\nDemo accounts (user name, password):");
+    for line in text.lines() {
+        println!("  {line}");
+    }
+    println!("The partner lead speaks for GMP. Sign in at the address below.\n");
+    Ok(())
+}
+
+pub fn user_add(data: &Path, name: &str, role: &str, agency: Option<String>) -> Result<()> {
+    let role = Role::parse(role).ok_or_else(|| {
+        Usage(format!(
+            "--role {role:?} is not a role: use chair, manager, partner or auditor"
+        ))
+    })?;
+    if !data.join("ASSURE-LEDGER").is_file() {
+        return Err(Usage(format!(
+            "{} holds no ledger; create one with `assure init` first",
+            data.display()
+        ))
+        .into());
+    }
+    let mut accounts = Accounts::load(data)?;
+    // Checked before the prompt, so nobody types a password for nothing.
+    if accounts.find(name).is_some() {
+        return Err(Usage(format!(
+            "there is already a user {name}; choose another name"
+        ))
+        .into());
+    }
+    let password = read_password(&format!("Password for {name}: "))?;
+    accounts.add_user(name, role, agency, &password)?;
+    accounts.save(data)?;
+    println!("Added {name} ({}).", role.label());
+    Ok(())
+}
+
+pub fn user_list(data: &Path) -> Result<()> {
+    let accounts = Accounts::load(data)?;
+    for user in &accounts.users {
+        let agency = user
+            .agency
+            .as_deref()
+            .map(|a| format!(" for {a}"))
+            .unwrap_or_default();
+        println!("{} ({}{agency})", user.name, user.role.label());
+    }
+    Ok(())
+}
+
+pub fn token_new(data: &Path, name: &str) -> Result<()> {
+    let mut accounts = Accounts::load(data)?;
+    let token = accounts.new_token(name)?;
+    accounts.save(data)?;
+    eprintln!("A bearer token for {name}; it is shown once and stored only as a hash:");
+    println!("{token}");
+    Ok(())
+}
+
+pub fn report(app: &App, id: &str, as_of: Option<&str>, out: &Path) -> Result<()> {
+    projections::commands::check_id("plan id", id)?;
+    let as_of = as_of.map(|d| parse_date("--as-of", d)).transpose()?;
+    let mut events = app.load(&Subjects::plan(id))?;
+    events.extend(app.load(&[Subjects::Prefix("challenge/".into())])?);
+    let world = world_at(
+        &events,
+        TimeQuery {
+            as_of,
+            known_at: None,
+        },
+    );
+    let statement = crate::web::pages::verification_statement(&app.ledger);
+    let markup =
+        crate::web::pages::report_markup(&world, id, as_of, &statement).ok_or_else(|| {
+            Usage(format!(
+                "no plan {id} (as of that date); `assure plans` lists them"
+            ))
+        })?;
+    std::fs::write(out, markup.into_string())
+        .with_context(|| format!("writing {}", out.display()))?;
+    println!("Wrote the inspection report for {id} to {}.", out.display());
+    Ok(())
+}

@@ -1,0 +1,213 @@
+//! The page frame and the few components every page uses, after the GOV.UK Design
+//! System's patterns (header, width container, tags, summary lists, error summary).
+//! maud escapes every interpolated string; nothing here builds HTML by hand.
+
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use maud::{html, Markup, DOCTYPE};
+use projections::Rag;
+
+use super::Caller;
+
+pub const STYLESHEET: &str = include_str!("style.css");
+
+/// A whole page: skip link, header with the signed-in user, main content.
+pub fn page(title: &str, caller: &Caller, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en-GB" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " – Assure" }
+                link rel="stylesheet" href="/static/style.css";
+            }
+            body {
+                a class="skip-link" href="#main" { "Skip to main content" }
+                header class="header" {
+                    div class="width" {
+                        a class="header-name" href="/" { "Assure" }
+                        span class="header-service" { "Action plans and challenge log" }
+                        @if let Some(p) = &caller.principal {
+                            nav aria-label="Main" class="header-nav" {
+                                ul {
+                                    li { a href="/" { "Dashboard" } }
+                                    li { a href="/challenges" { "Challenge log" } }
+                                    @if super::Need::Audit.allows(Some(p.role)) {
+                                        li { a href="/history" { "History" } }
+                                        li { a href="/verify" { "Verification" } }
+                                    }
+                                }
+                            }
+                            div class="header-user" {
+                                span { (p.name) " (" (p.role.label())
+                                    @if let Some(a) = &p.agency { ", " (a) }
+                                    ")" }
+                                form method="post" action="/logout" class="inline" {
+                                    (csrf(caller))
+                                    button class="link-button" type="submit" { "Sign out" }
+                                }
+                            }
+                        }
+                    }
+                }
+                div class="width" {
+                    main id="main" tabindex="-1" { (body) }
+                }
+                footer class="footer" {
+                    div class="width" {
+                        p { "Every change is a hash-chained event in a verifiable ledger. Auditors can check an export with "
+                            code { "assure verify --bundle" } "." }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub fn csrf(caller: &Caller) -> Markup {
+    html! { input type="hidden" name="csrf" value=(caller.csrf); }
+}
+
+/// A status tag: the colour and, always, the words.
+pub fn tag(rag: Rag) -> Markup {
+    html! { strong class={ "tag tag-" (rag.as_str()) } { (rag.label()) } }
+}
+
+pub fn text_tag(class: &str, text: &str) -> Markup {
+    html! { strong class={ "tag tag-" (class) } { (text) } }
+}
+
+/// The error summary at the top of a form page.
+pub fn error_summary(errors: &[String]) -> Markup {
+    html! {
+        @if !errors.is_empty() {
+            div class="error-summary" role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
+                h2 id="error-summary-title" class="error-summary-title" { "There is a problem" }
+                ul { @for e in errors { li { (e) } } }
+            }
+        }
+    }
+}
+
+pub fn summary_row(key: &str, value: Markup) -> Markup {
+    html! { div class="summary-row" { dt { (key) } dd { (value) } } }
+}
+
+pub fn respond(status: StatusCode, markup: Markup) -> Response {
+    (status, Html(markup.into_string())).into_response()
+}
+
+/// A short page for errors, without the signed-in header (it may not be known).
+pub fn error_page(status: StatusCode, title: &str, detail: &str) -> Response {
+    let anonymous = Caller {
+        principal: None,
+        csrf: String::new(),
+    };
+    respond(
+        status,
+        page(
+            title,
+            &anonymous,
+            html! {
+                h1 class="heading-l" { (title) }
+                p class="body" { (detail) }
+                p class="body" { a href="/" { "Go to the dashboard" } }
+            },
+        ),
+    )
+}
+
+pub fn not_found() -> Response {
+    error_page(
+        StatusCode::NOT_FOUND,
+        "Page not found",
+        "There is nothing at this address. Check it, or start from the dashboard.",
+    )
+}
+
+pub fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+        .into_response()
+}
+
+/// Percent-encodes a query value.
+pub fn url_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(byte as char);
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// The decoded value of `name` in an `application/x-www-form-urlencoded` string.
+pub fn query_value(query: &str, name: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        (key == name).then(|| url_decode(value))
+    })
+}
+
+fn url_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Text with line breaks kept (escaped by maud, then `pre-line` in the stylesheet).
+pub fn multiline(text: &str) -> Markup {
+    html! { span class="multiline" { (text) } }
+}
+
+/// A placeholder dash for empty values, read out as "none".
+pub fn or_none(text: &str) -> Markup {
+    if text.trim().is_empty() {
+        html! { span class="secondary" aria-label="none" { "—" } }
+    } else {
+        html! { (text) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_are_decoded() {
+        assert_eq!(
+            query_value("a=1&csrf=x%2By+z", "csrf").as_deref(),
+            Some("x+y z")
+        );
+        assert_eq!(query_value("a=1", "csrf"), None);
+        assert_eq!(query_value("csrf=%", "csrf").as_deref(), Some("%"));
+        assert_eq!(url_encode("/plans/a b"), "/plans/a%20b");
+    }
+}

@@ -1,0 +1,427 @@
+//! `assure serve`: the web service. Server-rendered pages (maud, auto-escaping) and a
+//! JSON API over the same state, on axum and tokio.
+//!
+//! Every route is registered through `Routes::add` with the permission it needs, so
+//! the guard in front of it is never forgotten and the route × role test reads the
+//! real table. The guard signs the caller in (session cookie for pages, bearer token
+//! for the API), denies by default, and checks the CSRF token of every page form.
+
+pub mod accounts;
+mod api;
+mod html;
+pub mod pages;
+pub mod session;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use anyhow::{Context as _, Result};
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::handler::Handler;
+use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Router;
+use ledger::Ledger;
+
+use accounts::{Accounts, Principal, Role};
+use session::{cookie, same_secret, Sessions, COOKIE};
+use state::Shared;
+
+/// Largest ordinary form or JSON body.
+pub const FORM_LIMIT: usize = 64 * 1024;
+/// Largest upload (a plan CSV or evidence files), a little over the blob limit.
+pub const UPLOAD_LIMIT: usize = 26 * 1024 * 1024;
+
+/// What a route requires of its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// Anyone, signed in or not (sign-in page, stylesheet, API description).
+    Public,
+    /// Any signed-in role.
+    Read,
+    /// Everyone but partner leads: the whole history, verification, reports, export.
+    Audit,
+    /// Business managers and chairs: import, status, carry-over, checkpoints.
+    Manage,
+    /// Managers and chairs; partner leads on actions their agency leads.
+    Progress,
+    /// Managers and chairs; partner leads for challenges addressed to their agency.
+    Respond,
+    /// The independent chair only.
+    Chair,
+}
+
+impl Need {
+    pub fn allows(self, role: Option<Role>) -> bool {
+        match (self, role) {
+            (Need::Public, _) => true,
+            (_, None) => false,
+            (Need::Read, Some(_)) => true,
+            (Need::Audit, Some(r)) => r != Role::Partner,
+            (Need::Manage, Some(r)) => matches!(r, Role::Chair | Role::Manager),
+            (Need::Progress | Need::Respond, Some(r)) => r != Role::Auditor,
+            (Need::Chair, Some(r)) => r == Role::Chair,
+        }
+    }
+}
+
+/// One registered route, as the route × role test sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub need: Need,
+    pub upload: bool,
+}
+
+/// The signed-in caller of a request, put there by the guard.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Option<Principal>,
+    /// The session's CSRF token, for the forms a page renders.
+    pub csrf: String,
+}
+
+impl Caller {
+    pub fn name(&self) -> &str {
+        self.principal.as_ref().map_or("", |p| p.name.as_str())
+    }
+
+    pub fn role(&self) -> Option<Role> {
+        self.principal.as_ref().map(|p| p.role)
+    }
+
+    /// The agency a partner lead is confined to; `None` for every other role.
+    pub fn partner_agency(&self) -> Option<&str> {
+        match &self.principal {
+            Some(Principal {
+                role: Role::Partner,
+                agency,
+                ..
+            }) => Some(agency.as_deref().unwrap_or("")),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub shared: Shared,
+    pub sessions: Arc<Sessions>,
+    pub data: PathBuf,
+    accounts: Arc<Mutex<(Option<SystemTime>, Accounts)>>,
+    /// Cookies get `Secure` when the service sits behind TLS.
+    pub secure: bool,
+    /// The last verification run: when, and what it said.
+    pub verified: Arc<Mutex<Option<(String, ledger::VerifyReport)>>>,
+}
+
+impl AppState {
+    /// The accounts file, re-read when it changed (`assure user add` while serving).
+    pub fn accounts(&self) -> Accounts {
+        let mut cached = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
+        let modified = std::fs::metadata(self.data.join("accounts.json"))
+            .and_then(|m| m.modified())
+            .ok();
+        if modified != cached.0 {
+            match Accounts::load(&self.data) {
+                Ok(accounts) => *cached = (modified, accounts),
+                Err(e) => eprintln!("assure serve: {e:#}; keeping the accounts loaded before"),
+            }
+        }
+        cached.1.clone()
+    }
+}
+
+struct Routes {
+    router: Router<AppState>,
+    specs: Vec<RouteSpec>,
+}
+
+impl Routes {
+    fn add<H, T>(mut self, method: Method, path: &'static str, need: Need, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let upload = path == "/import" || path.ends_with("/progress");
+        let limit = if upload { UPLOAD_LIMIT } else { FORM_LIMIT };
+        let spec = RouteSpec {
+            method: method.clone(),
+            path,
+            need,
+            upload,
+        };
+        let filter = axum::routing::MethodFilter::try_from(method)
+            .unwrap_or(axum::routing::MethodFilter::GET);
+        let route = axum::routing::on(filter, handler)
+            .layer(DefaultBodyLimit::max(limit))
+            .route_layer(middleware::from_fn(move |request, next| {
+                guard(spec.clone(), request, next)
+            }));
+        self.router = self.router.route(path, route);
+        self.specs.push(RouteSpec {
+            method: spec_method(filter),
+            path,
+            need,
+            upload,
+        });
+        self
+    }
+}
+
+fn spec_method(filter: axum::routing::MethodFilter) -> Method {
+    if filter == axum::routing::MethodFilter::POST {
+        Method::POST
+    } else {
+        Method::GET
+    }
+}
+
+/// Every route of the service with the permission it needs, and the router.
+pub fn routes(state: AppState) -> (Router, Vec<RouteSpec>) {
+    let routes = Routes {
+        router: Router::new(),
+        specs: Vec::new(),
+    };
+    let routes = pages::register(routes);
+    let routes = api::register(routes);
+    let Routes { router, specs } = routes;
+    let router = router
+        .fallback(|| async { html::not_found() })
+        .layer(middleware::from_fn_with_state(state.clone(), sign_in))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(state);
+    (router, specs)
+}
+
+/// Resolves the caller (bearer token under `/api/`, session cookie elsewhere).
+async fn sign_in(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let headers = request.headers();
+    let caller = if api {
+        let token = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        Caller {
+            principal: token.and_then(|t| state.accounts().by_token(t.trim())),
+            csrf: String::new(),
+        }
+    } else {
+        let session = headers
+            .get(header::COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|c| cookie(c, COOKIE))
+            .and_then(|id| state.sessions.get(id));
+        match session {
+            // The account may have been removed or changed since sign-in.
+            Some(s) => Caller {
+                principal: state.accounts().principal(&s.principal.name),
+                csrf: s.csrf,
+            },
+            None => Caller {
+                principal: None,
+                csrf: String::new(),
+            },
+        }
+    };
+    request.extensions_mut().insert(caller);
+    next.run(request).await
+}
+
+/// Denies by default: the route's need against the caller, then CSRF for page forms.
+async fn guard(spec: RouteSpec, request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let caller = request
+        .extensions()
+        .get::<Caller>()
+        .cloned()
+        .unwrap_or(Caller {
+            principal: None,
+            csrf: String::new(),
+        });
+    if !spec.need.allows(caller.role()) {
+        return match (caller.principal.is_some(), api) {
+            (false, true) => api::error(StatusCode::UNAUTHORIZED, "sign in: send Authorization: Bearer TOKEN (make one with `assure token new NAME`)"),
+            (false, false) if request.method() == Method::GET => {
+                let next_path = request.uri().path().to_owned();
+                Redirect::to(&format!("/login?next={}", html::url_encode(&next_path))).into_response()
+            }
+            (false, false) => html::error_page(StatusCode::UNAUTHORIZED, "Sign in first", "Your session has ended. Sign in again and repeat the change."),
+            (true, true) => api::error(StatusCode::FORBIDDEN, "your role does not allow this"),
+            (true, false) => html::error_page(StatusCode::FORBIDDEN, "You cannot do this", "Your role does not allow this page or change. Ask the business manager if you need it."),
+        };
+    }
+    let limit = if spec.upload {
+        UPLOAD_LIMIT
+    } else {
+        FORM_LIMIT
+    };
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        let what = if spec.upload {
+            "The file is larger than the 25 MiB limit. Split it or attach a smaller file."
+        } else {
+            "The form is larger than the 64 KiB limit. Shorten the text, or attach long material as an evidence file."
+        };
+        return if api {
+            api::error(StatusCode::PAYLOAD_TOO_LARGE, what)
+        } else {
+            html::error_page(StatusCode::PAYLOAD_TOO_LARGE, "Too large", what)
+        };
+    }
+    if request.method() == Method::POST && !api && spec.need != Need::Public {
+        return match check_csrf(&caller.csrf, request, limit).await {
+            Ok(request) => next.run(request).await,
+            Err(response) => response,
+        };
+    }
+    next.run(request).await
+}
+
+/// Page forms carry the session's CSRF token as a `csrf` field (or, for uploads, in
+/// the query string). The body is read here, bounded, and handed on.
+async fn check_csrf(expected: &str, request: Request, limit: usize) -> Result<Request, Response> {
+    let refused = || {
+        html::error_page(
+            StatusCode::FORBIDDEN,
+            "This form has expired",
+            "The form was not sent from this session. Go back, reload the page and try again.",
+        )
+    };
+    let in_query = request
+        .uri()
+        .query()
+        .and_then(|q| html::query_value(q, "csrf"));
+    if let Some(token) = in_query {
+        return if !expected.is_empty() && same_secret(&token, expected) {
+            Ok(request)
+        } else {
+            Err(refused())
+        };
+    }
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return Err(html::error_page(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Too large",
+                "The form is larger than the limit. Shorten it and try again.",
+            ))
+        }
+    };
+    let token = std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|body| html::query_value(body, "csrf"));
+    match token {
+        Some(token) if !expected.is_empty() && same_secret(&token, expected) => {
+            Ok(Request::from_parts(parts, Body::from(bytes)))
+        }
+        _ => Err(refused()),
+    }
+}
+
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = |headers: &mut axum::http::HeaderMap, name, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set(
+        headers,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::REFERRER_POLICY, "no-referrer");
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        set(headers, header::CACHE_CONTROL, "no-store");
+    }
+    response
+}
+
+/// Opens the ledger and builds the service's state (the writer thread starts here).
+pub fn open_state(data: &Path, secure: bool) -> Result<(AppState, std::thread::JoinHandle<()>)> {
+    let ledger =
+        Ledger::open(data).with_context(|| format!("opening the ledger in {}", data.display()))?;
+    let (shared, writer) = Shared::start(ledger)?;
+    let state = AppState {
+        shared,
+        sessions: Arc::new(Sessions::default()),
+        data: data.to_path_buf(),
+        accounts: Arc::new(Mutex::new((None, Accounts::default()))),
+        secure,
+        verified: Arc::new(Mutex::new(None)),
+    };
+    let _ = state.accounts();
+    Ok((state, writer))
+}
+
+/// Serves until Ctrl-C or SIGTERM; in-flight requests finish and the writer drains
+/// its queue before this returns.
+pub fn serve(data: &Path, addr: SocketAddr, secure: bool) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let (state, writer) = open_state(data, secure)?;
+    if state.accounts().users.is_empty() {
+        eprintln!(
+            "assure serve: no accounts yet; add one with `assure --data {} user add NAME --role manager`",
+            data.display()
+        );
+    }
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("listening on {addr}"))?;
+        let bound = listener.local_addr().context("reading the bound address")?;
+        println!(
+            "Assure is serving {} on http://{bound}/ (Ctrl-C to stop)",
+            data.display()
+        );
+        let (router, _) = routes(state);
+        axum::serve(listener, router.into_make_service())
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("serving")
+    })?;
+    drop(runtime);
+    // Every sender is gone with the router: the writer finishes its queue and stops.
+    let _ = writer.join();
+    println!("Assure stopped; every acknowledged change is on disk.");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,417 @@
+//! The service's state: what readers see, and the one writer that changes it.
+//!
+//! Readers look at `Live`, an in-memory projection of every *durable* event behind a
+//! `RwLock` that the writer holds only to add events it has already made durable, so
+//! a page never waits for a disk flush and never shows an event that could still be
+//! lost.
+//!
+//! The writer is one thread that owns appends. It takes every request waiting in its
+//! queue, checks each against its own copy of the world (which already includes the
+//! earlier requests of the same group), appends all that passed in one atomic batch
+//! with one durable flush (group commit), publishes them to `Live`, and only then
+//! answers each request. A failed flush answers every request of the group with the
+//! error and rebuilds the writer's world from `Live`: nothing is shown as committed.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, RwLock};
+
+use anyhow::{anyhow, Result};
+use ledger::{EventHeader, Ledger, NewEvent};
+use projections::commands::{validate, Context, Planned};
+use projections::events::subject;
+use projections::live::LiveWorld;
+use projections::query::decode_owned;
+use projections::{DomainEvent, Recorded, Rejection, Stamp, World};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::dates::today;
+
+/// Most requests one group commit takes from the queue.
+const GROUP_MAX: usize = 512;
+
+/// The durable events, as the readers see them.
+#[derive(Debug, Default)]
+pub struct Live {
+    pub world: LiveWorld,
+    /// `event_hash` of every event, by seq.
+    pub hashes: Vec<[u8; 32]>,
+    /// Positions in `world.events()` of each plan's or challenge's events.
+    by_group: HashMap<String, Vec<u32>>,
+}
+
+impl Live {
+    fn push(&mut self, recorded: Recorded, hash: [u8; 32]) {
+        let position = self.world.events().len() as u32;
+        self.by_group
+            .entry(ledger::log_group(&recorded.subject).to_owned())
+            .or_default()
+            .push(position);
+        self.hashes.push(hash);
+        self.world.push(recorded);
+    }
+
+    pub fn size(&self) -> u64 {
+        self.hashes.len() as u64
+    }
+
+    /// The events of one plan (its actions included) or one challenge, in seq order.
+    pub fn group_events(&self, group: &str) -> Vec<Recorded> {
+        let events = self.world.events();
+        self.by_group
+            .get(group)
+            .map(|positions| {
+                positions
+                    .iter()
+                    .filter_map(|&p| events.get(p as usize).cloned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// What a request asks the writer to do: build the events against the world as it
+/// will stand (durable events plus the earlier requests of the group).
+pub type Build = Box<dyn FnOnce(&World) -> Result<Vec<Planned>, Rejection> + Send>;
+
+pub struct WriteRequest {
+    pub actor: String,
+    pub effective: i32,
+    pub evidence: Vec<Vec<u8>>,
+    pub build: Build,
+    pub reply: oneshot::Sender<Result<Vec<EventHeader>, WriteError>>,
+}
+
+impl std::fmt::Debug for WriteRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteRequest")
+            .field("actor", &self.actor)
+            .field("effective", &self.effective)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum WriteError {
+    /// The request does not fit the history: the user's to fix.
+    #[error("{0}")]
+    Rejected(String),
+    /// The ledger could not make it durable: nothing was recorded.
+    #[error("the ledger could not record this ({0}); nothing was recorded, try again")]
+    Storage(String),
+}
+
+/// Handles shared by every request.
+#[derive(Debug, Clone)]
+pub struct Shared {
+    pub live: Arc<RwLock<Live>>,
+    pub ledger: Arc<Mutex<Ledger>>,
+    writer: mpsc::Sender<WriteRequest>,
+}
+
+impl Shared {
+    /// Loads every event into memory and starts the writer thread.
+    pub fn start(ledger: Ledger) -> Result<(Shared, std::thread::JoinHandle<()>)> {
+        let mut events = Vec::with_capacity(ledger.size() as usize);
+        let mut hashes = Vec::with_capacity(ledger.size() as usize);
+        ledger.scan(0..ledger.size(), &mut |event| {
+            hashes.push(*blake3::hash(&event.header.leaf_bytes()).as_bytes());
+            let seq = event.header.seq;
+            events.push(
+                decode_owned(event).map_err(|what| ledger::Error::Corruption {
+                    seq: Some(seq),
+                    what,
+                })?,
+            );
+            Ok(true)
+        })?;
+        let mut live = Live::default();
+        for (recorded, hash) in events.into_iter().zip(hashes) {
+            live.push(recorded, hash);
+        }
+        let world = live.world.world().clone();
+        let latest = live.world.events().iter().map(|r| r.stamp.effective).max();
+        let live = Arc::new(RwLock::new(live));
+        let ledger = Arc::new(Mutex::new(ledger));
+        let (sender, receiver) = mpsc::channel(4096);
+        let writer = Writer {
+            live: live.clone(),
+            ledger: ledger.clone(),
+            world,
+            latest,
+        };
+        let handle = std::thread::Builder::new()
+            .name("assure-writer".into())
+            .spawn(move || writer.run(receiver))
+            .map_err(|e| anyhow!("starting the writer thread: {e}"))?;
+        Ok((
+            Shared {
+                live,
+                ledger,
+                writer: sender,
+            },
+            handle,
+        ))
+    }
+
+    /// Sends a request to the writer and waits until it is durable (or refused).
+    pub async fn write(
+        &self,
+        actor: &str,
+        effective: i32,
+        evidence: Vec<Vec<u8>>,
+        build: Build,
+    ) -> Result<Vec<EventHeader>, WriteError> {
+        let (reply, answer) = oneshot::channel();
+        let request = WriteRequest {
+            actor: actor.to_owned(),
+            effective,
+            evidence,
+            build,
+            reply,
+        };
+        self.writer
+            .send(request)
+            .await
+            .map_err(|_| WriteError::Storage("the service is shutting down".into()))?;
+        answer
+            .await
+            .map_err(|_| WriteError::Storage("the writer stopped".into()))?
+    }
+
+    pub fn read(&self) -> std::sync::RwLockReadGuard<'_, Live> {
+        // A panic while holding the lock cannot leave `Live` half-changed: `push` is
+        // the only mutation and it does not panic; read through a poisoned lock.
+        self.live.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        self.ledger.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+struct Writer {
+    live: Arc<RwLock<Live>>,
+    ledger: Arc<Mutex<Ledger>>,
+    /// The world with every durable event and the accepted requests of this group.
+    world: World,
+    /// The latest effective date in `world`: a request on or after it is in order.
+    latest: Option<i32>,
+}
+
+/// One request that passed its checks, waiting for the group's flush.
+struct Accepted {
+    reply: oneshot::Sender<Result<Vec<EventHeader>, WriteError>>,
+    events: usize,
+}
+
+impl Writer {
+    fn run(mut self, mut receiver: mpsc::Receiver<WriteRequest>) {
+        while let Some(first) = receiver.blocking_recv() {
+            let mut group = vec![first];
+            while group.len() < GROUP_MAX {
+                match receiver.try_recv() {
+                    Ok(request) => group.push(request),
+                    Err(_) => break,
+                }
+            }
+            self.commit_group(group);
+        }
+    }
+
+    fn commit_group(&mut self, group: Vec<WriteRequest>) {
+        let handle = self.ledger.clone();
+        let mut ledger = handle.lock().unwrap_or_else(|p| p.into_inner());
+        let base = ledger.size();
+        let today = today();
+        let mut pending: Vec<Recorded> = Vec::new();
+        let mut accepted: Vec<Accepted> = Vec::new();
+        let mut new_events: Vec<NewEvent> = Vec::new();
+        for request in group {
+            let context = Context {
+                next_seq: base + pending.len() as u64,
+                recorded_at: chrono::Utc::now().timestamp_micros(),
+                effective: request.effective,
+                today,
+                actor: request.actor.clone(),
+            };
+            let checked = (request.build)(&self.world)
+                .and_then(|planned| self.check(&planned, &context, &pending).map(|()| planned));
+            let planned = match checked {
+                Ok(planned) => planned,
+                Err(why) => {
+                    let _ = request.reply.send(Err(WriteError::Rejected(why.0)));
+                    continue;
+                }
+            };
+            if let Err(e) = store_evidence(&ledger, &request.evidence) {
+                let _ = request.reply.send(Err(WriteError::Storage(e.to_string())));
+                self.rebuild_world(&pending);
+                continue;
+            }
+            accepted.push(Accepted {
+                reply: request.reply,
+                events: planned.len(),
+            });
+            for (offset, p) in planned.into_iter().enumerate() {
+                pending.push(Recorded {
+                    stamp: Stamp {
+                        seq: context.next_seq + offset as u64,
+                        recorded_at: context.recorded_at,
+                        effective: context.effective,
+                        actor: context.actor.clone(),
+                    },
+                    subject: p.subject.clone(),
+                    event: Some(p.event.clone()),
+                });
+                new_events.push(NewEvent {
+                    effective: context.effective,
+                    actor: context.actor.clone(),
+                    subject: p.subject,
+                    kind: p.event.kind().to_owned(),
+                    payload_schema: projections::events::SCHEMA_V1,
+                    payload: p.event.encode(),
+                });
+            }
+        }
+        if new_events.is_empty() {
+            return;
+        }
+        match ledger.append(new_events) {
+            Ok(headers) => {
+                drop(ledger);
+                self.publish(&headers, pending);
+                let mut headers = headers.into_iter();
+                for request in accepted {
+                    let mine: Vec<EventHeader> = headers.by_ref().take(request.events).collect();
+                    let _ = request.reply.send(Ok(mine));
+                }
+            }
+            Err(e) => {
+                drop(ledger);
+                let message = e.to_string();
+                for request in accepted {
+                    let _ = request
+                        .reply
+                        .send(Err(WriteError::Storage(message.clone())));
+                }
+                self.rebuild_world(&[]);
+            }
+        }
+    }
+
+    /// Checks planned events and, when they pass, adds them to the writer's world.
+    ///
+    /// A single event that takes effect on or after everything the world holds is
+    /// checked by applying it (`World::apply` changes nothing when it refuses).
+    /// Anything else — several events, or a backdated one — is checked like the
+    /// command line does, by replaying the history of the plans and challenges it
+    /// touches with the planned events added.
+    fn check(
+        &mut self,
+        planned: &[Planned],
+        context: &Context,
+        pending: &[Recorded],
+    ) -> Result<(), Rejection> {
+        if context.effective > context.today {
+            return validate(&[], planned, context);
+        }
+        let stamp = |offset: usize| Stamp {
+            seq: context.next_seq + offset as u64,
+            recorded_at: context.recorded_at,
+            effective: context.effective,
+            actor: context.actor.clone(),
+        };
+        let recorded: Vec<Recorded> = planned
+            .iter()
+            .enumerate()
+            .map(|(i, p)| Recorded {
+                stamp: stamp(i),
+                subject: p.subject.clone(),
+                event: Some(p.event.clone()),
+            })
+            .collect();
+        let in_order = self.latest.is_none_or(|l| context.effective >= l);
+        if let ([only], true) = (recorded.as_slice(), in_order) {
+            self.world.apply(only)?;
+        } else {
+            validate(&self.history_of(planned, pending), planned, context)?;
+            if in_order {
+                for r in &recorded {
+                    // Validated above against the same history: this cannot refuse.
+                    self.world.apply(r)?;
+                }
+            } else {
+                let mut all = self.live_events();
+                all.extend(pending.iter().cloned());
+                all.extend(recorded);
+                self.world = World::replay(&all).0;
+            }
+        }
+        self.latest = self.latest.max(Some(context.effective));
+        Ok(())
+    }
+
+    /// The durable and pending events of every plan and challenge the planned events
+    /// touch or name.
+    fn history_of(&self, planned: &[Planned], pending: &[Recorded]) -> Vec<Recorded> {
+        let mut groups = BTreeSet::new();
+        for p in planned {
+            groups.insert(ledger::log_group(&p.subject).to_owned());
+            for at in referenced_actions(&p.event) {
+                groups.insert(subject::plan(&at.plan));
+            }
+        }
+        let live = self.live.read().unwrap_or_else(|p| p.into_inner());
+        let mut history: Vec<Recorded> = groups.iter().flat_map(|g| live.group_events(g)).collect();
+        history.extend(
+            pending
+                .iter()
+                .filter(|r| groups.contains(ledger::log_group(&r.subject)))
+                .cloned(),
+        );
+        history
+    }
+
+    fn live_events(&self) -> Vec<Recorded> {
+        let live = self.live.read().unwrap_or_else(|p| p.into_inner());
+        live.world.events().to_vec()
+    }
+
+    /// After a failed write: the world again from the durable events and `pending`.
+    fn rebuild_world(&mut self, pending: &[Recorded]) {
+        let mut all = self.live_events();
+        all.extend(pending.iter().cloned());
+        self.latest = all.iter().map(|r| r.stamp.effective).max();
+        self.world = World::replay(&all).0;
+    }
+
+    fn publish(&self, headers: &[EventHeader], pending: Vec<Recorded>) {
+        let mut live = self.live.write().unwrap_or_else(|p| p.into_inner());
+        for (header, mut recorded) in headers.iter().zip(pending) {
+            recorded.stamp = Stamp {
+                seq: header.seq,
+                recorded_at: header.recorded_at,
+                effective: header.effective,
+                actor: header.actor.clone(),
+            };
+            live.push(recorded, *blake3::hash(&header.leaf_bytes()).as_bytes());
+        }
+    }
+}
+
+fn store_evidence(ledger: &Ledger, evidence: &[Vec<u8>]) -> ledger::Result<()> {
+    for bytes in evidence {
+        ledger.blobs().put(bytes)?;
+    }
+    Ok(())
+}
+
+/// The actions an event names besides its own subject.
+fn referenced_actions(event: &DomainEvent) -> Vec<projections::ActionRef> {
+    match event {
+        DomainEvent::CarriedOver(c) => vec![c.to.clone()],
+        DomainEvent::CarriedIn(c) => vec![c.from.clone()],
+        DomainEvent::ChallengeRaised(c) => c.about.clone(),
+        _ => Vec::new(),
+    }
+}
