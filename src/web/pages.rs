@@ -646,7 +646,7 @@ pub fn csv_response(file_name: &str, rows: Vec<Vec<String>>) -> Response {
     let mut writer = csv::Writer::from_writer(Vec::new());
     for row in rows {
         let cells: Vec<String> = row.iter().map(|c| csv_cell(c)).collect();
-        if writer.write_record(&cells) {
+        if writer.write_record(&cells).is_err() {
             return html::error_page(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Download failed",
