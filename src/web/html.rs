@@ -190,7 +190,7 @@ pub fn multiline(text: &str) -> Markup {
 /// A placeholder dash for empty values, read out as "none".
 pub fn or_none(text: &str) -> Markup {
     if text.trim().is_empty() {
-        html! { span class="secondary" aria-label="none" { "—" } }
+        html! { span class="secondary" { span aria-hidden="true" { "—" } span class="visually-hidden" { "none" } } }
     } else {
         html! { (text) }
     }

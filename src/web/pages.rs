@@ -827,7 +827,7 @@ fn render_action(
         @for s in &timeline.steps {
             h3 class="heading-s" { "In plan " a href={ "/plans/" (s.plan) "/actions/" (s.action.reference) } { (s.plan) " / " (s.action.reference) } }
             @if !s.imported_progress.is_empty() { p { "Progress at import: " (html::multiline(&s.imported_progress)) } }
-            table {
+            @if s.entries.is_empty() { p { "Nothing recorded yet." } } @else { table {
                 thead { tr { th scope="col" { "Effective" } th scope="col" { "What" } th scope="col" { "By" } th scope="col" { "Event" } } }
                 tbody {
                     @for e in &s.entries {
@@ -840,7 +840,7 @@ fn render_action(
                         }
                     }
                 }
-            }
+            } }
         }
         @if !timeline.challenges.is_empty() {
             h2 class="heading-m" { "Challenges about this action" }

@@ -1,0 +1,930 @@
+//! The web service over real sockets on 127.0.0.1:0: the route × role matrix,
+//! security (escaping, CSRF, size limits, path tricks, agency confinement, sessions,
+//! throttling, CSV formulas) and 32 clients appending at once.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+
+use assure::web::accounts::{Accounts, Role};
+use assure::web::{open_state, routes, AppState, Need};
+use serde_json::{json, Value};
+
+const PASSWORD: &str = "correct horse battery staple";
+const PLAN: &str = "mcr-jtai-2023";
+
+/// A running service on a demo ledger, with one account (and token) per role.
+struct Server {
+    addr: SocketAddr,
+    state: AppState,
+    tokens: Vec<(Role, String)>,
+    specs: Vec<assure::web::RouteSpec>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        assure::demo::run(&data).unwrap();
+        let mut accounts = Accounts::default();
+        let mut tokens = Vec::new();
+        for role in Role::ALL {
+            let agency = (role == Role::Partner).then(|| "GMP".to_owned());
+            accounts
+                .add_user(role.as_str(), role, agency, PASSWORD)
+                .unwrap();
+            tokens.push((role, accounts.new_token(role.as_str()).unwrap()));
+        }
+        accounts.save(&data).unwrap();
+        let (state, writer) = open_state(&data, false).unwrap();
+        let (router, specs) = routes(state.clone());
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+            drop(runtime);
+            // The writer stops when the last handle to the state goes (the test's
+            // own copy included), so it is not joined here.
+            drop(writer);
+        });
+        Server {
+            addr,
+            state,
+            tokens,
+            specs,
+            stop: Some(stop),
+            thread: Some(thread),
+            _dir: dir,
+        }
+    }
+
+    fn token(&self, role: Role) -> &str {
+        &self.tokens.iter().find(|(r, _)| *r == role).unwrap().1
+    }
+
+    /// A fresh signed-in session for `role`: (cookie header, csrf token).
+    fn session(&self, role: Role) -> (String, String) {
+        let principal = self.state.accounts().principal(role.as_str()).unwrap();
+        let id = self.state.sessions.create(principal, None).unwrap();
+        let csrf = self.state.sessions.get(&id).unwrap().csrf;
+        (format!("assure_session={id}"), csrf)
+    }
+
+    fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        send(self.addr, method, path, headers, body)
+    }
+
+    fn api(&self, role: Role, method: &str, path: &str, body: Value) -> Reply {
+        let auth = format!("Bearer {}", self.token(role));
+        let body = if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        self.send(
+            method,
+            path,
+            &[
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            &body,
+        )
+    }
+
+    /// A page form post with the session's cookie and CSRF token.
+    fn form(&self, role: Role, path: &str, fields: &[(&str, &str)]) -> Reply {
+        let (cookie, csrf) = self.session(role);
+        let mut body = format!("csrf={}", encode(&csrf));
+        for (k, v) in fields {
+            body.push_str(&format!("&{k}={}", encode(v)));
+        }
+        self.send(
+            "POST",
+            path,
+            &[
+                ("Cookie", &cookie),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            body.as_bytes(),
+        )
+    }
+
+    fn page(&self, role: Role, path: &str) -> Reply {
+        let (cookie, _) = self.session(role);
+        self.send("GET", path, &[("Cookie", &cookie)], b"")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("{e}: {}", self.body))
+    }
+
+    /// Refused by the guard: not signed in, or the role may not.
+    fn denied(&self) -> bool {
+        let wrong_password = self.body.contains("is not right");
+        self.status == 403
+            || (self.status == 401 && !wrong_password)
+            || (self.status == 303
+                && self
+                    .header("location")
+                    .is_some_and(|l| l.starts_with("/login?next=")))
+    }
+}
+
+/// One HTTP/1.1 request on its own connection.
+fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Reply {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    let _ = stream.write_all(body);
+    read_reply(&mut stream)
+}
+
+fn read_reply(stream: &mut TcpStream) -> Reply {
+    let mut raw = Vec::new();
+    if let Err(e) = stream.read_to_end(&mut raw) {
+        panic!(
+            "no whole reply ({e}); read so far: {}",
+            String::from_utf8_lossy(&raw)
+        );
+    }
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {text:?}"));
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}
+
+/// Who may use each route: `*` anyone, else the letters of the roles (Chair,
+/// Manager, Partner lead, Auditor). Every registered route must be listed here.
+const MATRIX: &[(&str, &str, &str)] = &[
+    ("GET", "/static/style.css", "*"),
+    ("GET", "/login", "*"),
+    ("POST", "/login", "*"),
+    ("POST", "/logout", "CMPA"),
+    ("GET", "/", "CMPA"),
+    ("POST", "/import", "CM"),
+    ("GET", "/plans/{id}", "CMPA"),
+    ("GET", "/plans/{id}/csv", "CMPA"),
+    ("GET", "/plans/{id}/report", "CMA"),
+    ("GET", "/plans/{id}/actions/{ref}", "CMPA"),
+    ("POST", "/plans/{id}/actions/{ref}/status", "CM"),
+    ("POST", "/plans/{id}/actions/{ref}/progress", "CMP"),
+    ("POST", "/plans/{id}/actions/{ref}/carry-over", "CM"),
+    ("GET", "/challenges", "CMPA"),
+    ("GET", "/challenges/csv", "CMPA"),
+    ("POST", "/challenges", "C"),
+    ("GET", "/challenges/{id}", "CMPA"),
+    ("POST", "/challenges/{id}/respond", "CMP"),
+    ("POST", "/challenges/{id}/escalate", "C"),
+    ("POST", "/challenges/{id}/close", "C"),
+    ("GET", "/history", "CMA"),
+    ("GET", "/verify", "CMA"),
+    ("POST", "/verify", "CMA"),
+    ("POST", "/checkpoint", "CM"),
+    ("GET", "/export", "CMA"),
+    ("GET", "/evidence/{hash}", "CMPA"),
+    ("GET", "/api/v1/openapi.json", "*"),
+    ("GET", "/api/v1/plans", "CMPA"),
+    ("GET", "/api/v1/plans/{id}", "CMPA"),
+    ("POST", "/api/v1/plans/{id}/import", "CM"),
+    ("GET", "/api/v1/plans/{id}/actions/{ref}", "CMPA"),
+    ("POST", "/api/v1/plans/{id}/actions/{ref}/status", "CM"),
+    ("POST", "/api/v1/plans/{id}/actions/{ref}/progress", "CMP"),
+    ("POST", "/api/v1/plans/{id}/actions/{ref}/carry-over", "CM"),
+    ("GET", "/api/v1/challenges", "CMPA"),
+    ("POST", "/api/v1/challenges", "C"),
+    ("GET", "/api/v1/challenges/{id}", "CMPA"),
+    ("POST", "/api/v1/challenges/{id}/respond", "CMP"),
+    ("POST", "/api/v1/challenges/{id}/escalate", "C"),
+    ("POST", "/api/v1/challenges/{id}/close", "C"),
+    ("GET", "/api/v1/history", "CMA"),
+    ("POST", "/api/v1/verify", "CMA"),
+    ("GET", "/api/v1/checkpoint", "CMA"),
+];
+
+fn letter(role: Role) -> char {
+    match role {
+        Role::Chair => 'C',
+        Role::Manager => 'M',
+        Role::Partner => 'P',
+        Role::Auditor => 'A',
+    }
+}
+
+/// A real URL for a route template on the demo ledger.
+fn concrete(path: &str, evidence: &str) -> String {
+    let id = if path.contains("/challenges/") {
+        "C-0001"
+    } else {
+        PLAN
+    };
+    path.replace("{id}", id)
+        .replace("{ref}", "1.1")
+        .replace("{hash}", evidence)
+}
+
+fn demo_evidence(server: &Server) -> String {
+    let ledger = server.state.shared.ledger();
+    ledger
+        .blobs()
+        .list()
+        .unwrap()
+        .into_iter()
+        .next()
+        .expect("the demo has evidence")
+}
+
+#[test]
+fn every_route_and_role_matches_the_intended_matrix() {
+    let server = Server::start();
+    let registered: BTreeSet<(String, String)> = server
+        .specs
+        .iter()
+        .map(|s| (s.method.to_string(), s.path.to_owned()))
+        .collect();
+    let intended: BTreeSet<(String, String)> = MATRIX
+        .iter()
+        .map(|(m, p, _)| (m.to_string(), p.to_string()))
+        .collect();
+    assert_eq!(
+        registered.difference(&intended).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "routes missing from the matrix"
+    );
+    assert_eq!(
+        intended.difference(&registered).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "matrix rows for routes that do not exist"
+    );
+    let evidence = demo_evidence(&server);
+    let mut wrong = Vec::new();
+    for (method, path, allowed) in MATRIX {
+        let url = concrete(path, &evidence);
+        let api = path.starts_with("/api/");
+        let mut callers: Vec<Option<Role>> = vec![None];
+        callers.extend(Role::ALL.map(Some));
+        for caller in callers {
+            let reply = match (caller, api) {
+                (None, _) => server.send(method, &url, &[], b""),
+                (Some(role), true) => server.api(role, method, &url, json!({})),
+                (Some(role), false) if *method == "GET" => server.page(role, &url),
+                (Some(role), false) => server.form(role, &url, &[]),
+            };
+            let expected = *allowed == "*" || caller.is_some_and(|r| allowed.contains(letter(r)));
+            if reply.denied() == expected {
+                wrong.push(format!(
+                    "{method} {url} as {:?}: {} (expected {})",
+                    caller.map(Role::as_str),
+                    reply.status,
+                    if expected { "allowed" } else { "denied" }
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "route × role mismatches:\n{}",
+        wrong.join("\n")
+    );
+    // The guard's own table agrees with the matrix too.
+    for spec in &server.specs {
+        let row = MATRIX
+            .iter()
+            .find(|(m, p, _)| *m == spec.method.as_str() && *p == spec.path)
+            .unwrap();
+        for role in Role::ALL {
+            assert_eq!(
+                spec.need.allows(Some(role)),
+                row.2 == "*" || row.2.contains(letter(role)),
+                "{} {}",
+                spec.method,
+                spec.path
+            );
+        }
+        assert_eq!(spec.need.allows(None), spec.need == Need::Public);
+    }
+}
+
+#[test]
+fn script_payloads_come_back_escaped_and_csv_formulas_neutralised() {
+    let server = Server::start();
+    let payload = "<script>alert('x')</script>";
+    let formula = "=HYPERLINK(\"http://evil.example\",\"click\")";
+    let raised = server.api(
+        Role::Chair,
+        "POST",
+        "/api/v1/challenges",
+        json!({ "to_agency": payload, "text": formula }),
+    );
+    assert_eq!(raised.status, 201, "{}", raised.body);
+    let page = server.page(Role::Manager, "/challenges");
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains(payload), "the script came back raw");
+    assert!(
+        page.body
+            .contains("&lt;script&gt;alert('x')&lt;/script&gt;")
+            || page
+                .body
+                .contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;")
+    );
+    let csv = server.page(Role::Manager, "/challenges/csv");
+    assert_eq!(csv.status, 200);
+    assert!(csv.body.contains("'=HYPERLINK"), "{}", csv.body);
+    assert!(!csv.body.contains(",=HYPERLINK") && !csv.body.contains("\"=HYPERLINK"));
+    // Every kind of formula start, in a plan CSV too (via a status rationale is not a
+    // CSV column; a lead is): import a plan whose lead cell starts with '+'.
+    let header = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/manchester-jtai-2023.csv"),
+    )
+    .unwrap()
+    .lines()
+    .next()
+    .unwrap()
+    .to_owned();
+    let columns = header.split(',').count();
+    let mut row = vec![String::new(); columns];
+    row[0] = "1.1".into();
+    row[5] = "@SUM(A1:A2)".into();
+    row[2] = "-1 + an action that starts with a minus".into();
+    let csv_body = format!("{header}\n{}\n", row.join(","));
+    let imported = server.send(
+        "POST",
+        "/api/v1/plans/formula-plan/import?title=Formulas",
+        &[
+            (
+                "Authorization",
+                &format!("Bearer {}", server.token(Role::Manager)),
+            ),
+            ("Content-Type", "text/csv"),
+        ],
+        csv_body.as_bytes(),
+    );
+    assert_eq!(imported.status, 201, "{}", imported.body);
+    let plan_csv = server.page(Role::Manager, "/plans/formula-plan/csv");
+    assert!(plan_csv.body.contains("'@SUM(A1:A2)"), "{}", plan_csv.body);
+    assert!(
+        plan_csv.body.contains("'-1 + an action"),
+        "{}",
+        plan_csv.body
+    );
+}
+
+#[test]
+fn forms_without_their_csrf_token_are_refused() {
+    let server = Server::start();
+    let (cookie, csrf) = server.session(Role::Manager);
+    let path = format!("/plans/{PLAN}/actions/1.1/status");
+    let post = |body: &str| {
+        server.send(
+            "POST",
+            &path,
+            &[
+                ("Cookie", &cookie),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            body.as_bytes(),
+        )
+    };
+    assert_eq!(post("status=red&rationale=forged").status, 403);
+    assert_eq!(post("csrf=wrong&status=red&rationale=forged").status, 403);
+    let (_, other_csrf) = server.session(Role::Manager);
+    assert_eq!(
+        post(&format!(
+            "csrf={}&status=red&rationale=forged",
+            encode(&other_csrf)
+        ))
+        .status,
+        403
+    );
+    let ok = post(&format!(
+        "csrf={}&status=red&rationale=genuine",
+        encode(&csrf)
+    ));
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let history = server
+        .api(
+            Role::Auditor,
+            "GET",
+            "/api/v1/history?subject=plan/mcr-jtai-2023/action/1.1",
+            Value::Null,
+        )
+        .json();
+    let texts = history["events"].to_string();
+    assert!(texts.contains("genuine") && !texts.contains("forged"));
+    // The recorded actor is the signed-in user.
+    let last = history["events"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["actor"], "manager");
+}
+
+#[test]
+fn oversized_bodies_get_413_with_a_clear_message() {
+    let server = Server::start();
+    let big = vec![b'a'; 100 * 1024];
+    let (cookie, _) = server.session(Role::Manager);
+    let reply = server.send(
+        "POST",
+        &format!("/plans/{PLAN}/actions/1.1/status"),
+        &[("Cookie", &cookie)],
+        &big,
+    );
+    assert_eq!(reply.status, 413);
+    assert!(reply.body.contains("64 KiB"));
+    let reply = server.api(
+        Role::Manager,
+        "POST",
+        &format!("/api/v1/plans/{PLAN}/actions/1.1/status"),
+        json!({ "status": "red", "rationale": "x".repeat(100 * 1024) }),
+    );
+    assert_eq!(reply.status, 413);
+    // An upload declared over the limit is refused before it is read.
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    write!(stream, "POST /plans/{PLAN}/actions/1.1/progress HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 30000000\r\nConnection: close\r\n\r\n").unwrap();
+    let reply = read_reply(&mut stream);
+    assert_eq!(reply.status, 413);
+    assert!(reply.body.contains("25 MiB"));
+}
+
+#[test]
+fn path_tricks_in_any_parameter_are_refused() {
+    let server = Server::start();
+    for path in [
+        "/plans/..%2F..%2Fetc%2Fpasswd",
+        "/plans/%2E%2E/actions/1.1",
+        &format!("/plans/{PLAN}/actions/..%2F..%2Fkeys"),
+        "/evidence/..%2F..%2Fkeys%2Fledger.key",
+        "/evidence/keys/ledger.key",
+        "/challenges/..%2FC-0001",
+        "/api/v1/plans/..%2F..%2Fetc",
+        "/api/v1/challenges/..%2Fx",
+        "/static/..%2F..%2FCargo.toml",
+    ] {
+        let reply = if path.starts_with("/api/") {
+            server.api(Role::Manager, "GET", path, Value::Null)
+        } else {
+            server.page(Role::Manager, path)
+        };
+        assert!(
+            matches!(reply.status, 400 | 404),
+            "{path}: {}",
+            reply.status
+        );
+        assert!(
+            !reply.body.contains("ASSURE") && !reply.body.contains("PRIVATE"),
+            "{path}"
+        );
+    }
+    let carried = server.api(
+        Role::Manager,
+        "POST",
+        &format!("/api/v1/plans/{PLAN}/actions/1.1/carry-over"),
+        json!({ "to_plan": "../../x", "reason": "r" }),
+    );
+    assert_eq!(carried.status, 422, "{}", carried.body);
+    let imported = server.send(
+        "POST",
+        "/api/v1/plans/..%2Fevil/import",
+        &[(
+            "Authorization",
+            &format!("Bearer {}", server.token(Role::Manager)),
+        )],
+        b"a,b\n",
+    );
+    assert!(matches!(imported.status, 400 | 404), "{}", imported.status);
+    // Evidence names never become paths: a name with separators is shown, not used.
+    let note = server.api(
+        Role::Manager,
+        "POST",
+        &format!("/api/v1/plans/{PLAN}/actions/1.1/progress"),
+        json!({ "note": "n", "evidence": [{ "name": "../../etc/passwd", "content": "aGVsbG8=" }] }),
+    );
+    assert_eq!(note.status, 201, "{}", note.body);
+    let action = server.api(
+        Role::Manager,
+        "GET",
+        &format!("/api/v1/plans/{PLAN}/actions/1.1"),
+        Value::Null,
+    );
+    assert!(
+        action.body.contains("\"passwd\"") && !action.body.contains("../"),
+        "{}",
+        action.body
+    );
+}
+
+#[test]
+fn a_partner_lead_reads_and_answers_only_its_own_agencys_challenges() {
+    let server = Server::start();
+    let to_gmp = server
+        .api(
+            Role::Chair,
+            "POST",
+            "/api/v1/challenges",
+            json!({ "to_agency": "GMP", "text": "for GMP" }),
+        )
+        .json();
+    let to_nhs = server
+        .api(
+            Role::Chair,
+            "POST",
+            "/api/v1/challenges",
+            json!({ "to_agency": "NHS Trust", "text": "secret for NHS" }),
+        )
+        .json();
+    let id = |v: &Value| {
+        v["events"][0]["subject"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("challenge/")
+            .to_owned()
+    };
+    let (gmp, nhs) = (id(&to_gmp), id(&to_nhs));
+    for path in [
+        "/challenges",
+        "/challenges?agency=NHS%20Trust",
+        "/challenges/csv",
+        "/challenges/csv?agency=NHS%20Trust",
+        "/",
+    ] {
+        let reply = server.page(Role::Partner, path);
+        assert_eq!(reply.status, 200, "{path}");
+        assert!(!reply.body.contains("secret for NHS"), "{path} leaked");
+    }
+    assert_eq!(
+        server
+            .page(Role::Partner, &format!("/challenges/{nhs}"))
+            .status,
+        404
+    );
+    assert_eq!(
+        server
+            .page(Role::Partner, &format!("/challenges/{gmp}"))
+            .status,
+        200
+    );
+    assert!(!server
+        .api(Role::Partner, "GET", "/api/v1/challenges", Value::Null)
+        .body
+        .contains("secret for NHS"));
+    assert_eq!(
+        server
+            .api(
+                Role::Partner,
+                "GET",
+                &format!("/api/v1/challenges/{nhs}"),
+                Value::Null
+            )
+            .status,
+        404
+    );
+    let answer = |c: &str| {
+        server.api(
+            Role::Partner,
+            "POST",
+            &format!("/api/v1/challenges/{c}/respond"),
+            json!({ "text": "our answer" }),
+        )
+    };
+    assert_eq!(answer(&nhs).status, 422);
+    assert_eq!(answer(&gmp).status, 201);
+    assert_eq!(
+        server
+            .form(
+                Role::Partner,
+                &format!("/challenges/{nhs}/respond"),
+                &[("text", "sneaky")]
+            )
+            .status,
+        404
+    );
+    // Other roles see both.
+    assert!(server
+        .page(Role::Auditor, "/challenges")
+        .body
+        .contains("secret for NHS"));
+}
+
+#[test]
+fn a_partner_lead_records_progress_only_on_actions_its_agency_leads() {
+    let server = Server::start();
+    let plan = server
+        .api(
+            Role::Partner,
+            "GET",
+            &format!("/api/v1/plans/{PLAN}"),
+            Value::Null,
+        )
+        .json();
+    let actions = plan["actions"].as_array().unwrap();
+    let leads_gmp = |a: &&Value| {
+        a["leads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l.as_str().unwrap().to_lowercase().contains("gmp"))
+    };
+    let open = |a: &&Value| a["carried_to"].is_null();
+    let ours = actions
+        .iter()
+        .filter(open)
+        .find(leads_gmp)
+        .expect("an action GMP leads")["ref"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let theirs = actions.iter().filter(open).find(|a| !leads_gmp(a)).unwrap()["ref"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let note = |r: &str| {
+        server.api(
+            Role::Partner,
+            "POST",
+            &format!("/api/v1/plans/{PLAN}/actions/{r}/progress"),
+            json!({ "note": "partner note" }),
+        )
+    };
+    assert_eq!(note(&ours).status, 201);
+    let refused = note(&theirs);
+    assert_eq!(refused.status, 422);
+    assert!(refused.json()["error"]
+        .as_str()
+        .unwrap()
+        .contains("does not lead"));
+}
+
+#[test]
+fn sign_in_sets_strict_cookies_rotates_the_session_and_throttles_guessing() {
+    let server = Server::start();
+    let login = |body: &str, cookie: Option<&str>| {
+        let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        if let Some(c) = cookie {
+            headers.push(("Cookie", c));
+        }
+        server.send("POST", "/login", &headers, body.as_bytes())
+    };
+    let good = format!(
+        "username=manager&password={}&next=%2Fhistory",
+        encode(PASSWORD)
+    );
+    let first = login(&good, None);
+    assert_eq!(first.status, 303);
+    assert_eq!(first.header("location"), Some("/history"));
+    let cookie = first.header("set-cookie").unwrap().to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let old = cookie.split(';').next().unwrap().to_owned();
+    assert_eq!(
+        server
+            .send("GET", "/history", &[("Cookie", &old)], b"")
+            .status,
+        200
+    );
+    let second = login(&good, Some(&old));
+    let new = second
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_ne!(old, new, "sign-in must rotate the session id");
+    assert!(
+        server
+            .send("GET", "/history", &[("Cookie", &old)], b"")
+            .denied(),
+        "the old session still works"
+    );
+    // An open redirect is not followed.
+    let evil = login(
+        &format!(
+            "username=manager&password={}&next=%2F%2Fevil.example",
+            encode(PASSWORD)
+        ),
+        None,
+    );
+    assert_eq!(evil.header("location"), Some("/"));
+    for _ in 0..5 {
+        assert_eq!(
+            login("username=auditor&password=wrong-guess-here", None).status,
+            401
+        );
+    }
+    let locked = login(
+        &format!("username=auditor&password={}", encode(PASSWORD)),
+        None,
+    );
+    assert_eq!(
+        locked.status, 429,
+        "the right password is refused while locked"
+    );
+    assert!(locked.body.contains("Too many failed sign-ins"));
+    // Errors never leak internals; every page carries the security headers.
+    let page = server.page(Role::Manager, "/");
+    assert!(page
+        .header("content-security-policy")
+        .unwrap()
+        .contains("default-src 'none'"));
+    assert_eq!(page.header("x-frame-options"), Some("DENY"));
+}
+
+#[test]
+fn thirty_two_clients_appending_at_once_leave_a_gapless_chain_with_every_acknowledged_event() {
+    let server = Server::start();
+    let before = server.state.shared.read().size();
+    let refs: Vec<String> = {
+        let live = server.state.shared.read();
+        let plan = live.world.world().plan(PLAN).unwrap();
+        plan.actions
+            .values()
+            .filter(|a| a.carried_to.is_none())
+            .map(|a| a.reference.clone())
+            .collect()
+    };
+    const CLIENTS: usize = 32;
+    const EACH: usize = 20;
+    let acknowledged: Vec<(u64, String)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|client| {
+                let server = &server;
+                let refs = &refs;
+                scope.spawn(move || {
+                    let mut acks = Vec::new();
+                    for i in 0..EACH {
+                        let reference = &refs[(client + i) % refs.len()];
+                        let note = format!("client {client} note {i}");
+                        let reply = server.api(
+                            Role::Manager,
+                            "POST",
+                            &format!("/api/v1/plans/{PLAN}/actions/{reference}/progress"),
+                            json!({ "note": note }),
+                        );
+                        assert_eq!(reply.status, 201, "{}", reply.body);
+                        acks.push((reply.json()["events"][0]["seq"].as_u64().unwrap(), note));
+                    }
+                    acks
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    let mut seqs: Vec<u64> = acknowledged.iter().map(|(s, _)| *s).collect();
+    seqs.sort_unstable();
+    let expected: Vec<u64> = (before..before + (CLIENTS * EACH) as u64).collect();
+    assert_eq!(
+        seqs, expected,
+        "acknowledged seqs are not unique and gapless"
+    );
+    let ledger = server.state.shared.ledger();
+    let report = ledger.verify();
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.size, before + (CLIENTS * EACH) as u64);
+    for (seq, note) in &acknowledged {
+        let event = ledger.event(*seq).unwrap();
+        let decoded = projections::query::domain_event(&event).unwrap().unwrap();
+        assert!(
+            projections::views::summary(&decoded).contains(note.as_str()),
+            "event {seq} is not {note}"
+        );
+    }
+}
+
+#[test]
+fn the_report_states_how_to_verify_and_the_export_is_a_verifiable_bundle() {
+    let server = Server::start();
+    let report = server.page(
+        Role::Auditor,
+        &format!("/plans/{PLAN}/report?as_of=2024-01-31"),
+    );
+    assert_eq!(report.status, 200);
+    assert!(report.body.contains("Verification statement") && report.body.contains("2024-01-31"));
+    assert!(report.body.contains("assure verify --bundle"));
+    let (cookie, _) = server.session(Role::Auditor);
+    let mut stream = TcpStream::connect(server.addr).unwrap();
+    write!(
+        stream,
+        "GET /export HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let at = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8_lossy(&raw[..at]).to_string();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let tar = &raw[at..];
+    let dir = tempfile::tempdir().unwrap();
+    let tar_path = dir.path().join("export.tar");
+    std::fs::write(&tar_path, tar).unwrap();
+    let untar = std::process::Command::new("tar")
+        .arg("xf")
+        .arg(&tar_path)
+        .current_dir(dir.path())
+        .status()
+        .unwrap();
+    assert!(untar.success());
+    let bundle = dir.path().join("assure-export");
+    let vkey = std::fs::read_to_string(bundle.join("keys")).unwrap();
+    let verdict = ledger::bundle::verify_bundle(
+        &bundle,
+        &[ledger::note::VerifierKey::parse(vkey.lines().next().unwrap()).unwrap()],
+    );
+    assert!(verdict.ok, "{verdict:?}");
+}
