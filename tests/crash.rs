@@ -1,0 +1,501 @@
+//! Crash loops: the real `assure` binary is killed with SIGKILL at random moments
+//! while it appends, then restarted on the same data folder. Every event it
+//! acknowledged (the seq it printed, or the 201 it answered, after the fsync) must
+//! still be there with its text; seqs must have no gaps; `verify` must pass; what
+//! was written but not acknowledged must be absent or whole (verify decodes and
+//! checks every event), and nothing that was once in the log may later vanish.
+//!
+//! The moments are drawn from a small seeded PRNG. The seed is printed (run with
+//! `--nocapture`); set `ASSURE_CRASH_SEED` to replay it. `ASSURE_CRASH_CYCLES`
+//! (default 200) and `ASSURE_SERVE_CRASH_CYCLES` (default 20) set the lengths.
+//! See docs/RELIABILITY.md.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// splitmix64: small, seedable, good enough to pick moments.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+fn seed(name: &str) -> u64 {
+    let seed = std::env::var("ASSURE_CRASH_SEED")
+        .ok()
+        .and_then(|s| {
+            let s = s.trim();
+            s.strip_prefix("0x")
+                .map_or_else(|| s.parse().ok(), |h| u64::from_str_radix(h, 16).ok())
+        })
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    println!("{name}: seed {seed:#x} (replay with ASSURE_CRASH_SEED={seed:#x})");
+    seed
+}
+
+fn env_count(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+fn fixture() -> PathBuf {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/manchester-jtai-2023.csv");
+    assert!(
+        path.is_file(),
+        "missing fixture {} — the tests need ../shared beside the checkout",
+        path.display()
+    );
+    path
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+fn no_panic(stderr: &str) {
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "the binary panicked: {stderr}"
+    );
+}
+
+fn command(data: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_assure"));
+    command
+        .arg("--data")
+        .arg(data)
+        .arg("--actor")
+        .arg("crash-loop")
+        .env_remove("ASSURE_DATA")
+        .env_remove("ASSURE_ACTOR");
+    command
+}
+
+fn run(data: &Path, args: &[&str]) -> Run {
+    let output = command(data).args(args).output().unwrap();
+    let run = Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    no_panic(&run.stderr);
+    run
+}
+
+fn ok(data: &Path, args: &[&str]) -> String {
+    let run = run(data, args);
+    assert_eq!(
+        run.code,
+        Some(0),
+        "assure {args:?} failed\nstdout: {}\nstderr: {}",
+        run.stdout,
+        run.stderr
+    );
+    run.stdout
+}
+
+/// A ledger with the Manchester plan imported (events 0–19).
+fn new_ledger() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ok(&data, &["init"]);
+    let csv = fixture();
+    ok(&data, &["import", csv.to_str().unwrap(), "--plan", "mcr"]);
+    (dir, data)
+}
+
+/// The seq in "… (event N…": what the CLI prints only after the event is durable.
+fn acknowledged_seq(stdout: &str) -> Option<u64> {
+    let rest = &stdout[stdout.find("(event ")? + "(event ".len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// The text an event carries: a progress note or a status rationale.
+fn event_text(event: &Value) -> Option<&str> {
+    event["body"]["note"]
+        .as_str()
+        .or_else(|| event["body"]["rationale"].as_str())
+}
+
+/// What the checker remembers between restarts.
+#[derive(Default)]
+struct Book {
+    /// seq → text, for every acknowledged append.
+    acknowledged: BTreeMap<u64, String>,
+    /// Every text ever sent (acknowledged or not).
+    attempted: BTreeSet<String>,
+    /// The hashes of the log as last seen: it may only grow.
+    seen: Vec<String>,
+    /// Events present that were never acknowledged (the append was killed after
+    /// the write and before the reply).
+    durable_unacknowledged: BTreeSet<String>,
+}
+
+impl Book {
+    /// Restart checks: verify, then the history against everything acknowledged.
+    fn check(&mut self, data: &Path, when: &str) {
+        let verify = run(data, &["verify", "--json"]);
+        assert_eq!(
+            verify.code,
+            Some(0),
+            "{when}: verify failed after a crash\nstdout: {}\nstderr: {}",
+            verify.stdout,
+            verify.stderr
+        );
+        let history: Value = serde_json::from_str(&ok(data, &["history", "--json"])).unwrap();
+        let events = history.as_array().unwrap();
+        for (i, event) in events.iter().enumerate() {
+            assert_eq!(
+                event["seq"].as_u64(),
+                Some(i as u64),
+                "{when}: seq gap or disorder at position {i}: {event}"
+            );
+        }
+        // Nothing once in the log vanishes or changes.
+        assert!(
+            events.len() >= self.seen.len(),
+            "{when}: the log shrank from {} to {} events",
+            self.seen.len(),
+            events.len()
+        );
+        for (i, hash) in self.seen.iter().enumerate() {
+            assert_eq!(
+                events[i]["hash"].as_str(),
+                Some(hash.as_str()),
+                "{when}: event {i} changed after a restart"
+            );
+        }
+        // Every acknowledged event is there, with its text.
+        for (seq, text) in &self.acknowledged {
+            let event = events.get(*seq as usize).unwrap_or_else(|| {
+                panic!(
+                    "{when}: LOST acknowledged event {seq} ({text:?}); the log has {} events",
+                    events.len()
+                )
+            });
+            assert_eq!(
+                event_text(event),
+                Some(text.as_str()),
+                "{when}: acknowledged event {seq} does not carry its text: {event}"
+            );
+        }
+        // Every event after the import is one we sent, once.
+        let mut texts = BTreeSet::new();
+        for event in &events[20..] {
+            let text = event_text(event)
+                .unwrap_or_else(|| panic!("{when}: an event we never sent: {event}"));
+            assert!(
+                self.attempted.contains(text),
+                "{when}: an event we never sent: {event}"
+            );
+            assert!(
+                texts.insert(text.to_owned()),
+                "{when}: one append recorded twice: {text:?}"
+            );
+            if !self.acknowledged.values().any(|t| t == text) {
+                self.durable_unacknowledged.insert(text.to_owned());
+            }
+        }
+        self.seen = events
+            .iter()
+            .map(|e| e["hash"].as_str().unwrap().to_owned())
+            .collect();
+    }
+
+    fn lost(&self) -> usize {
+        let present: BTreeSet<u64> = (0..self.seen.len() as u64).collect();
+        self.acknowledged
+            .keys()
+            .filter(|seq| !present.contains(seq))
+            .count()
+    }
+}
+
+/// The CLI appends one event per process: each cycle runs a few appends to the end
+/// and one that is SIGKILLed after a random delay, then restarts and checks.
+#[test]
+fn killed_cli_appends_lose_nothing_acknowledged() {
+    let seed = seed("crash loop");
+    let mut rng = Rng(seed);
+    let cycles = env_count("ASSURE_CRASH_CYCLES", 200);
+    let (_dir, data) = new_ledger();
+    let mut book = Book::default();
+    book.check(&data, "after import");
+    let started = Instant::now();
+    let (mut killed, mut finished, mut attempt) = (0usize, 0usize, 0usize);
+    let refs = ["1.1", "1.2", "2.1", "6.3"];
+    for cycle in 0..cycles {
+        let whole_runs = rng.below(2);
+        for i in 0..=whole_runs {
+            let victim = i == whole_runs;
+            attempt += 1;
+            let text = format!("crash {seed:x} cycle {cycle} attempt {attempt}");
+            book.attempted.insert(text.clone());
+            let reference = refs[rng.below(refs.len() as u64) as usize];
+            let mut command = command(&data);
+            if rng.below(4) == 0 {
+                command.args(["status", "mcr", reference, "amber", "--note", &text]);
+            } else {
+                command.args(["progress", "mcr", reference, "--note", &text]);
+            }
+            let mut child = command
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            if victim {
+                // A process lives ~20–30 ms here: spread the kill over all of it.
+                std::thread::sleep(Duration::from_micros(rng.below(30_000)));
+                let _ = child.kill();
+            }
+            let output = child.wait_with_output().unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            no_panic(&stderr);
+            match output.status.code() {
+                Some(0) => {
+                    let seq = acknowledged_seq(&stdout).unwrap_or_else(|| {
+                        panic!("exit 0 without an acknowledgement: {stdout}")
+                    });
+                    let previous = book.acknowledged.insert(seq, text.clone());
+                    assert!(
+                        previous.is_none(),
+                        "seq {seq} acknowledged twice: {previous:?} and {text:?}"
+                    );
+                    finished += 1;
+                }
+                Some(code) => panic!(
+                    "cycle {cycle}: append exited {code} without being killed\nstdout: {stdout}\nstderr: {stderr}"
+                ),
+                None => {
+                    // Killed. It may have printed the acknowledgement just before.
+                    if let Some(seq) = acknowledged_seq(&stdout) {
+                        book.acknowledged.insert(seq, text.clone());
+                    }
+                    killed += 1;
+                }
+            }
+        }
+        book.check(&data, &format!("cycle {cycle} (seed {seed:#x})"));
+    }
+    assert_eq!(book.lost(), 0);
+    println!(
+        "crash loop: {cycles} cycles, {} acknowledged events, {} lost; {killed} appends killed, \
+         {finished} ran to the end, {} durable but unacknowledged (whole); {:.1} s",
+        book.acknowledged.len(),
+        book.lost(),
+        book.durable_unacknowledged.len(),
+        started.elapsed().as_secs_f64()
+    );
+}
+
+// ---------------------------------------------------------------- the service
+
+fn free_port() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap()
+}
+
+/// One request per connection. `None` when the connection failed or the reply was
+/// cut off (the server was killed): that is no acknowledgement.
+fn post(addr: SocketAddr, path: &str, token: &str, body: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .ok()?;
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).ok()?;
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let status = head
+        .lines()
+        .next()?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    let length: usize = head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim()
+            .eq_ignore_ascii_case("content-length")
+            .then(|| v.trim().parse().ok())?
+    })?;
+    (body.len() == length).then(|| (status, body.to_owned()))
+}
+
+fn start_server(data: &Path, addr: SocketAddr, log: &Path) -> Child {
+    let stderr = std::fs::File::create(log).unwrap();
+    let mut child = command(data)
+        .args(["serve", "--addr", &addr.to_string()])
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if TcpStream::connect(addr).is_ok() {
+            return child;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "serve exited {status} on restart: {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        assert!(Instant::now() < deadline, "serve did not start in 20 s");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The service batches concurrent appends (group commit): SIGKILL it while four
+/// clients append, restart it on the same folder, check every 201.
+#[test]
+fn killed_service_loses_no_acknowledged_append() {
+    let seed = seed("service crash loop");
+    let mut rng = Rng(seed ^ 0x5e5e);
+    let cycles = env_count("ASSURE_SERVE_CRASH_CYCLES", 20);
+    let (dir, data) = new_ledger();
+    let mut user = command(&data)
+        .args(["user", "add", "crash", "--role", "manager"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    user.stdin
+        .take()
+        .unwrap()
+        .write_all(b"long enough password\n")
+        .unwrap();
+    assert!(user.wait().unwrap().success(), "user add failed");
+    let token = ok(&data, &["token", "new", "crash"])
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_owned();
+    let log = dir.path().join("serve.log");
+    let mut book = Book::default();
+    book.check(&data, "after import");
+    let started = Instant::now();
+    let clients = 4;
+    let mut refused = 0usize;
+    for cycle in 0..cycles {
+        let addr = free_port();
+        let mut server = start_server(&data, addr, &log);
+        let stop = Arc::new(AtomicBool::new(false));
+        let acks = Arc::new(Mutex::new(Vec::<(u64, String)>::new()));
+        let sent = Arc::new(Mutex::new(Vec::<String>::new()));
+        let odd = Arc::new(Mutex::new(Vec::<String>::new()));
+        let threads: Vec<_> = (0..clients)
+            .map(|client| {
+                let (stop, acks, sent, odd, token) = (
+                    stop.clone(),
+                    acks.clone(),
+                    sent.clone(),
+                    odd.clone(),
+                    token.clone(),
+                );
+                std::thread::spawn(move || {
+                    let mut n = 0;
+                    while !stop.load(Ordering::SeqCst) {
+                        n += 1;
+                        let text = format!("serve {seed:x} cycle {cycle} client {client} n {n}");
+                        sent.lock().unwrap().push(text.clone());
+                        let body = serde_json::json!({ "note": text }).to_string();
+                        let path = "/api/v1/plans/mcr/actions/1.1/progress";
+                        match post(addr, path, &token, &body) {
+                            None => {
+                                // Refused or cut off: the server is gone, or going.
+                                if stop.load(Ordering::SeqCst) {
+                                    break;
+                                }
+                                std::thread::sleep(Duration::from_millis(1));
+                            }
+                            Some((201, reply)) => {
+                                let reply: Value = serde_json::from_str(&reply).unwrap();
+                                let seq = reply["events"][0]["seq"].as_u64().unwrap();
+                                acks.lock().unwrap().push((seq, text));
+                            }
+                            Some((status, reply)) => {
+                                odd.lock().unwrap().push(format!("{status}: {reply}"));
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(10 + rng.below(250)));
+        let _ = server.kill();
+        let status = server.wait().unwrap();
+        stop.store(true, Ordering::SeqCst);
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+        no_panic(&stderr);
+        assert!(status.code().is_none(), "serve exited by itself: {status}");
+        let odd = odd.lock().unwrap();
+        // A 5xx while the process is dying would be an honest refusal; anything
+        // else from a live server is a failure of the test's requests.
+        for reply in odd.iter() {
+            assert!(
+                reply.starts_with('5'),
+                "cycle {cycle}: unexpected reply {reply}"
+            );
+        }
+        refused += odd.len();
+        book.attempted.extend(sent.lock().unwrap().iter().cloned());
+        for (seq, text) in acks.lock().unwrap().iter() {
+            let previous = book.acknowledged.insert(*seq, text.clone());
+            assert!(previous.is_none(), "seq {seq} acknowledged twice");
+        }
+        book.check(&data, &format!("service cycle {cycle} (seed {seed:#x})"));
+    }
+    assert_eq!(book.lost(), 0);
+    println!(
+        "service crash loop: {cycles} cycles, {} acknowledged events, {} lost; {} durable but \
+         unacknowledged (whole), {refused} refused with 5xx; {:.1} s",
+        book.acknowledged.len(),
+        book.lost(),
+        book.durable_unacknowledged.len(),
+        started.elapsed().as_secs_f64()
+    );
+}
