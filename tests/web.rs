@@ -928,3 +928,59 @@ fn the_report_states_how_to_verify_and_the_export_is_a_verifiable_bundle() {
     );
     assert!(verdict.ok, "{verdict:?}");
 }
+
+#[test]
+fn a_plan_as_it_stood_shows_a_backdated_change_recorded_after_it_was_first_viewed() {
+    let server = Server::start();
+    let path = format!("/plans/{PLAN}?as_of=2024-01-31");
+    let first = server.page(Role::Auditor, &path);
+    assert_eq!(first.status, 200);
+    let api = format!("/api/v1/plans/{PLAN}?as_of=2024-01-31");
+    let before = server.api(Role::Auditor, "GET", &api, Value::Null).json();
+    let status_of = |plan: &Value| {
+        plan["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["ref"] == "2.1")
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_ne!(status_of(&before), "red");
+    let backdated = server.api(Role::Manager, "POST", &format!("/api/v1/plans/{PLAN}/actions/2.1/status"), json!({ "status": "red", "rationale": "found late: it was red in January", "effective": "2024-01-15" }));
+    assert_eq!(backdated.status, 201, "{}", backdated.body);
+    assert_eq!(server.page(Role::Auditor, &path).status, 200);
+    let after = server.api(Role::Auditor, "GET", &api, Value::Null).json();
+    assert_eq!(status_of(&after), "red");
+    // The page's own view agrees with the API's.
+    let csv = server.page(
+        Role::Auditor,
+        &format!("/plans/{PLAN}/csv?as_of=2024-01-31"),
+    );
+    assert!(
+        csv.body
+            .lines()
+            .any(|l| l.starts_with("2.1,") && l.contains("Red")),
+        "{}",
+        csv.body
+    );
+    // A change recorded later but effective after the date leaves that view alone.
+    let later = server.api(
+        Role::Manager,
+        "POST",
+        &format!("/api/v1/plans/{PLAN}/actions/2.1/status"),
+        json!({ "status": "green", "rationale": "recovered" }),
+    );
+    assert_eq!(later.status, 201);
+    let csv = server.page(
+        Role::Auditor,
+        &format!("/plans/{PLAN}/csv?as_of=2024-01-31"),
+    );
+    assert!(
+        csv.body
+            .lines()
+            .any(|l| l.starts_with("2.1,") && l.contains("Red")),
+        "{}",
+        csv.body
+    );
+}

@@ -5,11 +5,14 @@
 //! event (effective before one already applied) changes the past, so the world is
 //! rebuilt by replay; the property tests hold this equal to a replay from scratch.
 
+use std::sync::Arc;
+
 use crate::world::{Recorded, World};
 
 #[derive(Debug, Clone, Default)]
 pub struct LiveWorld {
-    events: Vec<Recorded>,
+    /// Shared, so a reader can take a set of events and let go of the world.
+    events: Vec<Arc<Recorded>>,
     world: World,
     /// `(effective, seq)` of the last event applied in order.
     last: Option<(i32, u64)>,
@@ -20,7 +23,7 @@ impl LiveWorld {
         &self.world
     }
 
-    pub fn events(&self) -> &[Recorded] {
+    pub fn events(&self) -> &[Arc<Recorded>] {
         &self.events
     }
 
@@ -32,10 +35,10 @@ impl LiveWorld {
             // An event that does not fit is set aside, exactly as `World::replay` does.
             let _ = self.world.apply(&recorded);
             self.last = Some(key);
-            self.events.push(recorded);
+            self.events.push(Arc::new(recorded));
         } else {
-            self.events.push(recorded);
-            self.world = World::replay(&self.events).0;
+            self.events.push(Arc::new(recorded));
+            self.world = World::replay(self.events.iter().map(|r| &**r)).0;
             self.last = self
                 .events
                 .iter()

@@ -150,7 +150,13 @@ async fn get_plan(
         } else {
             let events = live.group_events(&subject::plan(&id));
             drop(live);
-            let world = projections::query::world_at(&events, query);
+            let world = World::replay(
+                events
+                    .iter()
+                    .map(|r| &**r)
+                    .filter(|r| query.admits(&r.stamp)),
+            )
+            .0;
             world
                 .plan(&id)
                 .map(|p| plan_view(p, query.as_of.unwrap_or_else(today)))

@@ -114,27 +114,50 @@ pub struct AppState {
     pub shared: Shared,
     pub sessions: Arc<Sessions>,
     pub data: PathBuf,
-    accounts: Arc<Mutex<(Option<SystemTime>, Accounts)>>,
+    accounts: Arc<Mutex<AccountsCache>>,
     /// Cookies get `Secure` when the service sits behind TLS.
     pub secure: bool,
     /// The last verification run: when, and what it said.
     pub verified: Arc<Mutex<Option<(String, ledger::VerifyReport)>>>,
+    /// Plan views for past dates (see `pages::ViewCache`).
+    pub views: Arc<Mutex<pages::ViewCache>>,
 }
 
+/// The accounts file as last read, and when it was last looked at.
+#[derive(Debug, Default)]
+struct AccountsCache {
+    modified: Option<SystemTime>,
+    checked: Option<std::time::Instant>,
+    accounts: Arc<Accounts>,
+}
+
+/// How often the accounts file is looked at for changes.
+const ACCOUNTS_RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
 impl AppState {
-    /// The accounts file, re-read when it changed (`assure user add` while serving).
-    pub fn accounts(&self) -> Accounts {
+    /// The accounts file, re-read when it changed (`assure user add` while serving);
+    /// a change is seen within a second.
+    pub fn accounts(&self) -> Arc<Accounts> {
         let mut cached = self.accounts.lock().unwrap_or_else(|p| p.into_inner());
-        let modified = std::fs::metadata(self.data.join("accounts.json"))
-            .and_then(|m| m.modified())
-            .ok();
-        if modified != cached.0 {
-            match Accounts::load(&self.data) {
-                Ok(accounts) => *cached = (modified, accounts),
-                Err(e) => eprintln!("assure serve: {e:#}; keeping the accounts loaded before"),
+        let due = cached
+            .checked
+            .is_none_or(|t| t.elapsed() >= ACCOUNTS_RECHECK);
+        if due {
+            cached.checked = Some(std::time::Instant::now());
+            let modified = std::fs::metadata(self.data.join("accounts.json"))
+                .and_then(|m| m.modified())
+                .ok();
+            if modified != cached.modified {
+                match Accounts::load(&self.data) {
+                    Ok(accounts) => {
+                        cached.modified = modified;
+                        cached.accounts = Arc::new(accounts);
+                    }
+                    Err(e) => eprintln!("assure serve: {e:#}; keeping the accounts loaded before"),
+                }
             }
         }
-        cached.1.clone()
+        cached.accounts.clone()
     }
 }
 
@@ -361,9 +384,10 @@ pub fn open_state(data: &Path, secure: bool) -> Result<(AppState, std::thread::J
         shared,
         sessions: Arc::new(Sessions::default()),
         data: data.to_path_buf(),
-        accounts: Arc::new(Mutex::new((None, Accounts::default()))),
+        accounts: Arc::new(Mutex::new(AccountsCache::default())),
         secure,
         verified: Arc::new(Mutex::new(None)),
+        views: Arc::new(Mutex::new(pages::ViewCache::default())),
     };
     let _ = state.accounts();
     Ok((state, writer))

@@ -6,6 +6,7 @@
 //! shows it (post/redirect/get), or by showing the form again with an error summary.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{header, Method, StatusCode};
@@ -14,7 +15,7 @@ use axum::{Extension, Form};
 use maud::{html, Markup};
 use projections::commands::{check_id, require_text, Planned};
 use projections::events::*;
-use projections::query::{world_at, TimeQuery};
+use projections::query::TimeQuery;
 use projections::views::{
     self, challenge_log, plan_view, ChallengeFilter, ChallengeView, PlanView,
 };
@@ -484,32 +485,108 @@ fn time_query(params: &HashMap<String, String>) -> Result<TimeQuery, String> {
     Ok(TimeQuery { as_of, known_at })
 }
 
-/// The world a plan page shows: the live one, or a replay of the plan's events (and
-/// the challenge log's) for a time query.
-fn plan_world(state: &AppState, id: &str, query: TimeQuery) -> Option<World> {
+/// The world a plan page shows: the live one, or a replay of the plan's events for a
+/// time query; with `challenges`, the challenge log too (for the report).
+fn plan_world(state: &AppState, id: &str, query: TimeQuery, challenges: bool) -> Option<World> {
     let live = state.shared.read();
     if query == TimeQuery::default() {
         let world = live.world.world();
         let mut one = World::default();
         one.plans.insert(id.to_owned(), world.plan(id)?.clone());
-        one.challenges = world.challenges.clone();
+        if challenges {
+            one.challenges = world.challenges.clone();
+        }
         return Some(one);
     }
     let mut events = live.group_events(&subject::plan(id));
-    let challenges: Vec<String> = live
-        .world
-        .world()
-        .challenges
-        .keys()
-        .map(|c| subject::challenge(c))
-        .collect();
-    for c in challenges {
-        events.extend(live.group_events(&c));
+    if challenges {
+        let groups: Vec<String> = live
+            .world
+            .world()
+            .challenges
+            .keys()
+            .map(|c| subject::challenge(c))
+            .collect();
+        for group in groups {
+            events.extend(live.group_events(&group));
+        }
     }
     drop(live);
-    let world = world_at(&events, query);
+    let world = World::replay(
+        events
+            .iter()
+            .map(|r| &**r)
+            .filter(|r| query.admits(&r.stamp)),
+    )
+    .0;
     world.plan(id)?;
     Some(world)
+}
+
+/// Plan views for a time query, each kept with how many of the plan's events it
+/// has seen; it is used again only while no event appended since could change it.
+#[derive(Debug, Default)]
+pub struct ViewCache {
+    entries: HashMap<ViewKey, (usize, Arc<PlanView>)>,
+}
+
+type ViewKey = (String, Option<i32>, Option<i64>, i32);
+
+/// Most views kept; past it the cache starts again.
+const VIEW_CACHE_MAX: usize = 512;
+
+/// The plan view a plan page or CSV shows: for "now", computed under the read lock;
+/// for a time query, a replay of the plan's events outside it (or a cached view that
+/// no later event could change).
+fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Option<Arc<PlanView>> {
+    let day = query.as_of.unwrap_or_else(today);
+    let group = subject::plan(id);
+    let live = state.shared.read();
+    if query == TimeQuery::default() {
+        return live
+            .world
+            .world()
+            .plan(id)
+            .map(|p| Arc::new(plan_view(p, day)));
+    }
+    let key: ViewKey = (id.to_owned(), query.as_of, query.known_at, day);
+    let positions = live.group_positions(&group);
+    let events = live.world.events();
+    let cached = state
+        .views
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entries
+        .get(&key)
+        .cloned();
+    if let Some((seen, view)) = cached {
+        let unchanged = positions.get(seen..).is_some_and(|new| {
+            new.iter().all(|&p| {
+                events
+                    .get(p as usize)
+                    .is_none_or(|r| !query.admits(&r.stamp))
+            })
+        });
+        if unchanged {
+            return Some(view);
+        }
+    }
+    let chosen: Vec<Arc<projections::Recorded>> = positions
+        .iter()
+        .filter_map(|&p| events.get(p as usize))
+        .filter(|r| query.admits(&r.stamp))
+        .cloned()
+        .collect();
+    let seen = positions.len();
+    drop(live);
+    let world = World::replay(chosen.iter().map(|r| &**r)).0;
+    let view = Arc::new(plan_view(world.plan(id)?, day));
+    let mut cache = state.views.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.entries.len() >= VIEW_CACHE_MAX {
+        cache.entries.clear();
+    }
+    cache.entries.insert(key, (seen, view.clone()));
+    Some(view)
 }
 
 fn filtered_actions<'a>(
@@ -541,13 +618,9 @@ async fn plan_page(
         Ok(q) => q,
         Err(e) => return bad_request(&e),
     };
-    let Some(world) = plan_world(&state, &id, query) else {
+    let Some(view) = plan_view_at(&state, &id, query) else {
         return html::not_found();
     };
-    let Some(plan) = world.plan(&id) else {
-        return html::not_found();
-    };
-    let view = plan_view(plan, query.as_of.unwrap_or_else(today));
     let actions = filtered_actions(&view, &params);
     let mut leads: Vec<&String> = view.actions.iter().flat_map(|a| a.leads.iter()).collect();
     leads.sort();
@@ -680,13 +753,9 @@ async fn plan_csv(
         Ok(q) => q,
         Err(e) => return bad_request(&e),
     };
-    let Some(world) = plan_world(&state, &id, query) else {
+    let Some(view) = plan_view_at(&state, &id, query) else {
         return html::not_found();
     };
-    let Some(plan) = world.plan(&id) else {
-        return html::not_found();
-    };
-    let view = plan_view(plan, query.as_of.unwrap_or_else(today));
     let mut rows = vec![[
         "Ref",
         "Priority",
@@ -1998,7 +2067,7 @@ async fn report_page(
         Ok(q) => q,
         Err(e) => return bad_request(&e),
     };
-    let Some(world) = plan_world(&state, &id, query) else {
+    let Some(world) = plan_world(&state, &id, query, true) else {
         return html::not_found();
     };
     let statement = {

@@ -42,20 +42,29 @@ pub struct Live {
 impl Live {
     fn push(&mut self, recorded: Recorded, hash: [u8; 32]) {
         let position = self.world.events().len() as u32;
-        self.by_group
-            .entry(ledger::log_group(&recorded.subject).to_owned())
-            .or_default()
-            .push(position);
+        let group = ledger::log_group(&recorded.subject);
+        match self.by_group.get_mut(group) {
+            Some(positions) => positions.push(position),
+            None => {
+                self.by_group.insert(group.to_owned(), vec![position]);
+            }
+        }
         self.hashes.push(hash);
         self.world.push(recorded);
+    }
+
+    /// Positions in `world.events()` of a plan's or challenge's events.
+    pub fn group_positions(&self, group: &str) -> &[u32] {
+        self.by_group.get(group).map_or(&[], Vec::as_slice)
     }
 
     pub fn size(&self) -> u64 {
         self.hashes.len() as u64
     }
 
-    /// The events of one plan (its actions included) or one challenge, in seq order.
-    pub fn group_events(&self, group: &str) -> Vec<Recorded> {
+    /// The events of one plan (its actions included) or one challenge, in seq order:
+    /// shared, so the caller can let go of the lock before replaying them.
+    pub fn group_events(&self, group: &str) -> Vec<Arc<Recorded>> {
         let events = self.world.events();
         self.by_group
             .get(group)
@@ -362,7 +371,11 @@ impl Writer {
             }
         }
         let live = self.live.read().unwrap_or_else(|p| p.into_inner());
-        let mut history: Vec<Recorded> = groups.iter().flat_map(|g| live.group_events(g)).collect();
+        let mut history: Vec<Recorded> = groups
+            .iter()
+            .flat_map(|g| live.group_events(g))
+            .map(|r| (*r).clone())
+            .collect();
         history.extend(
             pending
                 .iter()
@@ -374,7 +387,7 @@ impl Writer {
 
     fn live_events(&self) -> Vec<Recorded> {
         let live = self.live.read().unwrap_or_else(|p| p.into_inner());
-        live.world.events().to_vec()
+        live.world.events().iter().map(|r| (**r).clone()).collect()
     }
 
     /// After a failed write: the world again from the durable events and `pending`.

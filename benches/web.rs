@@ -1,0 +1,266 @@
+//! The web service under load, over real sockets: durable appends through the API
+//! with 32 concurrent clients (group commit), and the plan page on the 1,000,000-event
+//! ledger, alone and with 32 concurrent readers (its p50/p99 printed). Figures go in
+//! `benches/README.md`.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use assure::web::accounts::{Accounts, Role};
+use assure::web::{open_state, routes, AppState};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+
+mod common;
+
+const CLIENTS: usize = 32;
+
+struct Server {
+    addr: SocketAddr,
+    state: AppState,
+}
+
+/// Serves `data` on 127.0.0.1:0 in a runtime of its own (two worker threads, as many
+/// as the machine has cores) and makes a manager account with a token.
+fn start(data: &Path) -> (Server, String) {
+    let mut accounts = Accounts::load(data).expect("accounts");
+    if accounts.find("bench").is_none() {
+        accounts
+            .add_user("bench", Role::Manager, None, "bench password long enough")
+            .expect("user");
+    }
+    let token = accounts.new_token("bench").expect("token");
+    accounts.save(data).expect("save accounts");
+    let (state, _writer) = open_state(data, false).expect("open");
+    let (router, _) = routes(state.clone());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            axum::serve(listener, router).await.expect("serve");
+        });
+    });
+    (Server { addr, state }, token)
+}
+
+/// One keep-alive HTTP/1.1 connection.
+struct Client {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Client {
+    fn connect(addr: SocketAddr) -> Client {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream.set_nodelay(true).expect("nodelay");
+        Client {
+            reader: BufReader::new(stream.try_clone().expect("clone")),
+            writer: stream,
+        }
+    }
+
+    /// Sends a request and reads the whole reply; returns the status.
+    fn request(&mut self, method: &str, path: &str, headers: &str, body: &[u8]) -> u16 {
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: bench\r\nContent-Length: {}\r\n{headers}\r\n",
+            body.len()
+        );
+        self.writer.write_all(head.as_bytes()).expect("write");
+        self.writer.write_all(body).expect("write body");
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("status line");
+        let status = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status");
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line).expect("header");
+            if line == "\r\n" {
+                break;
+            }
+            if let Some((k, v)) = line.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    length = v.trim().parse().expect("length");
+                }
+            }
+        }
+        let mut body = vec![0; length];
+        self.reader.read_exact(&mut body).expect("body");
+        status
+    }
+}
+
+fn fresh_demo() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().expect("temp");
+    let data = dir.path().join("data");
+    assure::demo::run(&data).expect("demo");
+    (dir, data)
+}
+
+fn api_appends(c: &mut Criterion) {
+    let (_dir, data) = fresh_demo();
+    let (server, token) = start(&data);
+    let refs: Vec<String> = {
+        let live = server.state.shared.read();
+        let plan = live.world.world().plan("mcr-jtai-2023").expect("plan");
+        plan.actions
+            .values()
+            .filter(|a| a.carried_to.is_none())
+            .map(|a| a.reference.clone())
+            .collect()
+    };
+    let auth = format!("Authorization: Bearer {token}\r\nContent-Type: application/json\r\n");
+    let mut group = c.benchmark_group("api");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(20));
+    group.throughput(Throughput::Elements(CLIENTS as u64));
+    group.bench_function(
+        BenchmarkId::new("durable appends, 32 clients", CLIENTS),
+        |b| {
+            b.iter_custom(|rounds| {
+                let barrier = Arc::new(Barrier::new(CLIENTS + 1));
+                let handles: Vec<_> = (0..CLIENTS)
+                    .map(|client| {
+                        let barrier = barrier.clone();
+                        let auth = auth.clone();
+                        let refs = refs.clone();
+                        let addr = server.addr;
+                        std::thread::spawn(move || {
+                            let mut conn = Client::connect(addr);
+                            barrier.wait();
+                            for i in 0..rounds as usize {
+                                let reference = &refs[(client + i) % refs.len()];
+                                let body = format!("{{\"note\":\"client {client} round {i}\"}}");
+                                let path = format!(
+                                    "/api/v1/plans/mcr-jtai-2023/actions/{reference}/progress"
+                                );
+                                let status = conn.request("POST", &path, &auth, body.as_bytes());
+                                assert_eq!(status, 201);
+                            }
+                        })
+                    })
+                    .collect();
+                barrier.wait();
+                let start = Instant::now();
+                for h in handles {
+                    h.join().expect("client");
+                }
+                start.elapsed()
+            })
+        },
+    );
+    group.finish();
+    let size = server.state.shared.read().size();
+    let report = server.state.shared.ledger().verify();
+    assert!(report.ok && report.size == size, "{report:?}");
+    eprintln!("after the API benchmark: {size} events, verify ok");
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index]
+}
+
+fn plan_page(c: &mut Criterion) {
+    let ledger = common::synthetic_ledger();
+    let data = ledger.dir().to_path_buf();
+    drop(ledger);
+    let started = Instant::now();
+    let (server, _token) = start(&data);
+    eprintln!(
+        "service loaded {} events in {:.1?}",
+        server.state.shared.read().size(),
+        started.elapsed()
+    );
+    let principal = server
+        .state
+        .accounts()
+        .principal("bench")
+        .expect("bench user");
+    let session = server
+        .state
+        .sessions
+        .create(principal, None)
+        .expect("session");
+    let cookie = format!("Cookie: assure_session={session}\r\n");
+    let mut group = c.benchmark_group("1M-ledger page");
+    group
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(10));
+    for (name, path) in [
+        ("plan now", "/plans/plan-042"),
+        ("plan as it stood", "/plans/plan-042?as_of=2022-06-01"),
+    ] {
+        let mut conn = Client::connect(server.addr);
+        group.bench_function(name, |b| {
+            b.iter(|| assert_eq!(conn.request("GET", path, &cookie, b""), 200))
+        });
+    }
+    group.finish();
+    // p50 / p99 with 32 readers at once, each on its own connection: the plan now,
+    // one past date (a cached view after the first), and a different past date on
+    // every request (a replay each time).
+    for path in [
+        "/plans/plan-042",
+        "/plans/plan-042?as_of=2022-06-01",
+        "DISTINCT",
+    ] {
+        let per_client = 40;
+        let barrier = Arc::new(Barrier::new(CLIENTS));
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|client| {
+                let barrier = barrier.clone();
+                let cookie = cookie.clone();
+                let addr = server.addr;
+                std::thread::spawn(move || {
+                    let mut conn = Client::connect(addr);
+                    barrier.wait();
+                    (0..per_client)
+                        .map(|i| {
+                            let url = if path == "DISTINCT" {
+                                let day = chrono::NaiveDate::from_ymd_opt(2022, 2, 1)
+                                    .expect("date")
+                                    + chrono::Days::new((client * per_client + i) as u64 % 400);
+                                format!("/plans/plan-042?as_of={day}")
+                            } else {
+                                path.to_owned()
+                            };
+                            let start = Instant::now();
+                            assert_eq!(conn.request("GET", &url, &cookie, b""), 200);
+                            start.elapsed()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let mut times: Vec<Duration> = handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("reader"))
+            .collect();
+        times.sort_unstable();
+        eprintln!(
+            "GET {} with {CLIENTS} concurrent readers, {} requests: p50 {:.1?}, p99 {:.1?}, max {:.1?}",
+            if path == "DISTINCT" { "/plans/plan-042?as_of=(a different date each time)" } else { path },
+            times.len(),
+            percentile(&times, 0.50),
+            percentile(&times, 0.99),
+            times[times.len() - 1]
+        );
+    }
+}
+
+criterion_group!(benches, api_appends, plan_page);
+criterion_main!(benches);
