@@ -984,3 +984,191 @@ fn a_plan_as_it_stood_shows_a_backdated_change_recorded_after_it_was_first_viewe
         csv.body
     );
 }
+
+/// Runs the real binary on `data`.
+fn assure(data: &Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn sigterm_stops_the_service_cleanly_and_every_acknowledged_change_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(assure(&data, &["init"], "").status.success());
+    let fixture =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/manchester-jtai-2023.csv");
+    assert!(assure(
+        &data,
+        &["import", fixture.to_str().unwrap(), "--plan", PLAN],
+        ""
+    )
+    .status
+    .success());
+    // The password comes from standard input, never the command line.
+    let added = assure(
+        &data,
+        &["user", "add", "mgr", "--role", "manager"],
+        &format!("{PASSWORD}\n"),
+    );
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    let short = assure(
+        &data,
+        &["user", "add", "other", "--role", "manager"],
+        "short\n",
+    );
+    assert_eq!(short.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&short.stderr).contains("too short"));
+    let token = String::from_utf8(assure(&data, &["token", "new", "mgr"], "").stdout)
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert!(token.starts_with("assure_"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
+        .arg("--data")
+        .arg(&data)
+        .args(["serve", "--addr", &addr.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while TcpStream::connect(addr).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the service did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let auth = format!("Bearer {token}");
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let acknowledged: Vec<(u64, String)> = std::thread::scope(|scope| {
+        let clients: Vec<_> = (0..8)
+            .map(|client| {
+                let (auth, stop) = (&auth, &stop);
+                scope.spawn(move || {
+                    let mut acks = Vec::new();
+                    for i in 0.. {
+                        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                            break;
+                        }
+                        let note = format!("client {client} note {i}");
+                        let body = json!({ "note": note }).to_string();
+                        let Ok(mut stream) = TcpStream::connect(addr) else { break };
+                        let request = format!("POST /api/v1/plans/{PLAN}/actions/1.1/progress HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                        if stream.write_all(request.as_bytes()).is_err() {
+                            break;
+                        }
+                        let mut raw = Vec::new();
+                        let _ = stream.read_to_end(&mut raw);
+                        let text = String::from_utf8_lossy(&raw);
+                        if text.starts_with("HTTP/1.1 201") {
+                            let json: Value = serde_json::from_str(text.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+                            acks.push((json["events"][0]["seq"].as_u64().unwrap(), note));
+                        }
+                    }
+                    acks
+                })
+            })
+            .collect();
+        std::thread::sleep(std::time::Duration::from_millis(700));
+        let killed = std::process::Command::new("kill")
+            .args(["-TERM", &server.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        clients
+            .into_iter()
+            .flat_map(|c| c.join().unwrap())
+            .collect()
+    });
+    let exit = server.wait().unwrap();
+    let mut out = String::new();
+    server
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    assert!(
+        exit.success(),
+        "the service did not stop cleanly: {exit:?} {out}"
+    );
+    assert!(
+        out.contains("every acknowledged change is on disk"),
+        "{out}"
+    );
+    assert!(
+        !acknowledged.is_empty(),
+        "no append was acknowledged before the signal"
+    );
+    let history: Value =
+        serde_json::from_slice(&assure(&data, &["history", "--json"], "").stdout).unwrap();
+    let events = history.as_array().unwrap();
+    for (seq, note) in &acknowledged {
+        let event = events
+            .iter()
+            .find(|e| e["seq"] == *seq)
+            .unwrap_or_else(|| panic!("acknowledged event {seq} is missing"));
+        assert!(event["summary"].as_str().unwrap().contains(note.as_str()));
+    }
+    let verify = assure(&data, &["verify"], "");
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+    // The inspection report from the command line, as of a date, is one page.
+    let report = dir.path().join("report.html");
+    let made = assure(
+        &data,
+        &[
+            "report",
+            PLAN,
+            "--as-of",
+            "2024-01-31",
+            "--out",
+            report.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.contains("Verification statement") && html.contains("2024-01-31"));
+    let missing = assure(
+        &data,
+        &["report", "no-such-plan", "--out", report.to_str().unwrap()],
+        "",
+    );
+    assert_eq!(missing.status.code(), Some(2));
+}
