@@ -1014,7 +1014,14 @@ fn sigterm_stops_the_service_cleanly_and_every_acknowledged_change_is_kept() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/manchester-jtai-2023.csv");
     assert!(assure(
         &data,
-        &["import", fixture.to_str().unwrap(), "--plan", PLAN],
+        &[
+            "import",
+            fixture.to_str().unwrap(),
+            "--plan",
+            PLAN,
+            "--effective",
+            "2023-11-20"
+        ],
         ""
     )
     .status
