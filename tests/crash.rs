@@ -596,7 +596,7 @@ fn killed_service_loses_no_acknowledged_append() {
 
 /// Found by the crash loop (e.g. seed 0x18edc80edfa33837, cycle 169; and seed
 /// 0x18edc7c323a57916, cycle 669): a SIGKILL while sled 0.34.7 writes a snapshot leaves
-/// `store/snap.<lsn>.generating` (here 0 bytes). sled's `read_snapshot` takes the
+/// `store/snap.<lsn>.generating` (0 bytes, or part-written: 1 200 bytes once). sled's `read_snapshot` takes the
 /// greatest `snap.*` name, `.generating` included, finds it empty (≤ 12 bytes) and
 /// returns `Corruption`; every command then says "ledger damaged: the store's files are
 /// damaged (sled found corruption while opening the store)" and exits 1. Nothing is
