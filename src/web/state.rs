@@ -22,12 +22,16 @@ use projections::events::subject;
 use projections::live::LiveWorld;
 use projections::query::decode_owned;
 use projections::{DomainEvent, Recorded, Rejection, Stamp, World};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::mpsc;
+
+use tokio::sync::oneshot;
 
 use crate::dates::today;
 
 /// Most requests one group commit takes from the queue.
 const GROUP_MAX: usize = 512;
+/// Longest a group waits for the rest of the clients the last group answered.
+const LINGER: std::time::Duration = std::time::Duration::from_micros(400);
 
 /// The durable events, as the readers see them.
 #[derive(Debug, Default)]
@@ -141,7 +145,7 @@ impl Shared {
         let latest = live.world.events().iter().map(|r| r.stamp.effective).max();
         let live = Arc::new(RwLock::new(live));
         let ledger = Arc::new(Mutex::new(ledger));
-        let (sender, receiver) = mpsc::channel(4096);
+        let (sender, receiver) = mpsc::channel();
         let writer = Writer {
             live: live.clone(),
             ledger: ledger.clone(),
@@ -178,9 +182,10 @@ impl Shared {
             build,
             reply,
         };
+        // Unbounded, so sending never blocks an async thread; the queue is bounded in
+        // practice by the connections, each waiting for its answer.
         self.writer
             .send(request)
-            .await
             .map_err(|_| WriteError::Storage("the service is shutting down".into()))?;
         answer
             .await
@@ -214,15 +219,32 @@ struct Accepted {
 }
 
 impl Writer {
-    fn run(mut self, mut receiver: mpsc::Receiver<WriteRequest>) {
-        while let Some(first) = receiver.blocking_recv() {
+    fn run(mut self, receiver: mpsc::Receiver<WriteRequest>) {
+        // Requests the last two groups answered: about how many clients are active.
+        let mut recent = (1, 0);
+        while let Ok(first) = receiver.recv() {
+            let active = (recent.0 + recent.1).min(GROUP_MAX);
             let mut group = vec![first];
+            // Under load, the clients the last groups answered are about to send
+            // again: linger a moment for them, so one flush serves them all. A lone
+            // client (groups of one) waits at most one linger, once.
+            let linger_until = std::time::Instant::now() + LINGER;
             while group.len() < GROUP_MAX {
-                match receiver.try_recv() {
-                    Ok(request) => group.push(request),
-                    Err(_) => break,
+                let next = match receiver.try_recv() {
+                    Ok(request) => Some(request),
+                    Err(_) if group.len() < active => {
+                        let left =
+                            linger_until.saturating_duration_since(std::time::Instant::now());
+                        receiver.recv_timeout(left).ok()
+                    }
+                    Err(_) => None,
+                };
+                match next {
+                    Some(request) => group.push(request),
+                    None => break,
                 }
             }
+            recent = (group.len(), recent.0);
             self.commit_group(group);
         }
     }
