@@ -9,6 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::faults::{self, Op};
 use crate::storage::sync_dir;
 use crate::Hash;
 
@@ -60,9 +61,13 @@ impl BlobStore {
             return Ok(hash);
         }
         let tmp = self.dir.join(format!(".tmp-{name}"));
-        let written = File::create(&tmp)
-            .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-            .and_then(|()| fs::rename(&tmp, &path));
+        let target = format!("evidence {name}");
+        let written = faults::io(Op::Create, &target, || File::create(&tmp))
+            .and_then(|mut f| {
+                faults::io(Op::Write, &target, || f.write_all(bytes))
+                    .and_then(|()| faults::io(Op::Fsync, &target, || f.sync_all()))
+            })
+            .and_then(|()| faults::io(Op::Rename, &target, || fs::rename(&tmp, &path)));
         if let Err(e) = written {
             let _ = fs::remove_file(&tmp);
             return Err(Error::io(format!("storing evidence {name}"), e));

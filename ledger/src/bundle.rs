@@ -23,6 +23,7 @@ use crate::blobs::{blake3_of, hex, parse_hex};
 use crate::checkpoint::{SignedCheckpoint, TlogProof};
 use crate::codec::decode_payload;
 use crate::error::{Error, Result};
+use crate::faults::{self, Op};
 use crate::header::{payload_hash, EventHeader, SaltedPayload, GENESIS_PREV};
 use crate::merkle::{self, Frontier};
 use crate::note::VerifierKey;
@@ -282,7 +283,7 @@ pub fn write_bundle(
             fs::remove_dir(dir)
                 .map_err(|e| Error::io(format!("replacing {}", dir.display()), e))?;
         }
-        fs::rename(&tmp, dir)
+        faults::io(Op::Rename, "export folder", || fs::rename(&tmp, dir))
             .map_err(|e| Error::io(format!("moving the bundle to {}", dir.display()), e))?;
         sync_dir(&parent)
     });
@@ -293,8 +294,12 @@ pub fn write_bundle(
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    File::create(path)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+    let target = format!("export {}", path.display());
+    faults::io(Op::Create, &target, || File::create(path))
+        .and_then(|mut f| {
+            faults::io(Op::Write, &target, || f.write_all(bytes))
+                .and_then(|()| faults::io(Op::Fsync, &target, || f.sync_all()))
+        })
         .map_err(|e| Error::io(format!("writing {}", path.display()), e))
 }
 

@@ -18,10 +18,15 @@ pub fn encode_payload<T: bincode::Encode>(value: &T) -> Result<Vec<u8>, String> 
     bincode::encode_to_vec(value, payload_config()).map_err(|e| e.to_string())
 }
 
+/// The most memory a payload's decoded collections may claim (64 MiB). Without a
+/// limit bincode allocates whatever length a damaged or hostile payload states
+/// before reading it: 2^40 aborted the process. Limits change no encoded byte.
+const MAX_DECODED_BYTES: usize = 64 * 1024 * 1024;
+
 /// Decodes a payload, insisting that every byte is consumed.
 pub fn decode_payload<T: bincode::Decode<()>>(bytes: &[u8]) -> Result<T, String> {
-    let (value, used) =
-        bincode::decode_from_slice(bytes, payload_config()).map_err(|e| e.to_string())?;
+    let config = payload_config().with_limit::<MAX_DECODED_BYTES>();
+    let (value, used) = bincode::decode_from_slice(bytes, config).map_err(|e| e.to_string())?;
     if used != bytes.len() {
         return Err(format!(
             "{} trailing bytes after the payload",

@@ -20,6 +20,7 @@ pub mod blobs;
 pub mod bundle;
 pub mod codec;
 pub mod error;
+pub mod faults;
 pub mod header;
 mod index;
 pub mod log;

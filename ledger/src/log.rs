@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::blobs::BlobStore;
 use crate::codec::{self, Head};
 use crate::error::{Error, Result};
+use crate::faults::{self, Op};
 use crate::header::{payload_hash, Event, EventHeader, NewEvent, SaltedPayload, GENESIS_PREV};
 use crate::storage::{sync_dir, SledStore, Store, Write as StoreWrite};
 
@@ -128,6 +129,12 @@ pub struct Ledger {
     clock: Clock,
     /// The right edge of the Merkle tree over every event so far.
     frontier: crate::merkle::Frontier,
+    /// Set when a store commit failed: the store may then hold, in memory or on disk,
+    /// a batch that was never acknowledged and may not be durable (after a failed
+    /// fsync the OS may have dropped the pages: "fsyncgate"). Writing on top of it
+    /// would leave stale index entries or build on a hole, so this handle refuses
+    /// further writes; reopening reconciles the store and the head file.
+    failed: Option<String>,
     /// Held for the lifetime of the ledger: the OS lock that keeps other processes out.
     _lock: File,
 }
@@ -155,14 +162,14 @@ fn lock(dir: &Path, file: File) -> Result<File> {
 }
 
 fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| Error::io(format!("creating {}", path.display()), e))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| Error::io(format!("writing {}", path.display()), e))
+    let target = path.display().to_string();
+    let mut file = faults::io(Op::Create, &target, || {
+        OpenOptions::new().write(true).create_new(true).open(path)
+    })
+    .map_err(|e| Error::io(format!("creating {target}"), e))?;
+    faults::io(Op::Write, &target, || file.write_all(bytes))
+        .and_then(|()| faults::io(Op::Fsync, &target, || file.sync_all()))
+        .map_err(|e| Error::io(format!("writing {target}"), e))
 }
 
 impl Ledger {
@@ -181,14 +188,26 @@ impl Ledger {
                 why: "the folder is not empty and is not a ledger; choose a new folder (nothing was changed)".into(),
             });
         }
-        fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        let created = !dir.exists();
+        faults::io(Op::Create, &dir.display().to_string(), || {
+            fs::create_dir_all(dir)
+        })
+        .map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        if created {
+            // The new folder's own entry must survive a power cut too.
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                sync_dir(parent)?;
+            }
+        }
         write_new_file(&dir.join(LOCK_FILE), b"")?;
         let lock_file =
             File::open(dir.join(LOCK_FILE)).map_err(|e| Error::io("opening the lock file", e))?;
         let lock_file = lock(dir, lock_file)?;
         write_new_file(&dir.join(HEAD_FILE), &codec::encode_head(&Head::EMPTY))?;
-        fs::create_dir(dir.join(BLOBS_DIR))
-            .map_err(|e| Error::io("creating the evidence folder", e))?;
+        faults::io(Op::Create, "evidence folder", || {
+            fs::create_dir(dir.join(BLOBS_DIR))
+        })
+        .map_err(|e| Error::io("creating the evidence folder", e))?;
         let store = SledStore::create(&dir.join(STORE_DIR))?;
         store.commit(vec![
             (keys::HEAD.to_vec(), Some(codec::encode_head(&Head::EMPTY))),
@@ -254,6 +273,7 @@ impl Ledger {
             blobs: BlobStore::new(blobs_dir),
             clock: Box::new(system_clock),
             frontier: crate::merkle::Frontier::new(),
+            failed: None,
             _lock: lock_file,
         };
         ledger.head = ledger.recover_head(file_head)?;
@@ -333,10 +353,11 @@ impl Ledger {
     }
 
     fn write_head_file(&self, head: &Head) -> Result<()> {
-        self.head_file
-            .write_all_at(&codec::encode_head(head), 0)
-            .and_then(|()| self.head_file.sync_data())
-            .map_err(|e| Error::io("updating the head file", e))
+        faults::io(Op::Write, "head file", || {
+            self.head_file.write_all_at(&codec::encode_head(head), 0)
+        })
+        .and_then(|()| faults::io(Op::Fsync, "head file", || self.head_file.sync_data()))
+        .map_err(|e| Error::io("updating the head file", e))
     }
 
     /// Replaces the clock that stamps `recorded_at` (for tests and benchmarks).
@@ -379,7 +400,30 @@ impl Ledger {
     /// A durable write of one key outside the event log (checkpoints). Never used for
     /// event records or their index.
     pub(crate) fn store_put(&mut self, key: &[u8], value: Vec<u8>) -> Result<()> {
-        self.store.commit(vec![(key.to_vec(), Some(value))])
+        self.writable()?;
+        let committed = self.store.commit(vec![(key.to_vec(), Some(value))]);
+        self.note_failure(committed)
+    }
+
+    /// Refuses writes after a failed store commit (see `failed`).
+    fn writable(&self) -> Result<()> {
+        match &self.failed {
+            None => Ok(()),
+            Some(why) => Err(Error::Storage {
+                what: "writing".into(),
+                message: format!(
+                    "an earlier write to the store failed ({why}), so the store may hold a batch that is not durable; \
+                     nothing more is written through this handle: reopen the ledger (restart the command or the server) and try again"
+                ),
+            }),
+        }
+    }
+
+    fn note_failure<T>(&mut self, result: Result<T>) -> Result<T> {
+        if let Err(e) = &result {
+            self.failed = Some(e.to_string());
+        }
+        result
     }
 
     pub fn blobs(&self) -> &BlobStore {
@@ -401,6 +445,7 @@ impl Ledger {
         if events.is_empty() {
             return Ok(Vec::new());
         }
+        self.writable()?;
         for event in &events {
             check_new_event(event)?;
         }
@@ -486,7 +531,8 @@ impl Ledger {
         let mut frontier = self.frontier.clone();
         writes.extend(crate::tree::grow(&mut frontier, &hashes)?);
         writes.extend(extra);
-        self.store.commit(writes)?;
+        let committed = self.store.commit(writes);
+        self.note_failure(committed)?;
         self.head = head;
         self.frontier = frontier;
         self.write_head_file(&head)?;

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::error::{Error, Result};
+use crate::faults::{self, Op};
 
 /// A visitor of key-value pairs in a scan; returning `Ok(false)` stops the scan.
 pub type Visitor<'a> = dyn FnMut(&[u8], &[u8]) -> Result<bool> + 'a;
@@ -113,7 +114,14 @@ impl SledStore {
             .mode(sled::Mode::HighThroughput)
             .cache_capacity(64 * 1024 * 1024)
             .create_new(create);
+        if create {
+            faults::before(Op::Create, "store")
+                .map_err(|e| Error::io(format!("creating the store in {}", dir.display()), e))?;
+        }
         let db = open_with_retry(&config)?;
+        if create {
+            faults::after(Op::Create, "store");
+        }
         let db_path = dir.join("db");
         let db_file = File::open(&db_path)
             .map_err(|e| Error::io(format!("opening {}", db_path.display()), e))?;
@@ -132,6 +140,14 @@ impl SledStore {
         };
         if create {
             store.sync_files()?;
+            // sled 0.34 writes its `conf` file without fsyncing it, and `open` refuses
+            // an empty one: without this, a power cut soon after `init` could leave a
+            // ledger that no longer opens.
+            let conf = dir.join("conf");
+            faults::io(Op::Fsync, "store config file", || {
+                File::open(&conf).and_then(|f| f.sync_all())
+            })
+            .map_err(|e| Error::io(format!("fsync of {}", conf.display()), e))?;
             sync_dir(dir)?;
         }
         Ok(store)
@@ -144,8 +160,7 @@ impl SledStore {
     /// creation only. sled may delete a blob file at any moment; one that is gone
     /// needs no sync.
     fn sync_files(&self) -> Result<()> {
-        self.db_file
-            .sync_data()
+        faults::io(Op::Fsync, "store log file", || self.db_file.sync_data())
             .map_err(|e| Error::io("fsync of the store's log file", e))?;
         let blobs = self.dir.join("blobs");
         let Ok(folder_mtime) = std::fs::metadata(&blobs).and_then(|m| m.modified()) else {
@@ -171,8 +186,7 @@ impl SledStore {
                 continue;
             }
             match File::open(entry.path()) {
-                Ok(file) => file
-                    .sync_all()
+                Ok(file) => faults::io(Op::Fsync, "store blob file", || file.sync_all())
                     .map_err(|e| Error::io("fsync of a store blob", e))?,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(Error::io("opening a store blob to fsync it", e)),
@@ -218,9 +232,10 @@ fn open_with_retry(config: &sled::Config) -> Result<sled::Db> {
 
 /// fsyncs a directory so that files created or renamed in it survive a power cut.
 pub fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(format!("fsync of directory {}", dir.display()), e))
+    faults::io(Op::Fsync, &format!("directory {}", dir.display()), || {
+        File::open(dir).and_then(|d| d.sync_all())
+    })
+    .map_err(|e| Error::io(format!("fsync of directory {}", dir.display()), e))
 }
 
 impl Store for SledStore {
@@ -257,8 +272,13 @@ impl Store for SledStore {
                 None => batch.remove(key),
             }
         }
+        faults::before(Op::Write, "store batch")
+            .map_err(|e| Error::io("store: writing a batch", e))?;
         guarded("writing a batch", || self.db.apply_batch(batch))?;
+        faults::after(Op::Write, "store batch");
+        faults::before(Op::Write, "store flush").map_err(|e| Error::io("store: flushing", e))?;
         guarded("flushing", || self.db.flush())?;
+        faults::after(Op::Write, "store flush");
         self.sync_files()
     }
 }

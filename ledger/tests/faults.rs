@@ -1,0 +1,660 @@
+//! IO fault injection (see `ledger::faults` and docs/RELIABILITY.md).
+//!
+//! 1. Durable means durable: the traced order of writes, fsyncs, creations and
+//!    renames shows that `init`, `append`, evidence, checkpoints and exports return
+//!    only after the data and the directory entries they created were fsynced.
+//! 2. SQLite-style sweeps: for N = 1, 2, … fail the Nth file operation of an
+//!    operation, once (transient) and from then on (persistent), until the operation
+//!    completes without reaching N. Every failure must be an `Error::Io` naming what
+//!    failed, nothing may panic, and after reopening with a healthy layer the ledger
+//!    verifies with everything acknowledged present. The guarantee, precisely: an
+//!    acknowledged batch is present after reopening; a batch whose `append` failed is
+//!    present entirely or not at all (never in part), and if present it was never
+//!    acknowledged.
+//! 3. Disk full: ENOSPC is INJECTED here (every write and creation fails with errno
+//!    28), and, when the test can mount a 4 MiB tmpfs (root in a sandbox), also real.
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use ledger::bundle::{verify_bundle, write_bundle, BundleEvent};
+use ledger::faults::{self, Injector, Mode, Op, Traced};
+use ledger::note::SigningKey;
+use ledger::{Error, EventHeader, Ledger, NewEvent};
+
+fn event(i: usize, subject: &str) -> NewEvent {
+    NewEvent {
+        effective: 19_000 + i as i32,
+        actor: "fault tester".into(),
+        subject: subject.into(),
+        kind: "test.event".into(),
+        payload_schema: 1,
+        payload: format!("payload {i} for {subject}").into_bytes(),
+    }
+}
+
+fn key() -> SigningKey {
+    SigningKey::from_bytes("faults.example/test", &[7; 32]).unwrap()
+}
+
+fn pos(trace: &[Traced], op: Op, target: &str) -> Option<usize> {
+    trace.iter().position(|t| t.op == op && t.target == target)
+}
+
+fn last_pos(trace: &[Traced], op: Op, target: &str) -> Option<usize> {
+    trace.iter().rposition(|t| t.op == op && t.target == target)
+}
+
+fn dir_target(dir: &Path) -> String {
+    format!("directory {}", dir.display())
+}
+
+/// Every file written in `trace` is fsynced after its last write.
+fn assert_writes_fsynced(trace: &[Traced]) {
+    for (i, t) in trace.iter().enumerate() {
+        if t.op == Op::Write {
+            let synced = trace[i..].iter().any(|s| {
+                s.op == Op::Fsync && (s.target == t.target || t.target.starts_with("store"))
+            });
+            assert!(synced, "write of {} never fsynced: {trace:#?}", t.target);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 1. Durable means durable
+// ---------------------------------------------------------------------------
+
+#[test]
+fn init_fsyncs_every_file_and_every_directory_entry_it_creates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let guard = faults::install(Injector::trace());
+    let ledger = Ledger::init(&data).unwrap();
+    let trace = guard.trace();
+    drop(guard);
+    assert_writes_fsynced(&trace);
+    // The data folder's own entry in its parent.
+    let made = pos(&trace, Op::Create, &data.display().to_string()).unwrap();
+    let parent_synced = pos(&trace, Op::Fsync, &dir_target(tmp.path())).unwrap();
+    assert!(made < parent_synced, "{trace:#?}");
+    // Every entry made in the data folder, then the folder fsynced after the last.
+    let folder_synced = last_pos(&trace, Op::Fsync, &dir_target(&data)).unwrap();
+    for (i, t) in trace.iter().enumerate() {
+        if t.op == Op::Create {
+            assert!(
+                i < folder_synced,
+                "{} created after the last folder fsync",
+                t.target
+            );
+        }
+    }
+    // The store: its log file, its config file and its folder, before the marker.
+    let store = data.join("store");
+    let marker = pos(
+        &trace,
+        Op::Create,
+        &data.join("ASSURE-LEDGER").display().to_string(),
+    )
+    .unwrap();
+    for (op, target) in [
+        (Op::Fsync, "store log file".to_string()),
+        (Op::Fsync, "store config file".to_string()),
+        (Op::Fsync, dir_target(&store)),
+    ] {
+        let at = pos(&trace, op, &target).unwrap_or_else(|| panic!("no {target}: {trace:#?}"));
+        assert!(at < marker, "{target} after the marker");
+    }
+    drop(ledger);
+}
+
+#[test]
+fn append_returns_only_after_the_store_and_the_head_file_are_fsynced() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut ledger = Ledger::init(&tmp.path().join("data")).unwrap();
+    let guard = faults::install(Injector::trace());
+    ledger.append(vec![event(0, "plan/1")]).unwrap();
+    let trace = guard.trace();
+    drop(guard);
+    let at = |op, target: &str| {
+        pos(&trace, op, target).unwrap_or_else(|| panic!("{target}: {trace:#?}"))
+    };
+    let order = [
+        at(Op::Write, "store batch"),
+        at(Op::Write, "store flush"),
+        at(Op::Fsync, "store log file"),
+        at(Op::Write, "head file"),
+        at(Op::Fsync, "head file"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{trace:#?}");
+    // Nothing is left to do after the head file's fsync: append returned after it.
+    assert_eq!(
+        trace.last().map(|t| (t.op, t.target.as_str())),
+        Some((Op::Fsync, "head file"))
+    );
+    assert_writes_fsynced(&trace);
+}
+
+#[test]
+fn evidence_checkpoints_and_exports_return_only_after_their_fsyncs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut ledger = Ledger::init(&data).unwrap();
+    ledger.append(vec![event(0, "plan/1")]).unwrap();
+
+    let guard = faults::install(Injector::trace());
+    let hash = ledger.blobs().put(b"minutes of the board").unwrap();
+    let trace = guard.trace();
+    let name = format!("evidence {}", ledger::blobs::hex(&hash));
+    let order = [
+        pos(&trace, Op::Create, &name).unwrap(),
+        pos(&trace, Op::Write, &name).unwrap(),
+        pos(&trace, Op::Fsync, &name).unwrap(),
+        pos(&trace, Op::Rename, &name).unwrap(),
+        pos(&trace, Op::Fsync, &dir_target(&data.join("blobs"))).unwrap(),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{trace:#?}");
+    assert_eq!(order[4], trace.len() - 1);
+
+    guard.set(Injector::trace());
+    let before = guard.trace().len();
+    let signed = ledger.make_checkpoint(&key()).unwrap();
+    let trace = guard.trace()[before..].to_vec();
+    assert_eq!(
+        trace.last().map(|t| (t.op, t.target.as_str())),
+        Some((Op::Fsync, "store log file")),
+        "{trace:#?}"
+    );
+
+    let before = guard.trace().len();
+    let out = tmp.path().join("bundle");
+    export(&ledger, &out, &signed).unwrap();
+    let trace = guard.trace()[before..].to_vec();
+    drop(guard);
+    assert_writes_fsynced(&trace);
+    let renamed = pos(&trace, Op::Rename, "export folder").unwrap();
+    let synced = last_pos(&trace, Op::Fsync, &dir_target(tmp.path())).unwrap();
+    assert!(renamed < synced && synced == trace.len() - 1, "{trace:#?}");
+    // Every file of the bundle is fsynced before the folder is renamed into place.
+    assert!(
+        trace[..renamed]
+            .iter()
+            .filter(|t| t.op == Op::Fsync)
+            .count()
+            >= 4
+    );
+}
+
+fn export(
+    ledger: &Ledger,
+    out: &Path,
+    signed: &ledger::checkpoint::SignedCheckpoint,
+) -> ledger::Result<()> {
+    let size = signed.unverified_checkpoint().size;
+    let mut events = Vec::new();
+    ledger.scan(0..size, &mut |e| {
+        events.push(BundleEvent {
+            header: e.header,
+            body: e.body,
+            body_json: None,
+            proof: None,
+        });
+        Ok(true)
+    })?;
+    let blobs = ledger
+        .blobs()
+        .list()?
+        .iter()
+        .filter_map(|n| ledger::blobs::parse_hex(n))
+        .map(|h| ledger.blobs().get(&h))
+        .collect::<ledger::Result<Vec<_>>>()?;
+    write_bundle(out, &events, false, signed, &[key().verifier()], &blobs)
+}
+
+// ---------------------------------------------------------------------------
+// 2. Fail the Nth operation, N = 1, 2, …
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Work {
+    Init,
+    Append,
+    /// An import-sized batch: 300 events over several plans and challenges.
+    Batch,
+    Evidence,
+    Checkpoint,
+    Export,
+}
+
+/// What the caller was told succeeded before and during the run.
+#[derive(Default)]
+struct Acked {
+    headers: Vec<EventHeader>,
+    blobs: Vec<ledger::Hash>,
+    checkpoints: Vec<u64>,
+}
+
+const BATCH: usize = 300;
+
+fn batch(tag: usize) -> Vec<NewEvent> {
+    (0..BATCH)
+        .map(|i| {
+            let subject = match i % 3 {
+                0 => format!("plan/{tag}/action/{}", i % 7),
+                1 => format!("challenge/{}", i % 5),
+                _ => format!("plan/{}", tag + 1),
+            };
+            event(i, &subject)
+        })
+        .collect()
+}
+
+/// Runs `work` once; returns how many events it tried to append.
+fn run(
+    work: Work,
+    data: &Path,
+    ledger: &mut Option<Ledger>,
+    acked: &mut Acked,
+    out: &Path,
+    round: usize,
+) -> ledger::Result<u64> {
+    match work {
+        Work::Init => {
+            *ledger = Some(Ledger::init(data)?);
+            Ok(0)
+        }
+        Work::Append | Work::Batch => {
+            let l = ledger.as_mut().unwrap();
+            let events = if work == Work::Append {
+                vec![event(round, &format!("plan/{}", 10 + round))]
+            } else {
+                batch(20 + round)
+            };
+            let n = events.len() as u64;
+            let headers = l.append(events)?;
+            acked.headers.extend(headers);
+            Ok(n)
+        }
+        Work::Evidence => {
+            let l = ledger.as_mut().unwrap();
+            let hash = l.blobs().put(format!("evidence {round}").as_bytes())?;
+            acked.blobs.push(hash);
+            Ok(0)
+        }
+        Work::Checkpoint => {
+            let l = ledger.as_mut().unwrap();
+            if round > 0 {
+                // A later checkpoint needs a new size.
+                acked
+                    .headers
+                    .extend(l.append(vec![event(round, "plan/cp")])?);
+            }
+            let signed = l.make_checkpoint(&key())?;
+            acked.checkpoints.push(signed.unverified_checkpoint().size);
+            Ok(0)
+        }
+        Work::Export => {
+            let l = ledger.as_mut().unwrap();
+            let signed = l.latest_checkpoint()?.unwrap();
+            let _ = std::fs::remove_dir_all(out);
+            export(l, out, &signed)?;
+            Ok(0)
+        }
+    }
+}
+
+#[derive(Default, Debug)]
+struct Tally {
+    runs: u64,
+    injected: u64,
+    errors: u64,
+    /// Retries refused until reopening, after a failed store commit.
+    refusals: u64,
+    by_work: BTreeMap<String, (u64, u64)>,
+}
+
+/// Checks that an injected fault surfaced as a clear IO error.
+fn assert_clear(work: Work, n: u64, mode: &str, e: &Error, errno: i32) {
+    let text = e.to_string();
+    let expected = std::io::Error::from_raw_os_error(errno).to_string();
+    assert!(
+        matches!(e, Error::Io { .. })
+            && text.contains(&expected)
+            && text.len() > expected.len() + 5,
+        "{work:?} N={n} {mode}: unclear error {e:?} / {text}"
+    );
+}
+
+fn reopen_and_check(work: Work, data: &Path, acked: &Acked, failed_batch: u64, label: &str) {
+    let ledger = match Ledger::open(data) {
+        Ok(l) => l,
+        Err(e) if work == Work::Init => {
+            // A failed init leaves no ledger (no marker) and says so; nothing was acked.
+            assert!(matches!(e, Error::NotALedger { .. }), "{label}: {e}");
+            return;
+        }
+        Err(e) => panic!("{label}: reopen failed: {e}"),
+    };
+    let report = ledger.verify();
+    assert!(report.ok, "{label}: {report:?}");
+    for h in &acked.headers {
+        assert_eq!(
+            ledger.header(h.seq).unwrap().event_hash(),
+            h.event_hash(),
+            "{label}"
+        );
+    }
+    // A failed batch is there entirely (never acknowledged) or not at all.
+    let unacked = ledger.size() - acked.headers.len() as u64;
+    assert!(
+        unacked == 0 || unacked == failed_batch,
+        "{label}: {unacked} unacknowledged events, failed batch of {failed_batch}"
+    );
+    for b in &acked.blobs {
+        ledger.blobs().get(b).unwrap();
+    }
+    let held: Vec<u64> = ledger
+        .checkpoints()
+        .unwrap()
+        .iter()
+        .map(|c| c.unverified_checkpoint().size)
+        .collect();
+    for size in &acked.checkpoints {
+        assert!(held.contains(size), "{label}: checkpoint {size} lost");
+    }
+}
+
+/// Runs `work` with the Nth file operation failing, for N = 1, 2, … until it
+/// completes without reaching N, and checks every outcome.
+fn sweep(work: Work, persistent: bool, errno: i32, tally: &mut Tally) {
+    let mode_name = if persistent {
+        "persistent"
+    } else {
+        "transient"
+    };
+    for n in 1..=500u64 {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        let out = tmp.path().join("bundle");
+        let mut acked = Acked::default();
+        let mut ledger = None;
+        if work != Work::Init {
+            let mut l = Ledger::init(&data).unwrap();
+            acked.headers = l
+                .append(vec![event(0, "plan/1"), event(1, "plan/1/action/1")])
+                .unwrap();
+            acked
+                .headers
+                .extend(l.append(vec![event(2, "challenge/1")]).unwrap());
+            if matches!(work, Work::Export | Work::Checkpoint) {
+                acked.blobs.push(l.blobs().put(b"board minutes").unwrap());
+                let signed = l.make_checkpoint(&key()).unwrap();
+                acked.checkpoints.push(signed.unverified_checkpoint().size);
+            }
+            ledger = Some(l);
+        }
+        let mode = if persistent {
+            Mode::From(n)
+        } else {
+            Mode::Once(n)
+        };
+        let guard = faults::install(Injector::fail(mode).errno(errno));
+        let result = run(work, &data, &mut ledger, &mut acked, &out, 0);
+        let injected = guard.injected() as u64;
+        drop(guard);
+        tally.runs += 1;
+        tally.injected += injected;
+        let entry = tally
+            .by_work
+            .entry(format!("{work:?}/{mode_name}"))
+            .or_default();
+        entry.0 += 1;
+        entry.1 += injected;
+        let label = format!("{work:?} N={n} {mode_name}");
+        let mut failed_batch = 0;
+        match &result {
+            Ok(_) => assert_eq!(injected, 0, "{label}: an injected fault was swallowed"),
+            Err(e) => {
+                assert!(injected > 0, "{label}: failed without a fault: {e}");
+                tally.errors += 1;
+                assert_clear(work, n, mode_name, e, errno);
+                failed_batch = match work {
+                    Work::Append => 1,
+                    Work::Batch => BATCH as u64,
+                    _ => 0,
+                };
+                if work == Work::Export {
+                    // Nothing half-written under the bundle's name or beside it: either
+                    // no bundle, or (when only the final folder fsync failed) a whole one.
+                    if out.exists() {
+                        let report = verify_bundle(&out, &[key().verifier()]);
+                        assert!(report.ok, "{label}: {report:?}");
+                    }
+                    let left = std::fs::read_dir(tmp.path())
+                        .unwrap()
+                        .flatten()
+                        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+                        .count();
+                    assert_eq!(left, 0, "{label}: temporary export folder left behind");
+                }
+            }
+        }
+        if result.is_err() && !persistent && work != Work::Init {
+            // The fault was transient. The same handle either carries on, or, after a
+            // failed store commit, refuses clearly until the ledger is reopened.
+            if let Err(e) = run(work, &data, &mut ledger, &mut acked, &out, 1) {
+                assert!(
+                    matches!(e, Error::Storage { .. })
+                        && e.to_string().contains("reopen the ledger"),
+                    "{label}: retry: {e}"
+                );
+                tally.refusals += 1;
+                drop(ledger.take());
+                let reopened =
+                    Ledger::open(&data).unwrap_or_else(|e| panic!("{label}: reopen: {e}"));
+                ledger = Some(reopened);
+                run(work, &data, &mut ledger, &mut acked, &out, 2)
+                    .unwrap_or_else(|e| panic!("{label}: retry after reopen: {e}"));
+            }
+            if work == Work::Export {
+                let report = verify_bundle(&out, &[key().verifier()]);
+                assert!(report.ok, "{label}: {report:?}");
+            }
+        }
+        if let (Ok(_), Work::Export) = (&result, work) {
+            let report = verify_bundle(&out, &[key().verifier()]);
+            assert!(report.ok, "{label}: {report:?}");
+        }
+        drop(ledger);
+        reopen_and_check(work, &data, &acked, failed_batch, &label);
+        if result.is_ok() {
+            return;
+        }
+    }
+    panic!("{work:?}: still failing after 500 operations");
+}
+
+#[test]
+fn failing_the_nth_file_operation_never_loses_an_acknowledged_write() {
+    let started = Instant::now();
+    let mut tally = Tally::default();
+    for work in [
+        Work::Init,
+        Work::Append,
+        Work::Batch,
+        Work::Evidence,
+        Work::Checkpoint,
+        Work::Export,
+    ] {
+        for persistent in [false, true] {
+            sweep(work, persistent, faults::EIO, &mut tally);
+        }
+    }
+    println!(
+        "fault sweep (EIO): {} runs, {} faults injected, {} clear errors, {} retries refused until reopen, 0 panics, 0 acknowledged writes lost, {:.1} s; per operation (runs, faults): {:?}",
+        tally.runs,
+        tally.injected,
+        tally.errors,
+        tally.refusals,
+        started.elapsed().as_secs_f64(),
+        tally.by_work
+    );
+    assert!(tally.injected > 50);
+}
+
+// ---------------------------------------------------------------------------
+// 3. Disk full
+// ---------------------------------------------------------------------------
+
+#[test]
+fn injected_disk_full_is_refused_clearly_and_writes_resume_when_space_returns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut ledger = Ledger::init(&data).unwrap();
+    let first = ledger.append(vec![event(0, "plan/1")]).unwrap();
+    // INJECTED ENOSPC: every write and file creation fails as on a full disk.
+    let guard = faults::install(
+        Injector::fail(Mode::From(1))
+            .only(&[Op::Write, Op::Create])
+            .errno(faults::ENOSPC),
+    );
+    let e = ledger.append(vec![event(1, "plan/2")]).unwrap_err();
+    assert!(
+        matches!(e, Error::Io { .. }) && e.to_string().contains("No space left on device"),
+        "{e}"
+    );
+    for attempt in 0..3 {
+        let e = ledger
+            .blobs()
+            .put(format!("scan {attempt}").as_bytes())
+            .unwrap_err();
+        assert!(e.to_string().contains("No space left on device"), "{e}");
+        // After a failed store commit this handle refuses writes, naming the cause.
+        let e = ledger.append(vec![event(attempt, "plan/2")]).unwrap_err();
+        let text = e.to_string();
+        assert!(
+            text.contains("No space left on device") && text.contains("reopen"),
+            "{e}"
+        );
+        let e = ledger.make_checkpoint(&key()).unwrap_err();
+        assert!(e.to_string().contains("No space left on device"), "{e}");
+    }
+    assert!(guard.injected() >= 4);
+    // The chain is intact while the disk is full …
+    assert_eq!(ledger.size(), 1);
+    assert!(ledger.verify().ok);
+    // … evidence can be stored again as soon as space returns, and events once the
+    // ledger is reopened (as a restarted command or server does).
+    guard.set(Injector::trace());
+    ledger.blobs().put(b"scan").unwrap();
+    drop(ledger);
+    let mut ledger = Ledger::open(&data).unwrap();
+    let second = ledger.append(vec![event(5, "plan/2")]).unwrap();
+    ledger.make_checkpoint(&key()).unwrap();
+    drop(guard);
+    drop(ledger);
+    let ledger = Ledger::open(&data).unwrap();
+    assert!(ledger.verify().ok);
+    assert_eq!(ledger.size(), 2);
+    assert_eq!(ledger.header(0).unwrap(), first[0]);
+    assert_eq!(ledger.header(1).unwrap(), second[0]);
+    let mut tally = Tally::default();
+    for work in [
+        Work::Append,
+        Work::Batch,
+        Work::Evidence,
+        Work::Checkpoint,
+        Work::Export,
+    ] {
+        sweep(work, true, faults::ENOSPC, &mut tally);
+    }
+    println!(
+        "disk full (injected ENOSPC): {} runs, {} faults injected, all refused clearly",
+        tally.runs, tally.injected
+    );
+}
+
+/// A real full disk: a 4 MiB tmpfs, when the test may mount one (root in a sandbox).
+/// Skipped (with a message) where mounting is not allowed, so CI never depends on it.
+#[test]
+#[ignore = "BUG: sled 0.34 can hang forever in Db::drop after a real ENOSPC (its flush waits for a log write that failed, holding sled's process-global concurrency lock, so every other sled store in the process blocks too); run alone: cargo test -p ledger --test faults -- --ignored"]
+fn a_real_full_tmpfs_is_refused_clearly_and_recovers_after_growing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mnt = tmp.path().join("small");
+    std::fs::create_dir(&mnt).unwrap();
+    let Some(_mounted) = Mount::tmpfs(&mnt, "4m") else {
+        println!(
+            "real disk-full test skipped: cannot mount a tmpfs here (the injected test covers it)"
+        );
+        return;
+    };
+    let data = mnt.join("data");
+    let mut ledger = Ledger::init(&data).unwrap();
+    let mut acked: Vec<EventHeader> = Vec::new();
+    let mut refused = None;
+    for i in 0..10_000 {
+        let mut e = event(i, &format!("plan/{}", i % 9));
+        e.payload = vec![b'x'; 60 * 1024];
+        match ledger.append(vec![e]) {
+            Ok(h) => acked.extend(h),
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    let refused = refused.expect("a 4 MiB disk never filled");
+    println!("real tmpfs full after {} events: {refused}", acked.len());
+    assert!(
+        matches!(refused, Error::Io { .. } | Error::Storage { .. })
+            && refused.to_string().contains("No space left"),
+        "unclear: {refused:?}"
+    );
+    drop(ledger);
+    // Space returns.
+    Mount::remount(&mnt, "64m");
+    let mut ledger = Ledger::open(&data).unwrap();
+    let report = ledger.verify();
+    assert!(report.ok, "{report:?}");
+    assert!(ledger.size() >= acked.len() as u64 && ledger.size() <= acked.len() as u64 + 1);
+    for h in &acked {
+        assert_eq!(ledger.header(h.seq).unwrap().event_hash(), h.event_hash());
+    }
+    ledger.append(vec![event(1, "plan/after")]).unwrap();
+    assert!(ledger.verify().ok);
+}
+
+struct Mount(PathBuf);
+
+impl Mount {
+    fn tmpfs(at: &Path, size: &str) -> Option<Mount> {
+        if std::env::var_os("ASSURE_NO_MOUNT").is_some() {
+            return None;
+        }
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(at)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then(|| Mount(at.to_path_buf()))
+    }
+
+    fn remount(at: &Path, size: &str) {
+        let ok = std::process::Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(at)
+            .status()
+            .unwrap();
+        assert!(ok.success());
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
