@@ -581,7 +581,13 @@ async fn checkpoint(State(state): State<AppState>) -> Response {
         }))
         .into_response(),
         Ok(None) => not_found("checkpoint yet"),
-        Err(e) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        Err(e) => {
+            eprintln!("assure serve: reading the checkpoint failed: {e}");
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the checkpoint could not be read",
+            )
+        }
     }
 }
 
@@ -597,7 +603,10 @@ pub async fn export_tar(state: &AppState) -> Result<Vec<u8>, String> {
             Ok(tar_folder(&dir)?)
         })();
         let _ = std::fs::remove_dir_all(&dir);
-        result.map_err(|e| format!("{e:#}"))
+        result.map_err(|e| {
+            eprintln!("assure serve: an export failed: {e:#}");
+            "the export could not be written; the service's log says why".to_owned()
+        })
     })
     .await
     .map_err(|_| "the export stopped unexpectedly".to_owned())?

@@ -108,8 +108,9 @@ pub enum WriteError {
     /// The request does not fit the history: the user's to fix.
     #[error("{0}")]
     Rejected(String),
-    /// The ledger could not make it durable: nothing was recorded.
-    #[error("the ledger could not record this ({0}); nothing was recorded, try again")]
+    /// The ledger could not make it durable: nothing was recorded. The cause is in
+    /// the service's log, not in the answer (it may name files on the server).
+    #[error("the ledger could not record this change, so nothing was recorded; try again, and tell the administrator if it happens again")]
     Storage(String),
 }
 
@@ -275,6 +276,7 @@ impl Writer {
                 }
             };
             if let Err(e) = store_evidence(&ledger, &request.evidence) {
+                eprintln!("assure serve: storing evidence failed: {e}");
                 let _ = request.reply.send(Err(WriteError::Storage(e.to_string())));
                 self.rebuild_world(&pending);
                 continue;
@@ -320,6 +322,9 @@ impl Writer {
             Err(e) => {
                 drop(ledger);
                 let message = e.to_string();
+                eprintln!(
+                    "assure serve: an append failed and was answered as not recorded: {message}"
+                );
                 for request in accepted {
                     let _ = request
                         .reply
