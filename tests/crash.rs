@@ -603,7 +603,6 @@ fn killed_service_loses_no_acknowledged_append() {
 /// lost: removing the unfinished file lets the ledger open with every acknowledged
 /// event (cf. spacejam/sled#1527). This reproduces the state without the race.
 #[test]
-#[ignore = "BUG: a kill during a sled snapshot leaves store/snap.*.generating and the ledger no longer opens"]
 fn a_kill_during_a_sled_snapshot_does_not_stop_the_ledger_opening() {
     let (_dir, data) = new_ledger();
     let snaps: Vec<u64> = std::fs::read_dir(data.join("store"))

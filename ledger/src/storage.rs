@@ -73,7 +73,9 @@ fn guarded<T>(what: &str, call: impl FnOnce() -> sled::Result<T>) -> Result<T> {
         Ok(Err(sled::Error::Io(source))) => Err(Error::io(format!("store: {what}"), source)),
         Ok(Err(sled::Error::Corruption { .. })) => Err(Error::corruption(
             None,
-            format!("the store's files are damaged (sled found corruption while {what})"),
+            format!(
+                "the store's files are damaged (sled found corruption while {what}; sled's recovery may already have rewritten part of store/)"
+            ),
         )),
         Ok(Err(other)) => Err(Error::Storage {
             what: what.into(),
@@ -105,6 +107,7 @@ impl SledStore {
                 ));
             }
         }
+        drop_unfinished_snapshots(dir)?;
         Self::open_inner(dir, false)
     }
 
@@ -213,6 +216,41 @@ impl SledStore {
 /// Opens sled, waiting briefly if its file lock is still held. Our own LOCK file
 /// already keeps other processes out, so a held sled lock can only be this process's
 /// previous handle, whose background flusher lets go a moment after it is dropped.
+/// A process killed while sled writes a snapshot leaves `snap.<lsn>.generating`,
+/// which sled 0.34.7 then takes for the newest snapshot and refuses to open
+/// (spacejam/sled#1527). The file is sled's own unfinished temporary, never
+/// renamed into place; its contents are rebuilt from the log. Removing it is the
+/// recovery sled omits, and the only file `open` ever removes.
+fn drop_unfinished_snapshots(dir: &Path) -> Result<()> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Error::corruption(None, format!("{}: {e}", dir.display())))?;
+    let mut removed = false;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let unfinished = name
+            .strip_prefix("snap.")
+            .and_then(|rest| rest.strip_suffix(".generating"))
+            .is_some_and(|lsn| !lsn.is_empty() && lsn.chars().all(|c| c.is_ascii_hexdigit()));
+        if unfinished && entry.file_type().is_ok_and(|t| t.is_file()) {
+            std::fs::remove_file(entry.path()).map_err(|e| {
+                Error::io(
+                    format!(
+                        "removing sled's unfinished snapshot {}",
+                        entry.path().display()
+                    ),
+                    e,
+                )
+            })?;
+            removed = true;
+        }
+    }
+    if removed {
+        sync_dir(dir)?;
+    }
+    Ok(())
+}
+
 fn open_with_retry(config: &sled::Config) -> Result<sled::Db> {
     let mut waited = std::time::Duration::ZERO;
     loop {
