@@ -1179,3 +1179,43 @@ fn sigterm_stops_the_service_cleanly_and_every_acknowledged_change_is_kept() {
     );
     assert_eq!(missing.status.code(), Some(2));
 }
+
+#[test]
+fn a_storage_failure_is_a_5xx_and_nothing_is_shown_as_recorded() {
+    let server = Server::start();
+    let blobs = server.state.data.join("blobs");
+    let before = server.state.shared.read().size();
+    let path = format!("/api/v1/plans/{PLAN}/actions/1.1/progress");
+    let note = json!({ "note": "with evidence", "evidence": [{ "name": "e.txt", "content": "ZXZpZGVuY2U=" }] });
+    // The evidence folder becomes a file: storing the evidence fails.
+    let saved = server.state.data.join("blobs-saved");
+    std::fs::rename(&blobs, &saved).unwrap();
+    std::fs::write(&blobs, b"not a folder").unwrap();
+    let failed = server.api(Role::Manager, "POST", &path, note.clone());
+    assert_eq!(failed.status, 503, "{}", failed.body);
+    let message = failed.json()["error"].as_str().unwrap().to_owned();
+    assert!(message.contains("nothing was recorded"), "{message}");
+    assert!(
+        !message.contains(server.state.data.to_str().unwrap()),
+        "the answer names server paths: {message}"
+    );
+    assert_eq!(
+        server.state.shared.read().size(),
+        before,
+        "a failed change is shown"
+    );
+    let history = server.api(
+        Role::Auditor,
+        "GET",
+        "/api/v1/history?subject=plan/mcr-jtai-2023/action/1.1",
+        Value::Null,
+    );
+    assert!(!history.body.contains("with evidence"));
+    // Space returns: the same change goes through and the chain verifies.
+    std::fs::remove_file(&blobs).unwrap();
+    std::fs::rename(&saved, &blobs).unwrap();
+    let ok = server.api(Role::Manager, "POST", &path, note);
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    assert_eq!(ok.json()["events"][0]["seq"].as_u64(), Some(before));
+    assert!(server.state.shared.ledger().verify().ok);
+}
