@@ -589,6 +589,20 @@ fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Option<Arc<Plan
     Some(view)
 }
 
+/// The plan a page or download asks for, at the time its query names.
+fn requested_plan_view(
+    state: &AppState,
+    id: &str,
+    params: &HashMap<String, String>,
+) -> Result<(TimeQuery, Arc<PlanView>), Box<Response>> {
+    if !valid_id("plan id", id) {
+        return Err(Box::new(html::not_found()));
+    }
+    let query = time_query(params).map_err(|e| Box::new(bad_request(&e)))?;
+    let view = plan_view_at(state, id, query).ok_or_else(|| Box::new(html::not_found()))?;
+    Ok((query, view))
+}
+
 fn filtered_actions<'a>(
     view: &'a PlanView,
     params: &HashMap<String, String>,
@@ -611,15 +625,9 @@ async fn plan_page(
     Path(id): Path<String>,
     Query(params): Params,
 ) -> Response {
-    if !valid_id("plan id", &id) {
-        return html::not_found();
-    }
-    let query = match time_query(&params) {
-        Ok(q) => q,
-        Err(e) => return bad_request(&e),
-    };
-    let Some(view) = plan_view_at(&state, &id, query) else {
-        return html::not_found();
+    let (query, view) = match requested_plan_view(&state, &id, &params) {
+        Ok(found) => found,
+        Err(response) => return *response,
     };
     let actions = filtered_actions(&view, &params);
     let mut leads: Vec<&String> = view.actions.iter().flat_map(|a| a.leads.iter()).collect();
@@ -746,15 +754,9 @@ async fn plan_csv(
     Path(id): Path<String>,
     Query(params): Params,
 ) -> Response {
-    if !valid_id("plan id", &id) {
-        return html::not_found();
-    }
-    let query = match time_query(&params) {
-        Ok(q) => q,
-        Err(e) => return bad_request(&e),
-    };
-    let Some(view) = plan_view_at(&state, &id, query) else {
-        return html::not_found();
+    let (_, view) = match requested_plan_view(&state, &id, &params) {
+        Ok(found) => found,
+        Err(response) => return *response,
     };
     let mut rows = vec![[
         "Ref",
