@@ -762,29 +762,8 @@ fn split_list(text: &str, separator: impl Fn(char) -> bool) -> Vec<String> {
         .collect()
 }
 
-/// Trims a cell and removes control characters other than new lines and tabs
-/// (Windows line ends become new lines), a stray byte-order mark, and the
-/// bidirectional overrides that can make text display differently from what is
-/// stored, which an audit record must not allow.
 fn clean(text: &str) -> String {
-    let mut cleaned = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\r' => cleaned.push('\n'),
-            '\n' | '\t' => cleaned.push(c),
-            '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}' => {}
-            c if c.is_control() => {}
-            c => cleaned.push(c),
-        }
-    }
-    let trimmed = cleaned.trim();
-    if trimmed.len() == cleaned.len() {
-        cleaned
-    } else {
-        trimmed.to_owned()
-    }
+    projections::commands::clean_text(text)
 }
 
 #[cfg(test)]

@@ -6,7 +6,13 @@ pub fn render(headers: &[&str], rows: &[Vec<String>], max_width: usize) -> Strin
     let cut = |cell: &str| -> String {
         let one_line: String = cell
             .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
+            .map(|c| {
+                if c.is_control() || is_bidi_control(c) {
+                    ' '
+                } else {
+                    c
+                }
+            })
             .collect();
         if one_line.chars().count() > max_width {
             let kept: String = one_line.chars().take(max_width.saturating_sub(1)).collect();
@@ -48,6 +54,12 @@ pub fn render(headers: &[&str], rows: &[Vec<String>], max_width: usize) -> Strin
         out.push('\n');
     }
     out
+}
+
+/// Formatting characters that reorder how a line displays (bidi embeddings,
+/// overrides, isolates and marks): never printed raw in a table.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
 #[cfg(test)]

@@ -77,9 +77,11 @@ pub fn validate(
     Ok(())
 }
 
-/// Refuses empty or over-long free text, naming the field.
+/// Refuses empty or over-long free text, naming the field; keeps it cleaned (see
+/// `clean_text`), so no recorded text hides or reorders what it shows.
 pub fn require_text(field: &str, value: &str) -> Result<String, Rejection> {
-    let trimmed = value.trim();
+    let cleaned = clean_text(value);
+    let trimmed = cleaned.as_str();
     if trimmed.is_empty() {
         return Err(Rejection(format!(
             "{field} is empty; say what happened and why"
@@ -92,6 +94,36 @@ pub fn require_text(field: &str, value: &str) -> Result<String, Rejection> {
         )));
     }
     Ok(trimmed.to_owned())
+}
+
+/// Trims a cell and removes control characters other than new lines and tabs
+/// (Windows line ends become new lines), a stray byte-order mark, and the
+/// bidirectional overrides that can make text display differently from what is
+/// stored, which an audit record must not allow.
+pub fn clean_text(text: &str) -> String {
+    let mut cleaned = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\r' => cleaned.push('\n'),
+            '\n' | '\t' => cleaned.push(c),
+            '\u{202A}'..='\u{202E}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{200E}'
+            | '\u{200F}'
+            | '\u{061C}'
+            | '\u{FEFF}' => {}
+            c if c.is_control() => {}
+            c => cleaned.push(c),
+        }
+    }
+    let trimmed = cleaned.trim();
+    if trimmed.len() == cleaned.len() {
+        cleaned
+    } else {
+        trimmed.to_owned()
+    }
 }
 
 /// Plan ids, refs and challenge ids become parts of subjects and file names, so

@@ -1189,7 +1189,10 @@ async fn post_progress(
 /// A file name for display only: the last path part, no control characters.
 pub fn display_name(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or(name);
-    let clean: String = last.chars().filter(|c| !c.is_control()).take(200).collect();
+    let clean: String = projections::commands::clean_text(last)
+        .chars()
+        .take(200)
+        .collect();
     if clean.is_empty() || clean == "." || clean == ".." {
         "evidence".to_owned()
     } else {
