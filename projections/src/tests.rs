@@ -444,6 +444,20 @@ proptest! {
     }
 
     #[test]
+    fn a_statuses_only_replay_gives_the_same_plan_views(ops in proptest::collection::vec(op(), 1..60)) {
+        let events = accepted_history(&ops);
+        let full = World::replay(&events).0;
+        let lean = World::replay_statuses(&events);
+        prop_assert_eq!(full.plans.len(), lean.plans.len());
+        for (id, plan) in &full.plans {
+            let lean_plan = lean.plan(id);
+            prop_assert!(lean_plan.is_some());
+            let view = |p| serde_json::to_value(crate::views::plan_view(p, 20_000)).unwrap_or_default();
+            prop_assert_eq!(view(plan), view(lean_plan.unwrap_or(plan)));
+        }
+    }
+
+    #[test]
     fn as_of_equals_replay_of_exactly_the_events_effective_by_then(ops in proptest::collection::vec(op(), 1..60)) {
         let events = accepted_history(&ops);
         // Walk the history in effective order, applying one event at a time; at each

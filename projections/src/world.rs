@@ -36,6 +36,8 @@ pub struct World {
     pub challenges: BTreeMap<String, Challenge>,
     /// Seqs whose payload was redacted, with the redaction's reason and authoriser.
     pub redactions: BTreeMap<u64, (String, String)>,
+    /// Set by `replay_statuses`: actions keep their state but not their entries.
+    statuses_only: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +144,22 @@ impl World {
             }
         }
         (world, skipped)
+    }
+
+    /// `replay`, keeping each action's state (status, details, last update, carry-over
+    /// links) but not its entries: what a plan view needs, for less work when a page
+    /// replays a plan as it stood on some date.
+    pub fn replay_statuses<'a>(events: impl IntoIterator<Item = &'a Recorded>) -> World {
+        let mut sorted: Vec<&Recorded> = events.into_iter().collect();
+        sorted.sort_by_key(|r| (r.stamp.effective, r.stamp.seq));
+        let mut world = World {
+            statuses_only: true,
+            ..World::default()
+        };
+        for recorded in sorted {
+            let _ = world.apply(recorded);
+        }
+        world
     }
 
     /// Replays strictly: the first event that does not fit is the answer.
@@ -450,7 +468,12 @@ impl World {
         text: String,
         evidence: Vec<Evidence>,
     ) -> Result<(), Rejection> {
+        let statuses_only = self.statuses_only;
         let action = self.action_mut(plan_id, reference, stamp.effective)?;
+        if statuses_only {
+            action.last_update = stamp;
+            return Ok(());
+        }
         action.last_update = stamp.clone();
         action.entries.push(Entry {
             stamp,

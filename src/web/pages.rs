@@ -579,7 +579,7 @@ fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Option<Arc<Plan
         .collect();
     let seen = positions.len();
     drop(live);
-    let world = World::replay(chosen.iter().map(|r| &**r)).0;
+    let world = World::replay_statuses(chosen.iter().map(|r| &**r));
     let view = Arc::new(plan_view(world.plan(id)?, day));
     let mut cache = state.views.lock().unwrap_or_else(|p| p.into_inner());
     if cache.entries.len() >= VIEW_CACHE_MAX {
