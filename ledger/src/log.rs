@@ -405,6 +405,12 @@ impl Ledger {
         self.note_failure(committed)
     }
 
+    /// Whether this handle refuses writes after a failed store commit: it must be
+    /// reopened (the command or the server restarted) before anything more is written.
+    pub fn writes_refused(&self) -> bool {
+        self.failed.is_some()
+    }
+
     /// Refuses writes after a failed store commit (see `failed`).
     fn writable(&self) -> Result<()> {
         match &self.failed {

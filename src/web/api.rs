@@ -237,7 +237,9 @@ async fn write(
             (StatusCode::CREATED, Json(json!({ "events": events }))).into_response()
         }
         Err(e @ WriteError::Rejected(_)) => error(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
-        Err(e @ WriteError::Storage(_)) => error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string()),
+        Err(e @ (WriteError::Storage(_) | WriteError::Stopped)) => {
+            error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())
+        }
     }
 }
 

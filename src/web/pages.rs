@@ -456,7 +456,7 @@ fn write_error_page(e: &WriteError) -> Response {
             "This change was not recorded",
             why,
         ),
-        WriteError::Storage(_) => html::error_page(
+        WriteError::Storage(_) | WriteError::Stopped => html::error_page(
             StatusCode::SERVICE_UNAVAILABLE,
             "This change was not recorded",
             &e.to_string(),
@@ -1040,7 +1040,7 @@ async fn write_action(
         Err(e) => {
             let code = match e {
                 WriteError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
-                WriteError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+                WriteError::Storage(_) | WriteError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
             };
             render_action(
                 state,
@@ -1743,7 +1743,7 @@ async fn challenge_step(
         Err(e) => {
             let code = match e {
                 WriteError::Rejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
-                WriteError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+                WriteError::Storage(_) | WriteError::Stopped => StatusCode::SERVICE_UNAVAILABLE,
             };
             render_challenge(
                 &state,
