@@ -287,6 +287,8 @@ pub enum UserCommand {
     },
     /// List the accounts
     List,
+    /// Register the verifier key that checks NAME's co-signatures (see `checkpoint cosign --offline`)
+    Vkey { name: String, vkey: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -381,5 +383,9 @@ pub enum CheckpointCommand {
         /// Write the co-signed checkpoint here [default: print it]
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Sign the file alone, without opening a ledger (while the service runs);
+        /// then paste the result on the service's Verification page
+        #[arg(long)]
+        offline: bool,
     },
 }

@@ -21,6 +21,8 @@ struct Server {
     addr: SocketAddr,
     state: AppState,
     tokens: Vec<(Role, String)>,
+    /// The chair's own signing key, kept "on the chair's computer".
+    chair_key: ledger::note::SigningKey,
     specs: Vec<assure::web::RouteSpec>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
@@ -41,6 +43,10 @@ impl Server {
                 .unwrap();
             tokens.push((role, accounts.new_token(role.as_str()).unwrap()));
         }
+        let chair_key = ledger::note::SigningKey::generate("board.example/chair").unwrap();
+        accounts
+            .set_vkey("chair", &chair_key.verifier().to_vkey_string())
+            .unwrap();
         accounts.save(&data).unwrap();
         let (state, writer) = open_state(&data, false).unwrap();
         let (router, specs) = routes(state.clone());
@@ -72,6 +78,7 @@ impl Server {
             addr,
             state,
             tokens,
+            chair_key,
             specs,
             stop: Some(stop),
             thread: Some(thread),
@@ -270,6 +277,7 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/verify", "CMA"),
     ("POST", "/verify", "CMA"),
     ("POST", "/checkpoint", "CM"),
+    ("POST", "/checkpoint/cosign", "C"),
     ("GET", "/export", "CMA"),
     ("GET", "/evidence/{hash}", "CMPA"),
     ("GET", "/api/v1/openapi.json", "*"),
@@ -1218,4 +1226,89 @@ fn a_storage_failure_is_a_5xx_and_nothing_is_shown_as_recorded() {
     assert_eq!(ok.status, 201, "{}", ok.body);
     assert_eq!(ok.json()["events"][0]["seq"].as_u64(), Some(before));
     assert!(server.state.shared.ledger().verify().ok);
+}
+
+#[test]
+fn the_chair_co_signs_a_checkpoint_offline_and_the_service_keeps_only_a_verified_signature() {
+    let server = Server::start();
+    assert_eq!(server.form(Role::Manager, "/checkpoint", &[]).status, 303);
+    let held = server
+        .api(Role::Auditor, "GET", "/api/v1/checkpoint", Value::Null)
+        .json();
+    let note = held["note"].as_str().unwrap().to_owned();
+    // On the chair's computer: `assure checkpoint cosign FILE --key KEY --offline`,
+    // which opens no ledger.
+    let dir = tempfile::tempdir().unwrap();
+    let (note_file, key_file) = (dir.path().join("checkpoint"), dir.path().join("chair.key"));
+    std::fs::write(&note_file, &note).unwrap();
+    std::fs::write(&key_file, server.chair_key.to_file_string()).unwrap();
+    let signed = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
+        .args(["checkpoint", "cosign"])
+        .arg(&note_file)
+        .arg("--key")
+        .arg(&key_file)
+        .arg("--offline")
+        .output()
+        .unwrap();
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    let cosigned = String::from_utf8(signed.stdout).unwrap();
+    // A note signed by some other key is refused, and so is one the ledger never made.
+    let stranger = ledger::note::SigningKey::generate("board.example/chair").unwrap();
+    let mut forged = ledger::checkpoint::SignedCheckpoint::parse(note.as_bytes()).unwrap();
+    forged.add_signature(&stranger).unwrap();
+    let refused = server.form(
+        Role::Chair,
+        "/checkpoint/cosign",
+        &[("note", &forged.to_string())],
+    );
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("no valid signature"),
+        "{}",
+        refused.body
+    );
+    let other_size = cosigned.replacen(&format!("\n{}\n", held["size"]), "\n999\n", 1);
+    assert_eq!(
+        server
+            .form(Role::Chair, "/checkpoint/cosign", &[("note", &other_size)])
+            .status,
+        422
+    );
+    // Pasted into the browser's text area (CR LF line ends), the real one is kept.
+    let pasted = cosigned.replace('\n', "\r\n");
+    let added = server.form(Role::Chair, "/checkpoint/cosign", &[("note", &pasted)]);
+    assert_eq!(added.status, 303, "{}", added.body);
+    let now = server
+        .api(Role::Auditor, "GET", "/api/v1/checkpoint", Value::Null)
+        .json();
+    let signers: Vec<&str> = now["signers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(signers.contains(&"board.example/chair"), "{signers:?}");
+    assert_eq!(
+        signers
+            .iter()
+            .filter(|s| **s == "board.example/chair")
+            .count(),
+        1,
+        "only the verified signature is kept: {signers:?}"
+    );
+    let stored =
+        ledger::checkpoint::SignedCheckpoint::parse(now["note"].as_str().unwrap().as_bytes())
+            .unwrap();
+    stored.verify(&[server.chair_key.verifier()]).unwrap();
+    // A manager cannot; the route is the chair's.
+    assert_eq!(
+        server
+            .form(Role::Manager, "/checkpoint/cosign", &[("note", &cosigned)])
+            .status,
+        403
+    );
 }

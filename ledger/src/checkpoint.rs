@@ -228,6 +228,14 @@ impl SignedCheckpoint {
         Ok(self.note.add_signature(key)?)
     }
 
+    /// Adds a co-signature made elsewhere; the caller has verified it.
+    pub fn attach_signature(
+        &mut self,
+        signature: crate::note::NoteSignature,
+    ) -> Result<(), CheckpointError> {
+        Ok(self.note.attach_signature(signature)?)
+    }
+
     /// The checkpoint as written, not yet verified.
     pub fn unverified_checkpoint(&self) -> &Checkpoint {
         &self.checkpoint

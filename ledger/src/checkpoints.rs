@@ -9,7 +9,7 @@
 use crate::checkpoint::{Checkpoint, SignedCheckpoint};
 use crate::error::{Error, Result};
 use crate::log::Ledger;
-use crate::note::SigningKey;
+use crate::note::{SigningKey, VerifierKey};
 
 fn checkpoint_key(size: u64) -> [u8; 9] {
     let mut key = [b'c'; 9];
@@ -98,6 +98,53 @@ impl Ledger {
             )));
         }
         held.add_signature(key)
+            .map_err(|e| Error::Rejected(format!("co-signing: {e}")))?;
+        self.store_put(&checkpoint_key(wanted.size), held.to_string().into_bytes())?;
+        Ok(held)
+    }
+
+    /// Keeps a co-signature made offline by `signer` (a key the caller trusts, e.g.
+    /// the chair's registered verifier key): `note` must be a checkpoint this ledger
+    /// holds, carrying a valid signature by `signer`; that signature line is added
+    /// to the held checkpoint. Nothing else in `note` is taken.
+    pub fn attach_cosignature(
+        &mut self,
+        note: &[u8],
+        signer: &VerifierKey,
+    ) -> Result<SignedCheckpoint> {
+        let given = SignedCheckpoint::parse(note)
+            .map_err(|e| Error::Rejected(format!("not a signed checkpoint: {e}")))?;
+        let wanted = given.unverified_checkpoint();
+        let Some(bytes) = self.store_get(&checkpoint_key(wanted.size))? else {
+            return Err(Error::Rejected(format!(
+                "this ledger holds no checkpoint for size {}; co-sign one it made",
+                wanted.size
+            )));
+        };
+        let mut held = parse_stored(wanted.size, &bytes)?;
+        if held.unverified_checkpoint() != wanted {
+            return Err(Error::Rejected(format!(
+                "the checkpoint for size {} differs from the one this ledger holds",
+                wanted.size
+            )));
+        }
+        let verified = given
+            .note()
+            .verify(std::slice::from_ref(signer))
+            .map_err(|e| {
+                Error::Rejected(format!(
+                    "no valid signature by {} ({e}); sign the checkpoint with your own key",
+                    signer.name
+                ))
+            })?;
+        let Some(line) = given.note().signatures().iter().find(|s| {
+            verified
+                .iter()
+                .any(|v| v.name == s.name && v.key_id == s.key_id)
+        }) else {
+            return Err(Error::Rejected(format!("no signature by {}", signer.name)));
+        };
+        held.attach_signature(line.clone())
             .map_err(|e| Error::Rejected(format!("co-signing: {e}")))?;
         self.store_put(&checkpoint_key(wanted.size), held.to_string().into_bytes())?;
         Ok(held)

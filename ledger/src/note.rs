@@ -539,6 +539,25 @@ impl Note {
     }
 
     /// The signature lines, in the order they appear.
+    /// Adds a signature line made elsewhere (already verified by the caller), unless
+    /// the note already has one by that key.
+    pub fn attach_signature(&mut self, signature: NoteSignature) -> Result<(), NoteError> {
+        let held = self
+            .signatures
+            .iter()
+            .any(|s| s.name == signature.name && s.key_id == signature.key_id);
+        if held {
+            return Ok(());
+        }
+        if self.signatures.len() >= MAX_SIGNATURES {
+            return Err(NoteError::TooManySignatures {
+                max: MAX_SIGNATURES,
+            });
+        }
+        self.signatures.push(signature);
+        Ok(())
+    }
+
     pub fn signatures(&self) -> &[NoteSignature] {
         &self.signatures
     }

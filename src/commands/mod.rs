@@ -32,7 +32,17 @@ pub fn run(cli: Cli) -> Result<()> {
             proofs::checkpoint(&mut open()?, key.as_deref())
         }
         Command::Checkpoint {
-            action: Some(CheckpointCommand::Cosign { file, key, out }),
+            action:
+                Some(CheckpointCommand::Cosign {
+                    file,
+                    key,
+                    out,
+                    offline: true,
+                }),
+            ..
+        } => proofs::cosign_offline(&file, &key, out.as_deref()),
+        Command::Checkpoint {
+            action: Some(CheckpointCommand::Cosign { file, key, out, .. }),
             ..
         } => proofs::cosign(&mut open()?, &file, &key, out.as_deref()),
         Command::Checkpoints => proofs::list(&open()?),
@@ -43,6 +53,7 @@ pub fn run(cli: Cli) -> Result<()> {
             serve::user_add(&data, &name, &role, agency)
         }
         Command::User(UserCommand::List) => serve::user_list(&data),
+        Command::User(UserCommand::Vkey { name, vkey }) => serve::user_vkey(&data, &name, &vkey),
         Command::Token(TokenCommand::New { name }) => serve::token_new(&data, &name),
         Command::Report { id, as_of, out } => serve::report(&open()?, &id, as_of.as_deref(), &out),
         Command::CreatePlan {

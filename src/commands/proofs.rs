@@ -170,6 +170,28 @@ pub fn cosign(app: &mut App, file: &Path, key: &Path, out: Option<&Path>) -> Res
         .ledger
         .cosign_checkpoint(&note, &key)
         .with_context(|| format!("co-signing {}", file.display()))?;
+    emit_cosigned(&signed, out)
+}
+
+/// Co-signs a checkpoint file alone: no ledger is opened, so this works while the
+/// service holds the data folder. The service checks the result against the
+/// signer's registered verifier key before keeping the signature.
+pub fn cosign_offline(file: &Path, key: &Path, out: Option<&Path>) -> Result<()> {
+    let key = read_key(key)?;
+    let note = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let mut signed = ledger::checkpoint::SignedCheckpoint::parse(&note).map_err(|e| {
+        Usage(format!(
+            "{} is not a signed checkpoint: {e}",
+            file.display()
+        ))
+    })?;
+    signed
+        .add_signature(&key)
+        .map_err(|e| Usage(format!("co-signing {}: {e}", file.display())))?;
+    emit_cosigned(&signed, out)
+}
+
+fn emit_cosigned(signed: &SignedCheckpoint, out: Option<&Path>) -> Result<()> {
     match out {
         Some(path) => {
             std::fs::write(path, signed.to_string())

@@ -99,6 +99,17 @@ pub fn user_list(data: &Path) -> Result<()> {
     Ok(())
 }
 
+pub fn user_vkey(data: &Path, name: &str, vkey: &str) -> Result<()> {
+    let mut accounts = Accounts::load(data)?;
+    accounts.set_vkey(name, vkey)?;
+    accounts.save(data)?;
+    println!(
+        "{name}'s co-signatures will be checked with {}.",
+        vkey.trim()
+    );
+    Ok(())
+}
+
 pub fn token_new(data: &Path, name: &str) -> Result<()> {
     let mut accounts = Accounts::load(data)?;
     let token = accounts.new_token(name)?;

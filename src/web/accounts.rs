@@ -63,6 +63,9 @@ pub struct Account {
     pub agency: Option<String>,
     /// Argon2id, PHC string format.
     pub password: String,
+    /// A chair's (or other co-signer's) verifier key, for co-signatures made offline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vkey: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -187,7 +190,29 @@ impl Accounts {
             role,
             agency,
             password: hash_password(password)?,
+            vkey: None,
         });
+        Ok(())
+    }
+
+    /// Registers the verifier key that checks `user`'s offline co-signatures.
+    pub fn set_vkey(&mut self, user: &str, vkey: &str) -> Result<()> {
+        let vkey = vkey.trim();
+        ledger::note::VerifierKey::parse(vkey).map_err(|e| {
+            crate::exit::Usage(format!(
+                "{vkey:?} is not a verifier key ({e}); print one with `assure key show --key YOUR.key`"
+            ))
+        })?;
+        let Some(account) = self
+            .users
+            .iter_mut()
+            .find(|u| u.name.eq_ignore_ascii_case(user))
+        else {
+            bail!(crate::exit::Usage(format!(
+                "no user {user}; add one with `assure user add`"
+            )));
+        };
+        account.vkey = Some(vkey.to_owned());
         Ok(())
     }
 

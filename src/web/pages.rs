@@ -92,6 +92,12 @@ pub(super) fn register(routes: Routes) -> Routes {
         .add(Method::GET, "/verify", Need::Audit, verify_page)
         .add(Method::POST, "/verify", Need::Audit, run_verify)
         .add(Method::POST, "/checkpoint", Need::Manage, sign_checkpoint)
+        .add(
+            Method::POST,
+            "/checkpoint/cosign",
+            Need::Chair,
+            cosign_checkpoint,
+        )
         .add(Method::GET, "/export", Need::Audit, export_bundle)
         .add(Method::GET, "/evidence/{hash}", Need::Read, evidence)
 }
@@ -355,6 +361,7 @@ fn done_notice(params: &HashMap<String, String>) -> Markup {
         Some("imported") => "The plan is imported.",
         Some("checkpoint") => "A new checkpoint is signed.",
         Some("verified") => "Verification has run.",
+        Some("cosigned") => "Your co-signature is added to the checkpoint.",
         _ => return html! {},
     };
     let event = param(params, "event").and_then(|e| e.parse::<u64>().ok());
@@ -1937,6 +1944,22 @@ async fn verify_page(
                 button class="button button-secondary" type="submit" { "Sign a checkpoint of the current tree" }
             }
         }
+        @if caller.role() == Some(Role::Chair) && checkpoint.is_some() {
+            h2 class="heading-m" { "Co-sign the checkpoint" }
+            form method="post" action="/checkpoint/cosign" {
+                (csrf(&caller))
+                div class="form-group" {
+                    label for="note" { "The checkpoint with your co-signature" }
+                    span class="hint" id="note-hint" {
+                        "Save the checkpoint above to a file, run "
+                        code { "assure checkpoint cosign FILE --key YOUR.key --offline" }
+                        " on your own computer, and paste what it prints. Your key never leaves your computer; the signature is checked against the verifier key registered for you."
+                    }
+                    textarea id="note" name="note" rows="8" aria-describedby="note-hint" spellcheck="false" {}
+                }
+                button class="button button-secondary" type="submit" { "Add my co-signature" }
+            }
+        }
         h2 class="heading-m" { "Export for auditors" }
         p { a href="/export" download { "Download an export bundle (tar)" } " — verify it anywhere with "
             code { "assure verify --bundle DIR --trust KEY" } " or the steps in its README.txt." }
@@ -1988,6 +2011,60 @@ async fn sign_checkpoint(State(state): State<AppState>) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR,
             "No checkpoint was signed",
             "The signing stopped unexpectedly.",
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+struct CosignForm {
+    #[serde(default)]
+    note: String,
+}
+
+/// The chair's offline co-signature, checked against the chair's registered
+/// verifier key, is added to the checkpoint the ledger holds.
+async fn cosign_checkpoint(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Form(form): Form<CosignForm>,
+) -> Response {
+    let refused = |why: &str| {
+        html::error_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The co-signature was not added",
+            why,
+        )
+    };
+    let accounts = state.accounts();
+    let Some(vkey) = accounts.find(caller.name()).and_then(|a| a.vkey.clone()) else {
+        return refused(&format!(
+            "No verifier key is registered for {}. Register it with `assure user vkey {} VKEY` (print it with `assure key show --key YOUR.key`).",
+            caller.name(),
+            caller.name()
+        ));
+    };
+    let Ok(vkey) = ledger::note::VerifierKey::parse(&vkey) else {
+        return refused("The verifier key registered for you is not valid; register it again.");
+    };
+    // Browsers send a text area's lines with CR LF; a signed note has LF only.
+    let mut note = form.note.replace("\r\n", "\n").trim().to_owned();
+    note.push('\n');
+    let shared = state.shared.clone();
+    let added = tokio::task::spawn_blocking(move || {
+        shared.ledger().attach_cosignature(note.as_bytes(), &vkey)
+    })
+    .await;
+    match added {
+        Ok(Ok(_)) => Redirect::to("/verify?done=cosigned").into_response(),
+        Ok(Err(ledger::Error::Rejected(why))) => refused(&why),
+        Ok(Err(e)) => {
+            eprintln!("assure serve: storing a co-signature failed: {e}");
+            html::error_page(StatusCode::SERVICE_UNAVAILABLE, "The co-signature was not added", "The ledger could not store it; try again, and tell the administrator if it happens again.")
+        }
+        Err(_) => html::error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The co-signature was not added",
+            "The service stopped unexpectedly while adding it.",
         ),
     }
 }
