@@ -152,11 +152,17 @@ impl World {
     pub fn replay_statuses<'a>(events: impl IntoIterator<Item = &'a Recorded>) -> World {
         let mut sorted: Vec<&Recorded> = events.into_iter().collect();
         sorted.sort_by_key(|r| (r.stamp.effective, r.stamp.seq));
+        World::replay_statuses_in_order(sorted)
+    }
+
+    /// `replay_statuses` of events the caller has already put in effective order
+    /// (ties by seq).
+    pub fn replay_statuses_in_order<'a>(events: impl IntoIterator<Item = &'a Recorded>) -> World {
         let mut world = World {
             statuses_only: true,
             ..World::default()
         };
-        for recorded in sorted {
+        for recorded in events {
             let _ = world.apply(recorded);
         }
         world
@@ -192,8 +198,11 @@ impl World {
             // timeline as an erased entry; its effect on state is unknown, so the state
             // keeps what it had.
             if let Parsed::Action(plan_id, reference) = subject::parse(&recorded.subject) {
-                let text = "[erased under a recorded redaction; see the history]".to_owned();
-                let _ = self.entry(plan_id, reference, stamp, "redacted", text, Vec::new());
+                let text = || {
+                    let text = "[erased under a recorded redaction; see the history]";
+                    (text.to_owned(), Vec::new())
+                };
+                let _ = self.entry(plan_id, reference, stamp, "redacted", text);
             }
             return Ok(());
         };
@@ -244,14 +253,10 @@ impl World {
                     Some(from),
                     "",
                 )?;
-                self.entry(
-                    plan_id,
-                    reference,
-                    stamp,
-                    "carried in",
-                    format!("carried in from {}: {}", carried.from, carried.reason),
-                    Vec::new(),
-                )
+                self.entry(plan_id, reference, stamp, "carried in", || {
+                    let text = format!("carried in from {}: {}", carried.from, carried.reason);
+                    (text, Vec::new())
+                })
             }
             (Parsed::Action(plan_id, reference), DomainEvent::ActionAmended(amended)) => {
                 let action = self.action_mut(plan_id, reference, stamp.effective)?;
@@ -272,8 +277,13 @@ impl World {
                 if changes.is_empty() {
                     return reject("the amendment changes nothing");
                 }
-                let text = format!("{} — {}", changes.join(", "), amended.reason);
-                self.entry(plan_id, reference, stamp, "amended", text, Vec::new())
+                let text = || {
+                    (
+                        format!("{} — {}", changes.join(", "), amended.reason),
+                        Vec::new(),
+                    )
+                };
+                self.entry(plan_id, reference, stamp, "amended", text)
             }
             (Parsed::Action(plan_id, reference), DomainEvent::StatusChanged(change)) => {
                 let action = self.action_mut(plan_id, reference, stamp.effective)?;
@@ -284,22 +294,20 @@ impl World {
                     return reject("use carry-over to carry an action into another plan");
                 }
                 action.status = change.status;
-                let text = format!("status {}: {}", change.status.label(), change.rationale);
-                self.entry(plan_id, reference, stamp, "status", text, Vec::new())
+                let text = || {
+                    let text = format!("status {}: {}", change.status.label(), change.rationale);
+                    (text, Vec::new())
+                };
+                self.entry(plan_id, reference, stamp, "status", text)
             }
             (Parsed::Action(plan_id, reference), DomainEvent::ProgressNoted(progress)) => {
                 let action = self.action_mut(plan_id, reference, stamp.effective)?;
                 if let Some(to) = &action.carried_to {
                     return reject(format!("action {plan_id}/{reference} was carried over to {to}; record progress there"));
                 }
-                self.entry(
-                    plan_id,
-                    reference,
-                    stamp,
-                    "progress",
-                    progress.note.clone(),
-                    progress.evidence.clone(),
-                )
+                self.entry(plan_id, reference, stamp, "progress", || {
+                    (progress.note.clone(), progress.evidence.clone())
+                })
             }
             (Parsed::Action(plan_id, reference), DomainEvent::CarriedOver(carry)) => {
                 if carry.to.plan == plan_id {
@@ -321,8 +329,11 @@ impl World {
                     .as_deref()
                     .map(|f| format!(" (agreed at {f})"))
                     .unwrap_or_default();
-                let text = format!("carried over to {}: {}{forum}", carry.to, carry.reason);
-                self.entry(plan_id, reference, stamp, "carried over", text, Vec::new())
+                let text = || {
+                    let text = format!("carried over to {}: {}{forum}", carry.to, carry.reason);
+                    (text, Vec::new())
+                };
+                self.entry(plan_id, reference, stamp, "carried over", text)
             }
             (Parsed::Challenge(id), DomainEvent::ChallengeRaised(raised)) => {
                 if self.challenges.contains_key(id) {
@@ -465,8 +476,8 @@ impl World {
         reference: &str,
         stamp: Stamp,
         kind: &'static str,
-        text: String,
-        evidence: Vec<Evidence>,
+        // Made only when the entry is kept (not in a statuses-only replay).
+        text: impl FnOnce() -> (String, Vec<Evidence>),
     ) -> Result<(), Rejection> {
         let statuses_only = self.statuses_only;
         let action = self.action_mut(plan_id, reference, stamp.effective)?;
@@ -475,6 +486,7 @@ impl World {
             return Ok(());
         }
         action.last_update = stamp.clone();
+        let (text, evidence) = text();
         action.entries.push(Entry {
             stamp,
             kind,

@@ -557,8 +557,7 @@ fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Option<Arc<Plan
             .map(|p| Arc::new(plan_view(p, day)));
     }
     let key: ViewKey = (id.to_owned(), query.as_of, query.known_at, day);
-    let positions = live.group_positions(&group);
-    let events = live.world.events();
+    let slots = live.group_slots(&group);
     let cached = state
         .views
         .lock()
@@ -567,26 +566,29 @@ fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Option<Arc<Plan
         .get(&key)
         .cloned();
     if let Some((seen, view)) = cached {
-        let unchanged = positions.get(seen..).is_some_and(|new| {
-            new.iter().all(|&p| {
-                events
-                    .get(p as usize)
-                    .is_none_or(|r| !query.admits(&r.stamp))
-            })
-        });
+        let unchanged = slots
+            .get(seen..)
+            .is_some_and(|new| new.iter().all(|s| !s.admitted(&query)));
         if unchanged {
             return Some(view);
         }
     }
-    let chosen: Vec<Arc<projections::Recorded>> = positions
+    // Filtered and put in effective order by their slots; only the chosen events are
+    // read, once, to be replayed outside the lock.
+    let mut chosen: Vec<crate::web::state::Slot> = slots
         .iter()
-        .filter_map(|&p| events.get(p as usize))
-        .filter(|r| query.admits(&r.stamp))
-        .cloned()
+        .filter(|s| s.admitted(&query))
+        .copied()
         .collect();
-    let seen = positions.len();
+    chosen.sort_unstable_by_key(|s| (s.effective, s.seq));
+    let events = live.world.events();
+    let chosen: Vec<Arc<projections::Recorded>> = chosen
+        .iter()
+        .filter_map(|s| events.get(s.position as usize).cloned())
+        .collect();
+    let seen = slots.len();
     drop(live);
-    let world = World::replay_statuses(chosen.iter().map(|r| &**r));
+    let world = World::replay_statuses_in_order(chosen.iter().map(|r| &**r));
     let view = Arc::new(plan_view(world.plan(id)?, day));
     let mut cache = state.views.lock().unwrap_or_else(|p| p.into_inner());
     if cache.entries.len() >= VIEW_CACHE_MAX {

@@ -39,26 +39,49 @@ pub struct Live {
     pub world: LiveWorld,
     /// `event_hash` of every event, by seq.
     pub hashes: Vec<[u8; 32]>,
-    /// Positions in `world.events()` of each plan's or challenge's events.
-    by_group: HashMap<String, Vec<u32>>,
+    /// Each plan's or challenge's events, as slots in `world.events()` with the
+    /// stamps a time query filters and orders by, so a replay for a past date sorts
+    /// and filters without touching the events themselves.
+    by_group: HashMap<String, Vec<Slot>>,
+}
+
+/// Where one event of a group is, and when it took effect and was recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    pub position: u32,
+    pub effective: i32,
+    pub recorded_at: i64,
+    pub seq: u64,
+}
+
+impl Slot {
+    pub fn admitted(&self, query: &projections::query::TimeQuery) -> bool {
+        query.as_of.is_none_or(|d| self.effective <= d)
+            && query.known_at.is_none_or(|t| self.recorded_at <= t)
+    }
 }
 
 impl Live {
     fn push(&mut self, recorded: Recorded, hash: [u8; 32]) {
-        let position = self.world.events().len() as u32;
+        let slot = Slot {
+            position: self.world.events().len() as u32,
+            effective: recorded.stamp.effective,
+            recorded_at: recorded.stamp.recorded_at,
+            seq: recorded.stamp.seq,
+        };
         let group = ledger::log_group(&recorded.subject);
         match self.by_group.get_mut(group) {
-            Some(positions) => positions.push(position),
+            Some(slots) => slots.push(slot),
             None => {
-                self.by_group.insert(group.to_owned(), vec![position]);
+                self.by_group.insert(group.to_owned(), vec![slot]);
             }
         }
         self.hashes.push(hash);
         self.world.push(recorded);
     }
 
-    /// Positions in `world.events()` of a plan's or challenge's events.
-    pub fn group_positions(&self, group: &str) -> &[u32] {
+    /// A plan's or challenge's events, as slots, in seq order.
+    pub fn group_slots(&self, group: &str) -> &[Slot] {
         self.by_group.get(group).map_or(&[], Vec::as_slice)
     }
 
@@ -72,10 +95,10 @@ impl Live {
         let events = self.world.events();
         self.by_group
             .get(group)
-            .map(|positions| {
-                positions
+            .map(|slots| {
+                slots
                     .iter()
-                    .filter_map(|&p| events.get(p as usize).cloned())
+                    .filter_map(|s| events.get(s.position as usize).cloned())
                     .collect()
             })
             .unwrap_or_default()
