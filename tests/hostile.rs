@@ -740,10 +740,12 @@ const PASSWORD: &str = "correct horse battery staple";
 
 struct Server {
     addr: SocketAddr,
-    state: AppState,
+    /// Taken in `drop`, so the writer thread (which stops when the last handle to
+    /// the state goes) can be joined and the ledger's lock is free afterwards.
+    state: Option<AppState>,
     tokens: Vec<(Role, String)>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    thread: Option<std::thread::JoinHandle<std::thread::JoinHandle<()>>>,
 }
 
 impl Server {
@@ -780,11 +782,11 @@ impl Server {
                     .unwrap();
             });
             drop(runtime);
-            drop(writer);
+            writer
         });
         Server {
             addr,
-            state,
+            state: Some(state),
             tokens,
             stop: Some(stop),
             thread: Some(thread),
@@ -827,8 +829,9 @@ impl Server {
     }
 
     fn page(&self, role: Role, path: &str) -> Reply {
-        let principal = self.state.accounts().principal(role.as_str()).unwrap();
-        let id = self.state.sessions.create(principal, None).unwrap();
+        let state = self.state.as_ref().unwrap();
+        let principal = state.accounts().principal(role.as_str()).unwrap();
+        let id = state.sessions.create(principal, None).unwrap();
         send(
             self.addr,
             "GET",
@@ -845,7 +848,11 @@ impl Drop for Server {
             let _ = stop.send(());
         }
         if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+            let writer = thread.join();
+            self.state.take();
+            if let Ok(writer) = writer {
+                let _ = writer.join();
+            }
         }
     }
 }
