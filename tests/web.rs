@@ -1235,6 +1235,15 @@ fn the_chair_co_signs_a_checkpoint_offline_and_the_service_keeps_only_a_verified
     let held = server
         .api(Role::Auditor, "GET", "/api/v1/checkpoint", Value::Null)
         .json();
+    // The dashboard shows it without waiting for the ledger.
+    let dashboard = server.page(Role::Auditor, "/");
+    assert!(
+        dashboard
+            .body
+            .contains(&format!("tree size {}", held["size"])),
+        "{}",
+        dashboard.body
+    );
     let note = held["note"].as_str().unwrap().to_owned();
     // On the chair's computer: `assure checkpoint cosign FILE --key KEY --offline`,
     // which opens no ledger.

@@ -601,7 +601,16 @@ pub async fn export_tar(state: &AppState) -> Result<Vec<u8>, String> {
         let suffix = super::accounts::random_id().map_err(|e| e.to_string())?;
         let dir = data.join(format!(".export-{}", &suffix[..12]));
         let result = (|| -> anyhow::Result<Vec<u8>> {
-            crate::commands::export::export(&mut shared.ledger(), &dir, None, None)?;
+            let mut ledger = shared.ledger();
+            crate::commands::export::export(&mut ledger, &dir, None, None)?;
+            // The export may have signed a checkpoint covering every event.
+            let summary = super::state::checkpoint_summary(&ledger);
+            drop(ledger);
+            shared
+                .live
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .checkpoint = summary;
             Ok(tar_folder(&dir)?)
         })();
         let _ = std::fs::remove_dir_all(&dir);

@@ -267,13 +267,10 @@ async fn dashboard(
         };
         (plans, challenge_log(world, &filter, today), live.size())
     };
-    let checkpoint = state
-        .shared
-        .ledger()
-        .latest_checkpoint()
-        .ok()
-        .flatten()
-        .map(|c| (c.unverified_checkpoint().size, c.note().signatures().len()));
+    let (checkpoint, stopped) = {
+        let live = state.shared.read();
+        (live.checkpoint, live.stopped)
+    };
     let verified = state
         .verified
         .lock()
@@ -287,6 +284,9 @@ async fn dashboard(
     let manage = Need::Manage.allows(caller.role());
     let body = html! {
         (done_notice(&params))
+        @if stopped {
+            (error_summary(&["The ledger stopped taking changes after a storage failure, to keep what it holds whole. Pages still show everything recorded; an administrator must restart the service (its log says what failed).".to_owned()]))
+        }
         h1 class="heading-l" { "Dashboard" }
         div class="cards" {
             @for plan in &plans {
@@ -599,7 +599,9 @@ fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Option<Arc<Plan
 }
 
 /// The plan a page or download asks for, at the time its query names.
-fn requested_plan_view(
+/// A past date may replay thousands of events: that runs on the blocking pool, so
+/// the async workers go on answering pages for "now" meanwhile.
+async fn requested_plan_view(
     state: &AppState,
     id: &str,
     params: &HashMap<String, String>,
@@ -608,7 +610,16 @@ fn requested_plan_view(
         return Err(Box::new(html::not_found()));
     }
     let query = time_query(params).map_err(|e| Box::new(bad_request(&e)))?;
-    let view = plan_view_at(state, id, query).ok_or_else(|| Box::new(html::not_found()))?;
+    let view = if query == TimeQuery::default() {
+        plan_view_at(state, id, query)
+    } else {
+        let (state, id) = (state.clone(), id.to_owned());
+        tokio::task::spawn_blocking(move || plan_view_at(&state, &id, query))
+            .await
+            .ok()
+            .flatten()
+    };
+    let view = view.ok_or_else(|| Box::new(html::not_found()))?;
     Ok((query, view))
 }
 
@@ -634,7 +645,7 @@ async fn plan_page(
     Path(id): Path<String>,
     Query(params): Params,
 ) -> Response {
-    let (query, view) = match requested_plan_view(&state, &id, &params) {
+    let (query, view) = match requested_plan_view(&state, &id, &params).await {
         Ok(found) => found,
         Err(response) => return *response,
     };
@@ -763,7 +774,7 @@ async fn plan_csv(
     Path(id): Path<String>,
     Query(params): Params,
 ) -> Response {
-    let (_, view) = match requested_plan_view(&state, &id, &params) {
+    let (_, view) = match requested_plan_view(&state, &id, &params).await {
         Ok(found) => found,
         Err(response) => return *response,
     };
@@ -1998,7 +2009,15 @@ async fn sign_checkpoint(State(state): State<AppState>) -> Response {
     let data = state.data.clone();
     let signed = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
         let key = crate::commands::proofs::ledger_key(&data, None)?;
-        shared.ledger().make_checkpoint(&key)?;
+        let mut ledger = shared.ledger();
+        ledger.make_checkpoint(&key)?;
+        let summary = super::state::checkpoint_summary(&ledger);
+        drop(ledger);
+        shared
+            .live
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .checkpoint = summary;
         Ok(())
     })
     .await;
@@ -2053,7 +2072,16 @@ async fn cosign_checkpoint(
     note.push('\n');
     let shared = state.shared.clone();
     let added = tokio::task::spawn_blocking(move || {
-        shared.ledger().attach_cosignature(note.as_bytes(), &vkey)
+        let mut ledger = shared.ledger();
+        let added = ledger.attach_cosignature(note.as_bytes(), &vkey);
+        let summary = super::state::checkpoint_summary(&ledger);
+        drop(ledger);
+        shared
+            .live
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .checkpoint = summary;
+        added
     })
     .await;
     match added {
@@ -2120,7 +2148,8 @@ async fn evidence(
             return html::not_found();
         }
     }
-    let bytes = state.shared.ledger().blobs().get(&parsed);
+    // Evidence files are immutable and named by hash: read without the ledger's lock.
+    let bytes = ledger::blobs::BlobStore::new(state.data.join("blobs")).get(&parsed);
     match bytes {
         Ok(bytes) => (
             [

@@ -43,6 +43,11 @@ pub struct Live {
     /// stamps a time query filters and orders by, so a replay for a past date sorts
     /// and filters without touching the events themselves.
     by_group: HashMap<String, Vec<Slot>>,
+    /// The latest checkpoint's tree size and number of signatures, kept here so the
+    /// dashboard never waits for the ledger while the writer holds it.
+    pub checkpoint: Option<(u64, usize)>,
+    /// Set when a failed store write made the ledger refuse writes until reopened.
+    pub stopped: bool,
 }
 
 /// Where one event of a group is, and when it took effect and was recorded.
@@ -168,6 +173,7 @@ impl Shared {
         for (recorded, hash) in events.into_iter().zip(hashes) {
             live.push(recorded, hash);
         }
+        live.checkpoint = checkpoint_summary(&ledger);
         let world = live.world.world().clone();
         let latest = live.world.events().iter().map(|r| r.stamp.effective).max();
         let live = Arc::new(RwLock::new(live));
@@ -463,6 +469,15 @@ impl Writer {
             live.push(recorded, *blake3::hash(&header.leaf_bytes()).as_bytes());
         }
     }
+}
+
+/// The latest checkpoint's tree size and number of signatures.
+pub fn checkpoint_summary(ledger: &Ledger) -> Option<(u64, usize)> {
+    let latest = ledger.latest_checkpoint().ok().flatten()?;
+    Some((
+        latest.unverified_checkpoint().size,
+        latest.note().signatures().len(),
+    ))
 }
 
 fn store_evidence(ledger: &Ledger, evidence: &[Vec<u8>]) -> ledger::Result<()> {
