@@ -27,6 +27,25 @@ impl LiveWorld {
         &self.events
     }
 
+    /// The `(effective, seq)` of the last event applied in order: an event before
+    /// it changes the past and needs a replay.
+    pub fn last(&self) -> Option<(i32, u64)> {
+        self.last
+    }
+
+    /// Adds newly appended events together with `world`, which the caller computed by
+    /// replaying every event so far and these (`World::replay`): for a backdated event,
+    /// so the long replay need not run while whatever guards this value is held.
+    pub fn push_replayed(&mut self, recorded: Vec<Recorded>, world: World) {
+        self.events.extend(recorded.into_iter().map(Arc::new));
+        self.world = world;
+        self.last = self
+            .events
+            .iter()
+            .map(|r| (r.stamp.effective, r.stamp.seq))
+            .max();
+    }
+
     /// Adds one newly appended event (seqs must arrive in increasing order).
     pub fn push(&mut self, recorded: Recorded) {
         let key = (recorded.stamp.effective, recorded.stamp.seq);

@@ -444,6 +444,24 @@ proptest! {
     }
 
     #[test]
+    fn a_live_world_fed_replays_from_outside_equals_replay(ops in proptest::collection::vec(op(), 1..60)) {
+        // What the service's writer does: backdated events arrive with a world it
+        // replayed itself; the rest are applied in order.
+        let events = accepted_history(&ops);
+        let mut live = LiveWorld::default();
+        for (i, e) in events.iter().enumerate() {
+            let backdated = live.last().is_some_and(|l| (e.stamp.effective, e.stamp.seq) < l);
+            if backdated {
+                live.push_replayed(vec![e.clone()], World::replay(&events[..=i]).0);
+            } else {
+                live.push(e.clone());
+            }
+        }
+        prop_assert_eq!(live.world(), &World::replay(&events).0);
+        prop_assert_eq!(live.events().len(), events.len());
+    }
+
+    #[test]
     fn a_statuses_only_replay_gives_the_same_plan_views(ops in proptest::collection::vec(op(), 1..60)) {
         let events = accepted_history(&ops);
         let full = World::replay(&events).0;

@@ -74,15 +74,37 @@ impl Live {
             recorded_at: recorded.stamp.recorded_at,
             seq: recorded.stamp.seq,
         };
-        let group = ledger::log_group(&recorded.subject);
+        self.add_slot(&recorded.subject, slot);
+        self.hashes.push(hash);
+        self.world.push(recorded);
+    }
+
+    /// Adds events whose world the writer replayed without the lock (see `publish`).
+    fn push_replayed(&mut self, published: Vec<(Recorded, [u8; 32])>, world: World) {
+        let first = self.world.events().len();
+        let mut recorded = Vec::with_capacity(published.len());
+        for (i, (r, hash)) in published.into_iter().enumerate() {
+            let slot = Slot {
+                position: (first + i) as u32,
+                effective: r.stamp.effective,
+                recorded_at: r.stamp.recorded_at,
+                seq: r.stamp.seq,
+            };
+            self.add_slot(&r.subject, slot);
+            self.hashes.push(hash);
+            recorded.push(r);
+        }
+        self.world.push_replayed(recorded, world);
+    }
+
+    fn add_slot(&mut self, subject: &str, slot: Slot) {
+        let group = ledger::log_group(subject);
         match self.by_group.get_mut(group) {
             Some(slots) => slots.push(slot),
             None => {
                 self.by_group.insert(group.to_owned(), vec![slot]);
             }
         }
-        self.hashes.push(hash);
-        self.world.push(recorded);
     }
 
     /// A plan's or challenge's events, as slots, in seq order.
@@ -458,16 +480,54 @@ impl Writer {
     }
 
     fn publish(&self, headers: &[EventHeader], pending: Vec<Recorded>) {
-        let mut live = self.live.write().unwrap_or_else(|p| p.into_inner());
-        for (header, mut recorded) in headers.iter().zip(pending) {
-            recorded.stamp = Stamp {
-                seq: header.seq,
-                recorded_at: header.recorded_at,
-                effective: header.effective,
-                actor: header.actor.clone(),
-            };
-            live.push(recorded, *blake3::hash(&header.leaf_bytes()).as_bytes());
+        let published: Vec<(Recorded, [u8; 32])> = headers
+            .iter()
+            .zip(pending)
+            .map(|(header, mut recorded)| {
+                recorded.stamp = Stamp {
+                    seq: header.seq,
+                    recorded_at: header.recorded_at,
+                    effective: header.effective,
+                    actor: header.actor.clone(),
+                };
+                (recorded, *blake3::hash(&header.leaf_bytes()).as_bytes())
+            })
+            .collect();
+        let last = self
+            .live
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .world
+            .last();
+        let backdated = published
+            .iter()
+            .any(|(r, _)| last.is_some_and(|l| (r.stamp.effective, r.stamp.seq) < l));
+        if !backdated {
+            let mut live = self.live.write().unwrap_or_else(|p| p.into_inner());
+            for (recorded, hash) in published {
+                live.push(recorded, hash);
+            }
+            return;
         }
+        // A backdated event changes the past, so the whole world is replayed. Only
+        // this thread changes `Live`: the replay runs on a copy of the event list with
+        // no lock held, and readers go on reading the durable state meanwhile.
+        let events: Vec<Arc<Recorded>> = self
+            .live
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .world
+            .events()
+            .to_vec();
+        let world = World::replay(
+            events
+                .iter()
+                .map(|r| &**r)
+                .chain(published.iter().map(|(r, _)| r)),
+        )
+        .0;
+        let mut live = self.live.write().unwrap_or_else(|p| p.into_inner());
+        live.push_replayed(published, world);
     }
 }
 
