@@ -11,14 +11,14 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use base64::Engine as _;
 use projections::commands::check_id;
-use projections::events::{subject, ActionRef, Evidence};
+use projections::events::{ActionRef, Evidence};
 use projections::views::{self, plan_view};
 use projections::World;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::pages::{
-    self, carry_build, challenge_step_build, progress_build, raise_build, status_build,
+    self, carry_build, challenge_step_build, progress_build, raise_build, status_build, StepFields,
 };
 use super::state::{Build, WriteError};
 use super::{AppState, Caller, Need, Routes};
@@ -143,27 +143,9 @@ async fn get_plan(
         Ok(q) => q,
         Err(e) => return error(StatusCode::BAD_REQUEST, &e),
     };
-    let view = {
-        let live = state.shared.read();
-        if query == Default::default() {
-            live.world.world().plan(&id).map(|p| plan_view(p, today()))
-        } else {
-            let events = live.group_events(&subject::plan(&id));
-            drop(live);
-            let world = World::replay(
-                events
-                    .iter()
-                    .map(|r| &**r)
-                    .filter(|r| query.admits(&r.stamp)),
-            )
-            .0;
-            world
-                .plan(&id)
-                .map(|p| plan_view(p, query.as_of.unwrap_or_else(today)))
-        }
-    };
+    let view = pages::plan_view_at(&state, &id, query);
     match view {
-        Some(view) => Json(view).into_response(),
+        Some(view) => Json(&*view).into_response(),
         None => not_found(&format!("plan {id}")),
     }
 }
@@ -462,26 +444,12 @@ async fn post_raise(
     }
 }
 
-#[derive(Deserialize, Default)]
-struct StepBody {
-    #[serde(default)]
-    text: String,
-    #[serde(default)]
-    to: String,
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    outcome: String,
-    #[serde(default)]
-    impact: String,
-}
-
 async fn step(
     state: AppState,
     caller: Caller,
     id: String,
     step: &str,
-    body: Result<Json<StepBody>, JsonRejection>,
+    body: Result<Json<StepFields>, JsonRejection>,
 ) -> Response {
     let Json(body) = match body {
         Ok(b) => b,
@@ -503,7 +471,7 @@ async fn post_respond(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    body: Result<Json<StepBody>, JsonRejection>,
+    body: Result<Json<StepFields>, JsonRejection>,
 ) -> Response {
     step(state, caller, id, "respond", body).await
 }
@@ -512,7 +480,7 @@ async fn post_escalate(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    body: Result<Json<StepBody>, JsonRejection>,
+    body: Result<Json<StepFields>, JsonRejection>,
 ) -> Response {
     step(state, caller, id, "escalate", body).await
 }
@@ -521,7 +489,7 @@ async fn post_close(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    body: Result<Json<StepBody>, JsonRejection>,
+    body: Result<Json<StepFields>, JsonRejection>,
 ) -> Response {
     step(state, caller, id, "close", body).await
 }

@@ -492,31 +492,27 @@ fn time_query(params: &HashMap<String, String>) -> Result<TimeQuery, String> {
     Ok(TimeQuery { as_of, known_at })
 }
 
-/// The world a plan page shows: the live one, or a replay of the plan's events for a
-/// time query; with `challenges`, the challenge log too (for the report).
-fn plan_world(state: &AppState, id: &str, query: TimeQuery, challenges: bool) -> Option<World> {
+/// The world the inspection report shows: the plan and the challenge log, now or
+/// replayed for a time query.
+fn report_world(state: &AppState, id: &str, query: TimeQuery) -> Option<World> {
     let live = state.shared.read();
     if query == TimeQuery::default() {
         let world = live.world.world();
         let mut one = World::default();
         one.plans.insert(id.to_owned(), world.plan(id)?.clone());
-        if challenges {
-            one.challenges = world.challenges.clone();
-        }
+        one.challenges = world.challenges.clone();
         return Some(one);
     }
     let mut events = live.group_events(&subject::plan(id));
-    if challenges {
-        let groups: Vec<String> = live
-            .world
-            .world()
-            .challenges
-            .keys()
-            .map(|c| subject::challenge(c))
-            .collect();
-        for group in groups {
-            events.extend(live.group_events(&group));
-        }
+    let groups: Vec<String> = live
+        .world
+        .world()
+        .challenges
+        .keys()
+        .map(|c| subject::challenge(c))
+        .collect();
+    for group in groups {
+        events.extend(live.group_events(&group));
     }
     drop(live);
     let world = World::replay(
@@ -545,7 +541,7 @@ const VIEW_CACHE_MAX: usize = 512;
 /// The plan view a plan page or CSV shows: for "now", computed under the read lock;
 /// for a time query, a replay of the plan's events outside it (or a cached view that
 /// no later event could change).
-fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Option<Arc<PlanView>> {
+pub(super) fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Option<Arc<PlanView>> {
     let day = query.as_of.unwrap_or_else(today);
     let group = subject::plan(id);
     let live = state.shared.read();
@@ -1686,18 +1682,20 @@ fn render_challenge(
     respond(status, page(&format!("Challenge {}", c.id), caller, body))
 }
 
-#[derive(Deserialize)]
-struct TextForm {
+/// The fields of a challenge step (respond, escalate, close), from a page form or
+/// an API body.
+#[derive(Deserialize, Default)]
+pub(super) struct StepFields {
     #[serde(default)]
-    text: String,
+    pub text: String,
     #[serde(default)]
-    to: String,
+    pub to: String,
     #[serde(default)]
-    reason: String,
+    pub reason: String,
     #[serde(default)]
-    outcome: String,
+    pub outcome: String,
     #[serde(default)]
-    impact: String,
+    pub impact: String,
 }
 
 /// The event for one step of a challenge's life; a partner lead may only respond to
@@ -1781,7 +1779,7 @@ async fn post_respond(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    Form(form): Form<TextForm>,
+    Form(form): Form<StepFields>,
 ) -> Response {
     challenge_step(state, caller, id, "respond", [&form.text, ""], "responded").await
 }
@@ -1790,7 +1788,7 @@ async fn post_escalate(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    Form(form): Form<TextForm>,
+    Form(form): Form<StepFields>,
 ) -> Response {
     challenge_step(
         state,
@@ -1807,7 +1805,7 @@ async fn post_close(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    Form(form): Form<TextForm>,
+    Form(form): Form<StepFields>,
 ) -> Response {
     challenge_step(
         state,
@@ -2180,7 +2178,7 @@ async fn report_page(
         Ok(q) => q,
         Err(e) => return bad_request(&e),
     };
-    let Some(world) = plan_world(&state, &id, query, true) else {
+    let Some(world) = report_world(&state, &id, query) else {
         return html::not_found();
     };
     let statement = {
