@@ -102,7 +102,10 @@ pub fn error(status: StatusCode, message: &str) -> Response {
 }
 
 fn not_found(what: &str) -> Response {
-    error(StatusCode::NOT_FOUND, &format!("no {what}"))
+    error(
+        StatusCode::NOT_FOUND,
+        &format!("no {what}; GET /api/v1/plans and /api/v1/challenges list what there is"),
+    )
 }
 
 fn bad_json(rejection: JsonRejection) -> Response {
