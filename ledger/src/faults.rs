@@ -10,13 +10,16 @@
 //! instead of running it.
 //!
 //! The state is thread-local, so tests running in parallel do not see each other's
-//! faults, and the cost when no injector is installed is one thread-local flag read
+//! faults (a test can also hand an injector to a thread it does not run, by name,
+//! with [`install_for_thread`]), and the cost when no injector is installed is one thread-local flag read
 //! per file operation (next to an fsync, nothing). sled's own background threads are
 //! not traced; what sled writes on the caller's thread is covered at the boundary of
 //! the calls that make it write (`apply_batch`, `flush`).
 
 use std::cell::{Cell, RefCell};
 use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 /// A kind of file operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -136,6 +139,34 @@ pub fn install(injector: Injector) -> Guard {
     Guard { _private: () }
 }
 
+/// Injectors waiting for the first thread with their name to touch a file.
+static FOR_THREADS: Mutex<Vec<(String, Injector)>> = Mutex::new(Vec::new());
+static ANY_FOR_THREADS: AtomicBool = AtomicBool::new(false);
+
+/// Installs `injector` on the first thread named `name` that performs a file
+/// operation from now on (for threads a test does not run itself, such as a
+/// service's writer). It stays installed for that thread's life. Process-wide: use
+/// it only in a test binary of its own.
+pub fn install_for_thread(name: &str, injector: Injector) {
+    let mut waiting = FOR_THREADS.lock().unwrap_or_else(|p| p.into_inner());
+    waiting.push((name.to_owned(), injector));
+    ANY_FOR_THREADS.store(true, Ordering::SeqCst);
+}
+
+/// Installs on this thread an injector waiting for its name, if any.
+fn claim_for_this_thread() {
+    let current = std::thread::current();
+    let Some(name) = current.name() else {
+        return;
+    };
+    let mut waiting = FOR_THREADS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(at) = waiting.iter().position(|(n, _)| n == name) {
+        let (_, injector) = waiting.remove(at);
+        ANY_FOR_THREADS.store(!waiting.is_empty(), Ordering::SeqCst);
+        std::mem::forget(install(injector));
+    }
+}
+
 /// Keeps an injector installed; dropping it removes the injector.
 #[derive(Debug)]
 pub struct Guard {
@@ -189,7 +220,13 @@ impl Drop for Guard {
 /// failure). Cheap when no injector is installed.
 pub fn before(op: Op, target: &str) -> io::Result<()> {
     if !ACTIVE.with(Cell::get) {
-        return Ok(());
+        if !ANY_FOR_THREADS.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        claim_for_this_thread();
+        if !ACTIVE.with(Cell::get) {
+            return Ok(());
+        }
     }
     STATE.with(|s| {
         let mut s = s.borrow_mut();

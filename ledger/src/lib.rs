@@ -33,7 +33,7 @@ pub use codec::Head;
 pub use error::{Error, Result};
 pub use header::{Event, EventHeader, NewEvent, SaltedPayload};
 use log::keys;
-pub use log::Ledger;
+pub use log::{Ledger, Staged, Syncer};
 
 /// The plan (`plan/{id}`, actions included) or challenge a subject belongs to: the
 /// unit the subject index groups by.

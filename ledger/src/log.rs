@@ -12,6 +12,7 @@ use std::io::Write;
 use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use crate::blobs::BlobStore;
 use crate::codec::{self, Head};
@@ -122,9 +123,9 @@ fn system_clock() -> i64 {
 /// An open data folder. Dropping it releases the lock.
 pub struct Ledger {
     dir: PathBuf,
-    pub(crate) store: Box<dyn Store>,
+    pub(crate) store: Arc<dyn Store>,
     head: Head,
-    head_file: File,
+    head_file: Arc<HeadFile>,
     blobs: BlobStore,
     clock: Clock,
     /// The right edge of the Merkle tree over every event so far.
@@ -133,8 +134,9 @@ pub struct Ledger {
     /// a batch that was never acknowledged and may not be durable (after a failed
     /// fsync the OS may have dropped the pages: "fsyncgate"). Writing on top of it
     /// would leave stale index entries or build on a hole, so this handle refuses
-    /// further writes; reopening reconciles the store and the head file.
-    failed: Option<String>,
+    /// further writes; reopening reconciles the store and the head file. Shared with
+    /// this ledger's `Syncer`s, whose failures count the same.
+    failed: Failure,
     /// Held for the lifetime of the ledger: the OS lock that keeps other processes out.
     _lock: File,
 }
@@ -145,6 +147,94 @@ impl std::fmt::Debug for Ledger {
             .field("dir", &self.dir)
             .field("head", &self.head)
             .finish()
+    }
+}
+
+/// Why writes are refused, once a store write or sync has failed (see `Ledger::failed`).
+type Failure = Arc<Mutex<Option<String>>>;
+
+fn refused(failed: &Failure) -> Option<String> {
+    failed.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// Refuses writes after a failed store write or sync.
+fn writable(failed: &Failure) -> Result<()> {
+    match refused(failed) {
+        None => Ok(()),
+        Some(why) => Err(Error::Storage {
+            what: "writing".into(),
+            message: format!(
+                "an earlier write to the store failed ({why}), so the store may hold a batch that is not durable; \
+                 nothing more is written through this handle: reopen the ledger (restart the command or the server) and try again"
+            ),
+        }),
+    }
+}
+
+fn note_failure<T>(failed: &Failure, result: Result<T>) -> Result<T> {
+    if let Err(e) = &result {
+        *failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+    }
+    result
+}
+
+/// The head file: the last durable head, kept outside the store so that a store
+/// rolled back to an older state is caught at open. It only moves forward.
+#[derive(Debug)]
+struct HeadFile {
+    file: File,
+    /// The size it records, so that a sync finishing late never moves it back.
+    size: Mutex<u64>,
+}
+
+impl HeadFile {
+    fn write(&self, head: &Head) -> Result<()> {
+        let mut size = self.size.lock().unwrap_or_else(|p| p.into_inner());
+        if head.size < *size {
+            return Ok(());
+        }
+        faults::io(Op::Write, "head file", || {
+            self.file.write_all_at(&codec::encode_head(head), 0)
+        })
+        .and_then(|()| faults::io(Op::Fsync, "head file", || self.file.sync_data()))
+        .map_err(|e| Error::io("updating the head file", e))?;
+        *size = head.size;
+        Ok(())
+    }
+}
+
+/// A batch written to the store by `Ledger::stage`: readable, not yet durable.
+#[derive(Debug)]
+pub struct Staged {
+    pub headers: Vec<EventHeader>,
+    /// The head after the batch: what `Syncer::sync` makes durable.
+    pub head: Head,
+}
+
+/// Makes staged batches durable, from any thread and without the ledger, so that the
+/// next batch can be prepared while one is flushed (group commit in a pipeline).
+#[derive(Clone)]
+pub struct Syncer {
+    store: Arc<dyn Store>,
+    head_file: Arc<HeadFile>,
+    failed: Failure,
+}
+
+impl std::fmt::Debug for Syncer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Syncer").finish_non_exhaustive()
+    }
+}
+
+impl Syncer {
+    /// Makes every batch staged up to `head` (and any staged since) durable: the
+    /// store's flush and fsyncs, then the head file's write and fsync. A failure makes
+    /// the ledger refuse writes, as a failed `append` does: the batches after the last
+    /// successful sync must not be acknowledged.
+    pub fn sync(&self, head: &Head) -> Result<()> {
+        writable(&self.failed)?;
+        let synced = self.store.sync().and_then(|()| self.head_file.write(head));
+        note_failure(&self.failed, synced)
     }
 }
 
@@ -260,7 +350,7 @@ impl Ledger {
         if !store_dir.is_dir() {
             return Err(Error::corruption(None, "the store folder is missing"));
         }
-        let store: Box<dyn Store> = Box::new(SledStore::open(&store_dir)?);
+        let store: Arc<dyn Store> = Arc::new(SledStore::open(&store_dir)?);
         let blobs_dir = dir.join(BLOBS_DIR);
         if !blobs_dir.is_dir() {
             return Err(Error::corruption(None, "the evidence folder is missing"));
@@ -269,11 +359,14 @@ impl Ledger {
             dir: dir.to_path_buf(),
             store,
             head: Head::EMPTY,
-            head_file,
+            head_file: Arc::new(HeadFile {
+                file: head_file,
+                size: Mutex::new(file_head.size),
+            }),
             blobs: BlobStore::new(blobs_dir),
             clock: Box::new(system_clock),
             frontier: crate::merkle::Frontier::new(),
-            failed: None,
+            failed: Failure::default(),
             _lock: lock_file,
         };
         ledger.head = ledger.recover_head(file_head)?;
@@ -342,7 +435,7 @@ impl Ledger {
                     ));
                 }
             }
-            self.write_head_file(&store_head)?;
+            self.head_file.write(&store_head)?;
         } else if store_head.hash != file_head.hash {
             return Err(Error::corruption(
                 store_head.size.checked_sub(1),
@@ -350,14 +443,6 @@ impl Ledger {
             ));
         }
         Ok(store_head)
-    }
-
-    fn write_head_file(&self, head: &Head) -> Result<()> {
-        faults::io(Op::Write, "head file", || {
-            self.head_file.write_all_at(&codec::encode_head(head), 0)
-        })
-        .and_then(|()| faults::io(Op::Fsync, "head file", || self.head_file.sync_data()))
-        .map_err(|e| Error::io("updating the head file", e))
     }
 
     /// Replaces the clock that stamps `recorded_at` (for tests and benchmarks).
@@ -400,36 +485,24 @@ impl Ledger {
     /// A durable write of one key outside the event log (checkpoints). Never used for
     /// event records or their index.
     pub(crate) fn store_put(&mut self, key: &[u8], value: Vec<u8>) -> Result<()> {
-        self.writable()?;
+        writable(&self.failed)?;
         let committed = self.store.commit(vec![(key.to_vec(), Some(value))]);
-        self.note_failure(committed)
+        note_failure(&self.failed, committed)
     }
 
     /// Whether this handle refuses writes after a failed store commit: it must be
     /// reopened (the command or the server restarted) before anything more is written.
     pub fn writes_refused(&self) -> bool {
-        self.failed.is_some()
+        refused(&self.failed).is_some()
     }
 
-    /// Refuses writes after a failed store commit (see `failed`).
-    fn writable(&self) -> Result<()> {
-        match &self.failed {
-            None => Ok(()),
-            Some(why) => Err(Error::Storage {
-                what: "writing".into(),
-                message: format!(
-                    "an earlier write to the store failed ({why}), so the store may hold a batch that is not durable; \
-                     nothing more is written through this handle: reopen the ledger (restart the command or the server) and try again"
-                ),
-            }),
+    /// A handle that makes this ledger's staged batches durable (see `stage`).
+    pub fn syncer(&self) -> Syncer {
+        Syncer {
+            store: self.store.clone(),
+            head_file: self.head_file.clone(),
+            failed: self.failed.clone(),
         }
-    }
-
-    fn note_failure<T>(&mut self, result: Result<T>) -> Result<T> {
-        if let Err(e) = &result {
-            self.failed = Some(e.to_string());
-        }
-        result
     }
 
     pub fn blobs(&self) -> &BlobStore {
@@ -442,6 +515,15 @@ impl Ledger {
         self.append_with(events, Vec::new())
     }
 
+    /// Writes a batch atomically to the store without waiting for it to be durable:
+    /// the ledger's head moves on and reads see the batch at once, but nothing of it
+    /// may be acknowledged until `Syncer::sync` has returned for its head (or for a
+    /// later one). `append` is `stage` then `sync`. A service stages the next batch
+    /// while a `Syncer` on another thread flushes the one before.
+    pub fn stage(&mut self, events: Vec<NewEvent>) -> Result<Staged> {
+        self.stage_with(events, Vec::new())
+    }
+
     /// `append`, with extra store writes committed in the same atomic batch.
     pub(crate) fn append_with(
         &mut self,
@@ -451,7 +533,24 @@ impl Ledger {
         if events.is_empty() {
             return Ok(Vec::new());
         }
-        self.writable()?;
+        let before = (self.head, self.frontier.clone());
+        let staged = self.stage_with(events, extra)?;
+        if let Err(e) = self.syncer().sync(&staged.head) {
+            // Refused from now on; until reopened, reads show what was durable.
+            (self.head, self.frontier) = before;
+            return Err(e);
+        }
+        Ok(staged.headers)
+    }
+
+    fn stage_with(&mut self, events: Vec<NewEvent>, extra: Vec<StoreWrite>) -> Result<Staged> {
+        if events.is_empty() {
+            return Ok(Staged {
+                headers: Vec::new(),
+                head: self.head,
+            });
+        }
+        writable(&self.failed)?;
         for event in &events {
             check_new_event(event)?;
         }
@@ -537,12 +636,11 @@ impl Ledger {
         let mut frontier = self.frontier.clone();
         writes.extend(crate::tree::grow(&mut frontier, &hashes)?);
         writes.extend(extra);
-        let committed = self.store.commit(writes);
-        self.note_failure(committed)?;
+        let applied = self.store.apply(writes);
+        note_failure(&self.failed, applied)?;
         self.head = head;
         self.frontier = frontier;
-        self.write_head_file(&head)?;
-        Ok(headers)
+        Ok(Staged { headers, head })
     }
 
     /// The header of event `seq`.

@@ -35,8 +35,18 @@ pub trait Store: Send + Sync {
     /// The greatest key in `[start, end)` and its value.
     fn last_in(&self, start: &[u8], end: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>>;
 
+    /// Applies every write or none, visible to reads at once but not yet durable.
+    fn apply(&self, writes: Vec<Write>) -> Result<()>;
+
+    /// Makes everything applied so far durable on disk. It may run on another thread
+    /// while more writes are applied; those may or may not be made durable too.
+    fn sync(&self) -> Result<()>;
+
     /// Applies every write or none, and returns only once they are durable on disk.
-    fn commit(&self, writes: Vec<Write>) -> Result<()>;
+    fn commit(&self, writes: Vec<Write>) -> Result<()> {
+        self.apply(writes)?;
+        self.sync()
+    }
 }
 
 /// sled 0.34.7 behind the `Store` trait.
@@ -302,7 +312,7 @@ impl Store for SledStore {
         Ok(last.map(|(k, v)| (k.to_vec(), v.to_vec())))
     }
 
-    fn commit(&self, writes: Vec<Write>) -> Result<()> {
+    fn apply(&self, writes: Vec<Write>) -> Result<()> {
         let mut batch = sled::Batch::default();
         for (key, value) in writes {
             match value {
@@ -314,6 +324,10 @@ impl Store for SledStore {
             .map_err(|e| Error::io("store: writing a batch", e))?;
         guarded("writing a batch", || self.db.apply_batch(batch))?;
         faults::after(Op::Write, "store batch");
+        Ok(())
+    }
+
+    fn sync(&self) -> Result<()> {
         faults::before(Op::Write, "store flush").map_err(|e| Error::io("store: flushing", e))?;
         guarded("flushing", || self.db.flush())?;
         faults::after(Op::Write, "store flush");

@@ -139,6 +139,83 @@ fn append_returns_only_after_the_store_and_the_head_file_are_fsynced() {
 }
 
 #[test]
+fn a_staged_batch_is_readable_but_durable_only_after_its_sync_and_a_failed_sync_stops_writes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let mut ledger = Ledger::init(&data).unwrap();
+    let syncer = ledger.syncer();
+    let guard = faults::install(Injector::trace());
+    let first = ledger.stage(vec![event(0, "plan/1")]).unwrap();
+    // Staging writes the batch into the store and flushes nothing.
+    let staged = guard.trace();
+    assert!(
+        pos(&staged, Op::Write, "store batch").is_some(),
+        "{staged:#?}"
+    );
+    assert!(
+        staged
+            .iter()
+            .all(|t| t.op != Op::Fsync && t.target != "store flush" && t.target != "head file"),
+        "{staged:#?}"
+    );
+    assert_eq!(ledger.size(), 1);
+    assert_eq!(ledger.event(0).unwrap().header, first.headers[0]);
+    // A second batch staged on top; one sync (of the later head) covers both.
+    let second = ledger
+        .stage(vec![event(1, "plan/1"), event(2, "plan/2")])
+        .unwrap();
+    assert_eq!(second.headers[0].seq, 1);
+    assert_eq!(second.headers[0].prev, first.head.hash);
+    syncer.sync(&second.head).unwrap();
+    let trace = guard.trace();
+    drop(guard);
+    let after = staged.len();
+    let at = |op, target: &str| {
+        trace[after..]
+            .iter()
+            .position(|t| t.op == op && t.target == target)
+            .unwrap_or_else(|| panic!("{target}: {trace:#?}"))
+    };
+    let order = [
+        at(Op::Write, "store flush"),
+        at(Op::Fsync, "store log file"),
+        at(Op::Write, "head file"),
+        at(Op::Fsync, "head file"),
+    ];
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{trace:#?}");
+    assert_writes_fsynced(&trace);
+    // A late sync of an older head never moves the head file back.
+    syncer.sync(&first.head).unwrap();
+    // A syncer keeps the store open, like the ledger itself.
+    drop((ledger, syncer));
+    let ledger = Ledger::open(&data).unwrap();
+    assert_eq!(ledger.size(), 3);
+    assert!(ledger.verify().ok);
+    drop(ledger);
+
+    // A failed sync: the ledger refuses writes through every handle until reopened,
+    // and the staged batch is present whole or not at all after reopening.
+    let mut ledger = Ledger::open(&data).unwrap();
+    let syncer = ledger.syncer();
+    let staged = ledger.stage(vec![event(3, "plan/1")]).unwrap();
+    let guard = faults::install(Injector::fail(Mode::From(1)).only(&[Op::Fsync]));
+    let failed = syncer.sync(&staged.head).unwrap_err();
+    drop(guard);
+    assert!(matches!(failed, Error::Io { .. }), "{failed}");
+    assert!(ledger.writes_refused());
+    let refused = ledger.stage(vec![event(4, "plan/1")]).unwrap_err();
+    assert!(
+        refused.to_string().contains("reopen the ledger"),
+        "{refused}"
+    );
+    assert!(syncer.sync(&staged.head).is_err());
+    drop((ledger, syncer));
+    let ledger = Ledger::open(&data).unwrap();
+    assert!(matches!(ledger.size(), 3 | 4), "{}", ledger.size());
+    assert!(ledger.verify().ok);
+}
+
+#[test]
 fn evidence_checkpoints_and_exports_return_only_after_their_fsyncs() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");

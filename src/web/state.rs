@@ -5,12 +5,18 @@
 //! a page never waits for a disk flush and never shows an event that could still be
 //! lost.
 //!
-//! The writer is one thread that owns appends. It takes every request waiting in its
-//! queue, checks each against its own copy of the world (which already includes the
-//! earlier requests of the same group), appends all that passed in one atomic batch
-//! with one durable flush (group commit), publishes them to `Live`, and only then
-//! answers each request. A failed flush answers every request of the group with the
-//! error and rebuilds the writer's world from `Live`: nothing is shown as committed.
+//! Appends go through a pipeline of two threads, so that one group is prepared while
+//! the one before it is flushed (group commit):
+//!
+//! - the writer owns appends. It takes every request waiting in its queue, checks
+//!   each against its own copy of the world (which already includes every earlier
+//!   request, durable or not), and stages all that passed as one atomic batch
+//!   (`Ledger::stage`: in the store, not yet durable), then hands the group on;
+//! - the syncer takes every group staged so far, makes them durable with one flush
+//!   (`Syncer::sync`), publishes them to `Live`, and only then answers each request.
+//!
+//! A failed flush answers every request it covered with the error, marks `Live`
+//! stopped and the ledger refuses writes from then on: nothing is shown as recorded.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
@@ -28,10 +34,8 @@ use tokio::sync::oneshot;
 
 use crate::dates::today;
 
-/// Most requests one group commit takes from the queue.
+/// Most requests one staged group takes from the queue.
 const GROUP_MAX: usize = 512;
-/// Longest a group waits for the rest of the clients the last group answered.
-const LINGER: std::time::Duration = std::time::Duration::from_micros(400);
 
 /// The durable events, as the readers see them.
 #[derive(Debug, Default)]
@@ -199,17 +203,29 @@ impl Shared {
         let world = live.world.world().clone();
         let latest = live.world.events().iter().map(|r| r.stamp.effective).max();
         let live = Arc::new(RwLock::new(live));
-        let ledger = Arc::new(Mutex::new(ledger));
         let (sender, receiver) = mpsc::channel();
+        let (to_syncer, syncer_queue) = mpsc::channel();
+        let syncer = ledger.syncer();
+        let published = live.clone();
+        let syncer = std::thread::Builder::new()
+            .name("assure-syncer".into())
+            .spawn(move || sync_groups(&published, &syncer, syncer_queue))
+            .map_err(|e| anyhow!("starting the syncer thread: {e}"))?;
         let writer = Writer {
             live: live.clone(),
-            ledger: ledger.clone(),
+            ledger: Arc::new(Mutex::new(ledger)),
             world,
             latest,
+            to_syncer,
         };
+        let ledger = writer.ledger.clone();
         let handle = std::thread::Builder::new()
             .name("assure-writer".into())
-            .spawn(move || writer.run(receiver))
+            .spawn(move || {
+                writer.run(receiver);
+                // The writer dropped its end: the syncer finishes what was staged.
+                let _ = syncer.join();
+            })
             .map_err(|e| anyhow!("starting the writer thread: {e}"))?;
         Ok((
             Shared {
@@ -265,6 +281,7 @@ struct Writer {
     world: World,
     /// The latest effective date in `world`: a request on or after it is in order.
     latest: Option<i32>,
+    to_syncer: mpsc::Sender<ToSyncer>,
 }
 
 /// One request that passed its checks, waiting for the group's flush.
@@ -273,40 +290,84 @@ struct Accepted {
     events: usize,
 }
 
-impl Writer {
-    fn run(mut self, receiver: mpsc::Receiver<WriteRequest>) {
-        // Requests the last two groups answered: about how many clients are active.
-        let mut recent = (1, 0);
-        while let Ok(first) = receiver.recv() {
-            let active = (recent.0 + recent.1).min(GROUP_MAX);
-            let mut group = vec![first];
-            // Under load, the clients the last groups answered are about to send
-            // again: linger a moment for them, so one flush serves them all. A lone
-            // client (groups of one) waits at most one linger, once.
-            let linger_until = std::time::Instant::now() + LINGER;
-            while group.len() < GROUP_MAX {
-                let next = match receiver.try_recv() {
-                    Ok(request) => Some(request),
-                    Err(_) if group.len() < active => {
-                        let left =
-                            linger_until.saturating_duration_since(std::time::Instant::now());
-                        receiver.recv_timeout(left).ok()
+/// What the writer hands the syncer.
+enum ToSyncer {
+    /// A staged group: durable once a sync covers its head.
+    Group(StagedGroup),
+    /// Answered once every group sent before it is published (or failed).
+    Barrier(mpsc::SyncSender<()>),
+}
+
+struct StagedGroup {
+    staged: ledger::Staged,
+    pending: Vec<Recorded>,
+    accepted: Vec<Accepted>,
+}
+
+/// The syncer thread: makes staged groups durable, publishes them, answers them.
+fn sync_groups(live: &RwLock<Live>, syncer: &ledger::Syncer, queue: mpsc::Receiver<ToSyncer>) {
+    while let Ok(first) = queue.recv() {
+        // Everything staged meanwhile shares this flush.
+        let mut messages = vec![first];
+        messages.extend(queue.try_iter());
+        let mut groups = Vec::new();
+        let mut barriers = Vec::new();
+        for message in messages {
+            match message {
+                ToSyncer::Group(group) => groups.push(group),
+                ToSyncer::Barrier(done) => barriers.push(done),
+            }
+        }
+        if let Some(last) = groups.last() {
+            match syncer.sync(&last.staged.head) {
+                Ok(()) => {
+                    for group in groups {
+                        publish(live, &group.staged.headers, group.pending);
+                        let mut headers = group.staged.headers.into_iter();
+                        for request in group.accepted {
+                            let mine = headers.by_ref().take(request.events).collect();
+                            let _ = request.reply.send(Ok(mine));
+                        }
                     }
-                    Err(_) => None,
-                };
-                match next {
-                    Some(request) => group.push(request),
-                    None => break,
+                }
+                Err(e) => {
+                    let message = e.to_string();
+                    eprintln!(
+                        "assure serve: a flush failed; its changes were answered as not recorded, and the ledger takes no more until the service is restarted: {message}"
+                    );
+                    live.write().unwrap_or_else(|p| p.into_inner()).stopped = true;
+                    for request in groups.into_iter().flat_map(|g| g.accepted) {
+                        let _ = request
+                            .reply
+                            .send(Err(WriteError::Storage(message.clone())));
+                    }
                 }
             }
-            recent = (group.len(), recent.0);
-            self.commit_group(group);
+        }
+        for done in barriers {
+            let _ = done.send(());
+        }
+    }
+}
+
+impl Writer {
+    fn run(mut self, receiver: mpsc::Receiver<WriteRequest>) {
+        while let Ok(first) = receiver.recv() {
+            let mut group = vec![first];
+            group.extend(receiver.try_iter().take(GROUP_MAX - 1));
+            self.stage_group(group);
         }
     }
 
-    fn commit_group(&mut self, group: Vec<WriteRequest>) {
+    fn stage_group(&mut self, group: Vec<WriteRequest>) {
         let handle = self.ledger.clone();
         let mut ledger = handle.lock().unwrap_or_else(|p| p.into_inner());
+        if ledger.writes_refused() {
+            for request in group {
+                let _ = request.reply.send(Err(WriteError::Stopped));
+            }
+            return;
+        }
         let base = ledger.size();
         let today = today();
         let mut pending: Vec<Recorded> = Vec::new();
@@ -363,29 +424,45 @@ impl Writer {
         if new_events.is_empty() {
             return;
         }
-        match ledger.append(new_events) {
-            Ok(headers) => {
-                drop(ledger);
-                self.publish(&headers, pending);
-                let mut headers = headers.into_iter();
-                for request in accepted {
-                    let mine: Vec<EventHeader> = headers.by_ref().take(request.events).collect();
-                    let _ = request.reply.send(Ok(mine));
+        let staged = ledger.stage(new_events);
+        drop(ledger);
+        match staged {
+            Ok(staged) => {
+                let group = StagedGroup {
+                    staged,
+                    pending,
+                    accepted,
+                };
+                if let Err(mpsc::SendError(ToSyncer::Group(group))) =
+                    self.to_syncer.send(ToSyncer::Group(group))
+                {
+                    for request in group.accepted {
+                        let _ = request
+                            .reply
+                            .send(Err(WriteError::Storage("the syncer stopped".into())));
+                    }
                 }
             }
             Err(e) => {
-                drop(ledger);
                 let message = e.to_string();
                 eprintln!(
-                    "assure serve: an append failed and was answered as not recorded: {message}"
+                    "assure serve: a write to the store failed; its changes were answered as not recorded, and the ledger takes no more until the service is restarted: {message}"
                 );
+                self.live.write().unwrap_or_else(|p| p.into_inner()).stopped = true;
                 for request in accepted {
                     let _ = request
                         .reply
                         .send(Err(WriteError::Storage(message.clone())));
                 }
-                self.rebuild_world(&[]);
             }
+        }
+    }
+
+    /// Waits until every group staged so far is published to `Live` (or failed).
+    fn wait_for_syncer(&self) {
+        let (done, wait) = mpsc::sync_channel(1);
+        if self.to_syncer.send(ToSyncer::Barrier(done)).is_ok() {
+            let _ = wait.recv();
         }
     }
 
@@ -471,64 +548,61 @@ impl Writer {
         live.world.events().iter().map(|r| (**r).clone()).collect()
     }
 
-    /// After a failed write: the world again from the durable events and `pending`.
+    /// After a failed evidence write: the world again from the durable events and
+    /// `pending`, once every group staged before is durable.
     fn rebuild_world(&mut self, pending: &[Recorded]) {
+        self.wait_for_syncer();
         let mut all = self.live_events();
         all.extend(pending.iter().cloned());
         self.latest = all.iter().map(|r| r.stamp.effective).max();
         self.world = World::replay(&all).0;
     }
+}
 
-    fn publish(&self, headers: &[EventHeader], pending: Vec<Recorded>) {
-        let published: Vec<(Recorded, [u8; 32])> = headers
-            .iter()
-            .zip(pending)
-            .map(|(header, mut recorded)| {
-                recorded.stamp = Stamp {
-                    seq: header.seq,
-                    recorded_at: header.recorded_at,
-                    effective: header.effective,
-                    actor: header.actor.clone(),
-                };
-                (recorded, *blake3::hash(&header.leaf_bytes()).as_bytes())
-            })
-            .collect();
-        let last = self
-            .live
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .world
-            .last();
-        let backdated = published
-            .iter()
-            .any(|(r, _)| last.is_some_and(|l| (r.stamp.effective, r.stamp.seq) < l));
-        if !backdated {
-            let mut live = self.live.write().unwrap_or_else(|p| p.into_inner());
-            for (recorded, hash) in published {
-                live.push(recorded, hash);
-            }
-            return;
+/// Shows durable events to readers.
+fn publish(live: &RwLock<Live>, headers: &[EventHeader], pending: Vec<Recorded>) {
+    let published: Vec<(Recorded, [u8; 32])> = headers
+        .iter()
+        .zip(pending)
+        .map(|(header, mut recorded)| {
+            recorded.stamp = Stamp {
+                seq: header.seq,
+                recorded_at: header.recorded_at,
+                effective: header.effective,
+                actor: header.actor.clone(),
+            };
+            (recorded, *blake3::hash(&header.leaf_bytes()).as_bytes())
+        })
+        .collect();
+    let last = live.read().unwrap_or_else(|p| p.into_inner()).world.last();
+    let backdated = published
+        .iter()
+        .any(|(r, _)| last.is_some_and(|l| (r.stamp.effective, r.stamp.seq) < l));
+    if !backdated {
+        let mut live = live.write().unwrap_or_else(|p| p.into_inner());
+        for (recorded, hash) in published {
+            live.push(recorded, hash);
         }
-        // A backdated event changes the past, so the whole world is replayed. Only
-        // this thread changes `Live`: the replay runs on a copy of the event list with
-        // no lock held, and readers go on reading the durable state meanwhile.
-        let events: Vec<Arc<Recorded>> = self
-            .live
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .world
-            .events()
-            .to_vec();
-        let world = World::replay(
-            events
-                .iter()
-                .map(|r| &**r)
-                .chain(published.iter().map(|(r, _)| r)),
-        )
-        .0;
-        let mut live = self.live.write().unwrap_or_else(|p| p.into_inner());
-        live.push_replayed(published, world);
+        return;
     }
+    // A backdated event changes the past, so the whole world is replayed. Only
+    // the syncer thread adds to `Live`: the replay runs on a copy of the event list with
+    // no lock held, and readers go on reading the durable state meanwhile.
+    let events: Vec<Arc<Recorded>> = live
+        .read()
+        .unwrap_or_else(|p| p.into_inner())
+        .world
+        .events()
+        .to_vec();
+    let world = World::replay(
+        events
+            .iter()
+            .map(|r| &**r)
+            .chain(published.iter().map(|(r, _)| r)),
+    )
+    .0;
+    let mut live = live.write().unwrap_or_else(|p| p.into_inner());
+    live.push_replayed(published, world);
 }
 
 /// The latest checkpoint's tree size and number of signatures.
