@@ -297,12 +297,14 @@ fn plan_page(c: &mut Criterion) {
     });
     group.finish();
     // p50 / p99 with 32 readers at once, each on its own connection: the plan now,
-    // one past date (a cached view after the first), and a different past date on
-    // every request (a replay each time).
+    // one past date (a cached view after the first), a different date on every
+    // request after all the plan's events, and a different date on every request
+    // from the plan's first day on (through its history, then after it).
     for path in [
         "/plans/plan-042",
         "/plans/plan-042?as_of=2022-06-01",
         "DISTINCT",
+        "DISTINCT-HISTORY",
     ] {
         let per_client = 40;
         let barrier = Arc::new(Barrier::new(CLIENTS));
@@ -316,10 +318,16 @@ fn plan_page(c: &mut Criterion) {
                     barrier.wait();
                     (0..per_client)
                         .map(|i| {
+                            let nth = (client * per_client + i) as u64;
                             let url = if path == "DISTINCT" {
                                 let day = chrono::NaiveDate::from_ymd_opt(2030, 1, 1)
                                     .expect("date")
-                                    + chrono::Days::new((client * per_client + i) as u64);
+                                    + chrono::Days::new(nth);
+                                format!("/plans/plan-042?as_of={day}")
+                            } else if path == "DISTINCT-HISTORY" {
+                                let day = chrono::NaiveDate::from_ymd_opt(2022, 1, 8)
+                                    .expect("date")
+                                    + chrono::Days::new(nth);
                                 format!("/plans/plan-042?as_of={day}")
                             } else {
                                 path.to_owned()
@@ -339,7 +347,11 @@ fn plan_page(c: &mut Criterion) {
         times.sort_unstable();
         eprintln!(
             "GET {} with {CLIENTS} concurrent readers, {} requests: p50 {:.1?}, p99 {:.1?}, max {:.1?}",
-            if path == "DISTINCT" { "/plans/plan-042?as_of=(a date never asked before, each time)" } else { path },
+            match path {
+                "DISTINCT" => "/plans/plan-042?as_of=(a date never asked before, each time, after every event)",
+                "DISTINCT-HISTORY" => "/plans/plan-042?as_of=(a date never asked before, each time, from the plan's first day)",
+                _ => path,
+            },
             times.len(),
             percentile(&times, 0.50),
             percentile(&times, 0.99),

@@ -11,6 +11,7 @@ mod api;
 mod html;
 pub mod pages;
 pub mod session;
+mod snapshots;
 pub mod state;
 
 use std::net::SocketAddr;

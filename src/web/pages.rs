@@ -535,7 +535,7 @@ pub struct ViewCache {
 
 type ViewKey = (String, Option<i32>, Option<i64>, i32);
 
-/// Most views kept; past it the cache starts again.
+/// Most views kept.
 const VIEW_CACHE_MAX: usize = 512;
 
 /// The plan view a plan page or CSV shows: for "now", computed under the read lock;
@@ -569,11 +569,46 @@ pub(super) fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Opti
             return Some(view);
         }
     }
+    let seen = slots.len();
+    let world = match (query.as_of, query.known_at) {
+        (Some(as_of), None) => {
+            drop(live);
+            state
+                .shared
+                .snapshots
+                .world_as_of(&state.shared.live, &group, as_of)
+        }
+        _ => replay_admitted(live, &group, &query),
+    };
+    let view = Arc::new(plan_view(world.plan(id)?, day));
+    let mut cache = state.views.lock().unwrap_or_else(|p| p.into_inner());
+    // Full: one view makes room (any: a view costs a fraction of a millisecond to
+    // make again), freed after the lock is let go, so no reader waits on it.
+    let evicted = if cache.entries.len() >= VIEW_CACHE_MAX {
+        let any = cache.entries.keys().next().cloned();
+        any.and_then(|k| cache.entries.remove(&k))
+    } else {
+        None
+    };
+    cache.entries.insert(key, (seen, view.clone()));
+    drop(cache);
+    drop(evicted);
+    Some(view)
+}
+
+/// The statuses-only world of `group`'s events that `query` admits, replayed in
+/// effective order outside the readers' lock.
+fn replay_admitted(
+    live: std::sync::RwLockReadGuard<'_, crate::web::state::Live>,
+    group: &str,
+    query: &TimeQuery,
+) -> World {
     // Filtered and put in effective order by their slots; only the chosen events are
     // read, once, to be replayed outside the lock.
+    let slots = live.group_slots(group);
     let mut chosen: Vec<crate::web::state::Slot> = slots
         .iter()
-        .filter(|s| s.admitted(&query))
+        .filter(|s| s.admitted(query))
         .copied()
         .collect();
     chosen.sort_unstable_by_key(|s| (s.effective, s.seq));
@@ -582,16 +617,8 @@ pub(super) fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Opti
         .iter()
         .filter_map(|s| events.get(s.position as usize).cloned())
         .collect();
-    let seen = slots.len();
     drop(live);
-    let world = World::replay_statuses_in_order(chosen.iter().map(|r| &**r));
-    let view = Arc::new(plan_view(world.plan(id)?, day));
-    let mut cache = state.views.lock().unwrap_or_else(|p| p.into_inner());
-    if cache.entries.len() >= VIEW_CACHE_MAX {
-        cache.entries.clear();
-    }
-    cache.entries.insert(key, (seen, view.clone()));
-    Some(view)
+    World::replay_statuses_in_order(chosen.iter().map(|r| &**r))
 }
 
 /// The plan a page or download asks for, at the time its query names.

@@ -71,7 +71,7 @@ impl Slot {
 }
 
 impl Live {
-    fn push(&mut self, recorded: Recorded, hash: [u8; 32]) {
+    pub(crate) fn push(&mut self, recorded: Recorded, hash: [u8; 32]) {
         let slot = Slot {
             position: self.world.events().len() as u32,
             effective: recorded.stamp.effective,
@@ -176,6 +176,8 @@ pub enum WriteError {
 pub struct Shared {
     pub live: Arc<RwLock<Live>>,
     pub ledger: Arc<Mutex<Ledger>>,
+    /// Plans as they stood on past dates, from snapshots of `live`.
+    pub snapshots: Arc<super::snapshots::Snapshots>,
     writer: mpsc::Sender<WriteRequest>,
 }
 
@@ -231,6 +233,7 @@ impl Shared {
             Shared {
                 live,
                 ledger,
+                snapshots: Arc::default(),
                 writer: sender,
             },
             handle,
