@@ -229,6 +229,18 @@ fn api_appends(c: &mut Criterion) {
     eprintln!("after the API benchmark: {size} events, verify ok");
 }
 
+/// This process's resident memory, from /proc (0 where there is none).
+fn rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[index]
@@ -254,9 +266,10 @@ fn plan_page(c: &mut Criterion) {
     let started = Instant::now();
     let (server, _token) = start(&data);
     eprintln!(
-        "service loaded {} events in {:.1?}",
+        "service loaded {} events in {:.1?}; resident memory {:.0} MiB",
         server.state.shared.read().size(),
-        started.elapsed()
+        started.elapsed(),
+        rss_mib()
     );
     let principal = server
         .state
@@ -282,7 +295,17 @@ fn plan_page(c: &mut Criterion) {
             b.iter(|| assert_eq!(conn.request("GET", path, &cookie, b""), 200))
         });
     }
+    // Every snapshot of the plan, built by one past date after all its events.
+    let before = rss_mib();
     let mut conn = Client::connect(server.addr);
+    assert_eq!(
+        conn.request("GET", "/plans/plan-042?as_of=2039-12-31", &cookie, b""),
+        200
+    );
+    eprintln!(
+        "snapshots of one plan (~10,000 events, 100 actions): {:+.1} MiB resident",
+        rss_mib() - before
+    );
     let mut day = 0u64;
     group.bench_function("plan as it stood, a different date each time", |b| {
         b.iter(|| {

@@ -21,7 +21,7 @@ use super::state::{Live, Slot};
 
 /// Events between two snapshots.
 const EVERY: usize = 256;
-/// Plans whose snapshots are kept (about 60 KB per snapshot for a 100-action plan).
+/// Plans whose snapshots are kept (a snapshot of a 100-action plan is ~90 KB).
 const PLANS_MAX: usize = 32;
 
 #[derive(Debug)]
