@@ -190,8 +190,8 @@ struct HeadFile {
 impl HeadFile {
     fn write(&self, head: &Head) -> Result<()> {
         let mut size = self.size.lock().unwrap_or_else(|p| p.into_inner());
-        if head.size < *size {
-            return Ok(());
+        if head.size <= *size {
+            return Ok(()); // already recorded, or a later head is
         }
         faults::io(Op::Write, "head file", || {
             self.file.write_all_at(&codec::encode_head(head), 0)

@@ -272,8 +272,14 @@ impl Shared {
         self.live.read().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The ledger, for what reads through it (verification, checkpoints, export,
+    /// the report). A group the writer staged may not be durable yet: it is made so
+    /// first, so nothing that could still be lost is ever verified, signed or
+    /// exported. (After a storage failure the sync is refused and the reader goes on.)
     pub fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
-        self.ledger.lock().unwrap_or_else(|p| p.into_inner())
+        let ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
+        let _ = ledger.syncer().sync(&ledger.head());
+        ledger
     }
 }
 
