@@ -319,15 +319,25 @@ fn plan_page(c: &mut Criterion) {
         })
     });
     group.finish();
+    // When the plan's events were recorded, to ask "as recorded at" moments in it.
+    let (first, last) = {
+        let live = server.state.shared.read();
+        let slots = live.group_slots("plan/plan-042");
+        let first = slots.iter().map(|s| s.recorded_at).min().expect("events");
+        let last = slots.iter().map(|s| s.recorded_at).max().expect("events");
+        (first, last)
+    };
     // p50 / p99 with 32 readers at once, each on its own connection: the plan now,
     // one past date (a cached view after the first), a different date on every
-    // request after all the plan's events, and a different date on every request
-    // from the plan's first day on (through its history, then after it).
+    // request after all the plan's events, a different date on every request from
+    // the plan's first day on (through its history, then after it), and a different
+    // "as recorded at" moment on every request, spread over the plan's recording.
     for path in [
         "/plans/plan-042",
         "/plans/plan-042?as_of=2022-06-01",
         "DISTINCT",
         "DISTINCT-HISTORY",
+        "DISTINCT-KNOWN",
     ] {
         let per_client = 40;
         let barrier = Arc::new(Barrier::new(CLIENTS));
@@ -347,6 +357,12 @@ fn plan_page(c: &mut Criterion) {
                                     .expect("date")
                                     + chrono::Days::new(nth);
                                 format!("/plans/plan-042?as_of={day}")
+                            } else if path == "DISTINCT-KNOWN" {
+                                let at = first + (last - first) * nth as i64 / 1_280;
+                                let at = chrono::DateTime::from_timestamp_micros(at)
+                                    .expect("moment")
+                                    .format("%Y-%m-%dT%H:%M:%S%.6fZ");
+                                format!("/plans/plan-042?known_at={at}")
                             } else if path == "DISTINCT-HISTORY" {
                                 let day = chrono::NaiveDate::from_ymd_opt(2022, 1, 8)
                                     .expect("date")
@@ -373,6 +389,7 @@ fn plan_page(c: &mut Criterion) {
             match path {
                 "DISTINCT" => "/plans/plan-042?as_of=(a date never asked before, each time, after every event)",
                 "DISTINCT-HISTORY" => "/plans/plan-042?as_of=(a date never asked before, each time, from the plan's first day)",
+                "DISTINCT-KNOWN" => "/plans/plan-042?known_at=(a moment never asked before, each time, while the plan was recorded)",
                 _ => path,
             },
             times.len(),

@@ -570,16 +570,11 @@ pub(super) fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Opti
         }
     }
     let seen = slots.len();
-    let world = match (query.as_of, query.known_at) {
-        (Some(as_of), None) => {
-            drop(live);
-            state
-                .shared
-                .snapshots
-                .world_as_of(&state.shared.live, &group, as_of)
-        }
-        _ => replay_admitted(live, &group, &query),
-    };
+    drop(live);
+    let world = state
+        .shared
+        .snapshots
+        .world_at(&state.shared.live, &group, &query);
     let view = Arc::new(plan_view(world.plan(id)?, day));
     let mut cache = state.views.lock().unwrap_or_else(|p| p.into_inner());
     // Full: one view makes room (any: a view costs a fraction of a millisecond to
@@ -594,31 +589,6 @@ pub(super) fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Opti
     drop(cache);
     drop(evicted);
     Some(view)
-}
-
-/// The statuses-only world of `group`'s events that `query` admits, replayed in
-/// effective order outside the readers' lock.
-fn replay_admitted(
-    live: std::sync::RwLockReadGuard<'_, crate::web::state::Live>,
-    group: &str,
-    query: &TimeQuery,
-) -> World {
-    // Filtered and put in effective order by their slots; only the chosen events are
-    // read, once, to be replayed outside the lock.
-    let slots = live.group_slots(group);
-    let mut chosen: Vec<crate::web::state::Slot> = slots
-        .iter()
-        .filter(|s| s.admitted(query))
-        .copied()
-        .collect();
-    chosen.sort_unstable_by_key(|s| (s.effective, s.seq));
-    let events = live.world.events();
-    let chosen: Vec<Arc<projections::Recorded>> = chosen
-        .iter()
-        .filter_map(|s| events.get(s.position as usize).cloned())
-        .collect();
-    drop(live);
-    World::replay_statuses_in_order(chosen.iter().map(|r| &**r))
 }
 
 /// The plan a page or download asks for, at the time its query names.

@@ -8,13 +8,17 @@
 //!
 //! Events are only ever added. One that sorts after everything already ordered (the
 //! usual case) leaves every snapshot valid; a backdated one drops the snapshots from
-//! where it sorts in, and they are rebuilt when next needed. Only "as it stood on"
-//! queries use this; "as recorded at" admits events by recording time, so those still
-//! replay (`pages::plan_view_at`).
+//! where it sorts in, and they are rebuilt when next needed.
+//!
+//! "As recorded at" a moment admits only the events recorded by then. A snapshot
+//! still serves if every event before it in the order was recorded by then: events
+//! are mostly recorded in the order they take effect, so that is most of them, and
+//! the events after it are filtered by their slots before any is replayed.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use projections::query::TimeQuery;
 use projections::{Recorded, World};
 
 use super::state::{Live, Slot};
@@ -54,25 +58,51 @@ fn key(slot: &Slot) -> (i32, u64) {
 }
 
 impl PlanSnapshots {
-    /// The snapshot to start from for `as_of` and the events to replay on it, if
+    /// For `query`: how many events of `order` may count (those in effect by its
+    /// date), and how many of those come before the first one it does not admit —
+    /// the snapshots up to there hold only admitted events.
+    fn reach(&self, query: &TimeQuery) -> (usize, usize) {
+        let wanted = query.as_of.map_or(self.order.len(), |day| {
+            self.order.partition_point(|s| s.effective <= day)
+        });
+        let whole = self.order[..wanted]
+            .iter()
+            .position(|s| !s.admitted(query))
+            .unwrap_or(wanted);
+        (wanted, whole)
+    }
+
+    /// The events `query` admits in `order[from..wanted]`.
+    fn admitted(
+        &self,
+        from: usize,
+        wanted: usize,
+        query: &TimeQuery,
+        events: &[Arc<Recorded>],
+    ) -> Vec<Arc<Recorded>> {
+        self.order[from.min(wanted)..wanted]
+            .iter()
+            .filter(|s| s.admitted(query))
+            .filter_map(|s| events.get(s.position as usize).cloned())
+            .collect()
+    }
+
+    /// The snapshot to start from for `query` and the events to replay on it, if
     /// nothing came since the last catch-up (`slots` of the plan) and it is built.
     fn ready(
         &self,
         slots: usize,
-        as_of: i32,
+        query: &TimeQuery,
         every: usize,
         events: &[Arc<Recorded>],
     ) -> Option<(Arc<World>, Vec<Arc<Recorded>>)> {
         if self.seen != slots || self.worlds.is_empty() {
             return None;
         }
-        let wanted = self.order.partition_point(|s| s.effective <= as_of);
-        let start = self.worlds.get(wanted / every)?.clone();
-        let tail = self.order[wanted / every * every..wanted]
-            .iter()
-            .filter_map(|s| events.get(s.position as usize).cloned())
-            .collect();
-        Some((start, tail))
+        let (wanted, whole) = self.reach(query);
+        let base = whole / every;
+        let start = self.worlds.get(base)?.clone();
+        Some((start, self.admitted(base * every, wanted, query, events)))
     }
 
     /// Takes in the slots added since the last call, keeping `order` sorted and only
@@ -118,25 +148,25 @@ impl Snapshots {
         plans.entry(group.to_owned()).or_default().clone()
     }
 
-    /// The statuses-only world of the plan or challenge `group` as it stood on day
-    /// `as_of`: what `World::replay_statuses_in_order` gives for its events in effect
-    /// by then. Snapshots are built (once) outside the readers' lock; only the plan's
-    /// own snapshots are locked meanwhile.
-    pub fn world_as_of(&self, live: &RwLock<Live>, group: &str, as_of: i32) -> World {
+    /// The statuses-only world of the plan or challenge `group` as `query` sees it:
+    /// what `World::replay_statuses_in_order` gives for the events it admits (in
+    /// effect by its date, recorded by its moment). Snapshots are built (once)
+    /// outside the readers' lock; only the plan's own snapshots are locked meanwhile.
+    pub fn world_at(&self, live: &RwLock<Live>, group: &str, query: &TimeQuery) -> World {
         let plan = self.plan(group);
         let ready = {
             let read = live.read().unwrap_or_else(|p| p.into_inner());
             let snapshots = plan.read().unwrap_or_else(|p| p.into_inner());
             snapshots.ready(
                 read.group_slots(group).len(),
-                as_of,
+                query,
                 self.every,
                 read.world.events(),
             )
         };
         let (start, tail) = match ready {
             Some(ready) => ready,
-            None => self.catch_up_and_build(&plan, live, group, as_of),
+            None => self.catch_up_and_build(&plan, live, group, query),
         };
         let mut world = (*start).clone();
         for recorded in &tail {
@@ -145,30 +175,32 @@ impl Snapshots {
         world
     }
 
-    /// `world_as_of` when events came since or the snapshot it needs is not built:
+    /// `world_at` when events came since or the snapshot it needs is not built:
     /// the snapshot to start from and the events to replay on it.
     fn catch_up_and_build(
         &self,
         plan: &RwLock<PlanSnapshots>,
         live: &RwLock<Live>,
         group: &str,
-        as_of: i32,
+        query: &TimeQuery,
     ) -> (Arc<World>, Vec<Arc<Recorded>>) {
         let every = self.every;
         let mut plan = plan.write().unwrap_or_else(|p| p.into_inner());
         let read = live.read().unwrap_or_else(|p| p.into_inner());
         plan.catch_up(read.group_slots(group), every);
-        let wanted = plan.order.partition_point(|s| s.effective <= as_of);
-        let base = wanted / every;
+        let (wanted, whole) = plan.reach(query);
+        let base = whole / every;
         let built = plan.worlds.len().max(1) - 1;
-        // The events to build the missing snapshots from, then the tail after the
-        // base snapshot; read under the readers' lock, replayed after it.
-        let from = built.min(base) * every;
+        // The events to build the missing snapshots from (all admitted: they come
+        // before `whole`), then those to replay on the base snapshot; read under the
+        // readers' lock, replayed after it.
         let events = read.world.events();
-        let chosen: Vec<Arc<Recorded>> = plan.order[from..wanted]
+        let chosen: Vec<Arc<Recorded>> = plan.order
+            [(built * every).min(base * every)..base * every]
             .iter()
             .filter_map(|s| events.get(s.position as usize).cloned())
             .collect();
+        let tail = plan.admitted(base * every, wanted, query, events);
         drop(read);
         if plan.worlds.is_empty() {
             plan.worlds
@@ -185,9 +217,7 @@ impl Snapshots {
             }
             plan.worlds.push(Arc::new(world));
         }
-        let start = plan.worlds[base].clone();
-        let tail = chosen[(base * every - from).min(chosen.len())..].to_vec();
-        (start, tail)
+        (plan.worlds[base].clone(), tail)
     }
 }
 
@@ -273,20 +303,29 @@ mod tests {
         all
     }
 
-    fn replayed(all: &[Recorded], as_of: i32) -> World {
-        let mut chosen: Vec<&Recorded> =
-            all.iter().filter(|r| r.stamp.effective <= as_of).collect();
+    fn replayed(all: &[Recorded], query: &TimeQuery) -> World {
+        let mut chosen: Vec<&Recorded> = all
+            .iter()
+            .filter(|r| {
+                query.as_of.is_none_or(|d| r.stamp.effective <= d)
+                    && query.known_at.is_none_or(|t| r.stamp.recorded_at <= t)
+            })
+            .collect();
         chosen.sort_by_key(|r| (r.stamp.effective, r.stamp.seq));
         World::replay_statuses_in_order(chosen)
     }
 
     proptest! {
-        /// Asked on random dates while events (backdated ones included) keep being
-        /// added, the snapshots give exactly the world a full replay gives.
+        /// Asked on random dates and moments while events (backdated ones
+        /// included) keep being added, the snapshots give exactly the world a full
+        /// replay of the admitted events gives.
         #[test]
         fn a_past_date_from_snapshots_is_the_full_replay(
             changes in proptest::collection::vec((1..60i32, 0..3usize, 0..3usize), 1..80),
-            asks in proptest::collection::vec((0.0..1.0f64, 0..70i32), 1..12),
+            asks in proptest::collection::vec(
+                (0.0..1.0f64, proptest::option::of(0..70i32), proptest::option::of(0..90i64)),
+                1..12,
+            ),
             every in 1..9usize,
         ) {
             let all = history(&changes);
@@ -294,14 +333,15 @@ mod tests {
             let snapshots = Snapshots::every(every);
             let group = subject::plan(PLAN);
             let mut added = 0;
-            for (fraction, as_of) in asks {
+            for (fraction, as_of, known_at) in asks {
+                let query = TimeQuery { as_of, known_at };
                 let upto = ((all.len() as f64 * fraction) as usize).max(added);
                 for r in &all[added..upto] {
                     live.write().expect("lock").push(r.clone(), [0; 32]);
                 }
                 added = upto;
-                let got = snapshots.world_as_of(&live, &group, as_of);
-                prop_assert_eq!(got, replayed(&all[..added], as_of));
+                let got = snapshots.world_at(&live, &group, &query);
+                prop_assert_eq!(got, replayed(&all[..added], &query));
             }
         }
     }
