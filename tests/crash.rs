@@ -23,46 +23,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// splitmix64: small, seedable, good enough to pick moments.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
+mod common;
+use common::{env_count, Rng};
 
 fn seed(name: &str) -> u64 {
-    let seed = std::env::var("ASSURE_CRASH_SEED")
-        .ok()
-        .and_then(|s| {
-            let s = s.trim();
-            s.strip_prefix("0x")
-                .map_or_else(|| s.parse().ok(), |h| u64::from_str_radix(h, 16).ok())
-        })
-        .unwrap_or_else(|| {
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_nanos() as u64
-        });
-    println!("{name}: seed {seed:#x} (replay with ASSURE_CRASH_SEED={seed:#x})");
-    seed
-}
-
-fn env_count(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(default)
+    common::seed("ASSURE_CRASH_SEED", name)
 }
 
 fn fixture() -> PathBuf {
