@@ -9,15 +9,18 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
-use std::io::{Read as _, Write as _};
-use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use assure::web::accounts::{Accounts, Role};
-use assure::web::{open_state, routes, AppState};
+use assure::web::accounts::Role;
 use serde_json::{json, Value};
+
+// The test service and its HTTP client, shared with the web suites.
+#[allow(dead_code)]
+#[path = "web/server.rs"]
+mod server;
+use server::Server;
 
 const HEADER: &str = "ref,priority,action,impact,outcome,lead,due,status,cross_refs";
 /// The characters a spreadsheet reads as the start of a formula.
@@ -736,170 +739,6 @@ fn path_separators_and_dot_dot_in_ids_are_refused_and_create_no_file() {
 
 // ------------------------------------------------------------------ the web service
 
-const PASSWORD: &str = "correct horse battery staple";
-
-struct Server {
-    addr: SocketAddr,
-    /// Taken in `drop`, so the writer thread (which stops when the last handle to
-    /// the state goes) can be joined and the ledger's lock is free afterwards.
-    state: Option<AppState>,
-    tokens: Vec<(Role, String)>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<std::thread::JoinHandle<()>>>,
-}
-
-impl Server {
-    fn start(data: &Path) -> Server {
-        let mut accounts = Accounts::default();
-        let mut tokens = Vec::new();
-        for role in Role::ALL {
-            let agency = (role == Role::Partner).then(|| "GMP".to_owned());
-            accounts
-                .add_user(role.as_str(), role, agency, PASSWORD)
-                .unwrap();
-            tokens.push((role, accounts.new_token(role.as_str()).unwrap()));
-        }
-        accounts.save(data).unwrap();
-        let (state, writer) = open_state(data, false).unwrap();
-        let (router, _) = routes(state.clone());
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(listener, router)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-            drop(runtime);
-            writer
-        });
-        Server {
-            addr,
-            state: Some(state),
-            tokens,
-            stop: Some(stop),
-            thread: Some(thread),
-        }
-    }
-
-    fn bearer(&self, role: Role) -> String {
-        let token = &self.tokens.iter().find(|(r, _)| *r == role).unwrap().1;
-        format!("Bearer {token}")
-    }
-
-    fn api(&self, role: Role, method: &str, path: &str, body: Value) -> Reply {
-        let body = if body.is_null() {
-            Vec::new()
-        } else {
-            body.to_string().into_bytes()
-        };
-        let auth = self.bearer(role);
-        send(
-            self.addr,
-            method,
-            path,
-            &[
-                ("Authorization", &auth),
-                ("Content-Type", "application/json"),
-            ],
-            &body,
-        )
-    }
-
-    fn import(&self, plan: &str, csv: &str) -> Reply {
-        let auth = self.bearer(Role::Manager);
-        send(
-            self.addr,
-            "POST",
-            &format!("/api/v1/plans/{plan}/import?title=Hostile"),
-            &[("Authorization", &auth), ("Content-Type", "text/csv")],
-            csv.as_bytes(),
-        )
-    }
-
-    fn page(&self, role: Role, path: &str) -> Reply {
-        let state = self.state.as_ref().unwrap();
-        let principal = state.accounts().principal(role.as_str()).unwrap();
-        let id = state.sessions.create(principal, None).unwrap();
-        send(
-            self.addr,
-            "GET",
-            path,
-            &[("Cookie", &format!("assure_session={id}"))],
-            b"",
-        )
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let writer = thread.join();
-            self.state.take();
-            if let Ok(writer) = writer {
-                let _ = writer.join();
-            }
-        }
-    }
-}
-
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    body: String,
-}
-
-fn send(
-    addr: SocketAddr,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Reply {
-    let mut stream = TcpStream::connect(addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    let _ = stream.write_all(body);
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
-    let status = head
-        .lines()
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status line in {text:?}"));
-    Reply {
-        status,
-        body: body.to_owned(),
-    }
-}
-
 /// Every data cell of a CSV download, parsed as a spreadsheet would.
 fn csv_cells(body: &str) -> Vec<Vec<String>> {
     let mut reader = csv::ReaderBuilder::new()
@@ -1048,7 +887,7 @@ fn formula_cells_in_every_field_of_both_csv_downloads_come_out_neutralised() {
             ],
         )
         .ok();
-    let server = Server::start(&ledger.data);
+    let server = Server::on(&ledger.data);
     // Through the web: an imported plan and a challenge, every field a formula.
     let web_csv = format!(
         "{HEADER}\n{}\n",
@@ -1125,7 +964,7 @@ fn formula_cells_in_every_field_of_both_csv_downloads_come_out_neutralised() {
 fn bidi_and_control_characters_from_the_api_are_escaped_or_harmless_in_pages() {
     let ledger = Ledger::new();
     ledger.import_manchester();
-    let server = Server::start(&ledger.data);
+    let server = Server::on(&ledger.data);
     let agency = format!("GMP{RLO}evil</td><td>");
     let raised = server.api(
         Role::Chair,
@@ -1161,7 +1000,7 @@ fn bidi_and_control_characters_from_the_api_are_escaped_or_harmless_in_pages() {
 fn pages_show_no_raw_c0_controls_and_no_unisolated_bidi_override() {
     let ledger = Ledger::new();
     ledger.import_manchester();
-    let server = Server::start(&ledger.data);
+    let server = Server::on(&ledger.data);
     let raised = server.api(
         Role::Chair,
         "POST",
@@ -1194,7 +1033,7 @@ fn pages_show_no_raw_c0_controls_and_no_unisolated_bidi_override() {
 fn path_tricks_through_the_web_api_get_4xx_and_create_no_file() {
     let ledger = Ledger::new();
     ledger.import_manchester();
-    let server = Server::start(&ledger.data);
+    let server = Server::on(&ledger.data);
     let outside = tree(ledger.dir.path());
     let csv = format!("{HEADER}\n1.1,P1,A,,,GMP,,,\n");
     for plan in [

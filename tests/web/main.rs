@@ -89,7 +89,7 @@ fn concrete(path: &str, evidence: &str) -> String {
 }
 
 fn demo_evidence(server: &Server) -> String {
-    let ledger = server.state.shared.ledger();
+    let ledger = server.state().shared.ledger();
     ledger
         .blobs()
         .list()
@@ -602,9 +602,9 @@ fn sign_in_sets_strict_cookies_rotates_the_session_and_throttles_guessing() {
 #[test]
 fn thirty_two_clients_appending_at_once_leave_a_gapless_chain_with_every_acknowledged_event() {
     let server = Server::start();
-    let before = server.state.shared.read().size();
+    let before = server.state().shared.read().size();
     let refs: Vec<String> = {
-        let live = server.state.shared.read();
+        let live = server.state().shared.read();
         let plan = live.world.world().plan(PLAN).unwrap();
         plan.actions
             .values()
@@ -649,7 +649,7 @@ fn thirty_two_clients_appending_at_once_leave_a_gapless_chain_with_every_acknowl
         seqs, expected,
         "acknowledged seqs are not unique and gapless"
     );
-    let ledger = server.state.shared.ledger();
+    let ledger = server.state().shared.ledger();
     let report = ledger.verify();
     assert!(report.ok, "{report:?}");
     assert_eq!(report.size, before + (CLIENTS * EACH) as u64);
@@ -959,12 +959,12 @@ fn sigterm_stops_the_service_cleanly_and_every_acknowledged_change_is_kept() {
 #[test]
 fn a_storage_failure_is_a_5xx_and_nothing_is_shown_as_recorded() {
     let server = Server::start();
-    let blobs = server.state.data.join("blobs");
-    let before = server.state.shared.read().size();
+    let blobs = server.state().data.join("blobs");
+    let before = server.state().shared.read().size();
     let path = format!("/api/v1/plans/{PLAN}/actions/1.1/progress");
     let note = json!({ "note": "with evidence", "evidence": [{ "name": "e.txt", "content": "ZXZpZGVuY2U=" }] });
     // The evidence folder becomes a file: storing the evidence fails.
-    let saved = server.state.data.join("blobs-saved");
+    let saved = server.state().data.join("blobs-saved");
     std::fs::rename(&blobs, &saved).unwrap();
     std::fs::write(&blobs, b"not a folder").unwrap();
     let failed = server.api(Role::Manager, "POST", &path, note.clone());
@@ -972,11 +972,11 @@ fn a_storage_failure_is_a_5xx_and_nothing_is_shown_as_recorded() {
     let message = failed.json()["error"].as_str().unwrap().to_owned();
     assert!(message.contains("nothing was recorded"), "{message}");
     assert!(
-        !message.contains(server.state.data.to_str().unwrap()),
+        !message.contains(server.state().data.to_str().unwrap()),
         "the answer names server paths: {message}"
     );
     assert_eq!(
-        server.state.shared.read().size(),
+        server.state().shared.read().size(),
         before,
         "a failed change is shown"
     );
@@ -993,7 +993,7 @@ fn a_storage_failure_is_a_5xx_and_nothing_is_shown_as_recorded() {
     let ok = server.api(Role::Manager, "POST", &path, note);
     assert_eq!(ok.status, 201, "{}", ok.body);
     assert_eq!(ok.json()["events"][0]["seq"].as_u64(), Some(before));
-    assert!(server.state.shared.ledger().verify().ok);
+    assert!(server.state().shared.ledger().verify().ok);
 }
 
 #[test]

@@ -1,6 +1,7 @@
-//! The test service: a running server on a demo ledger with one account (and token)
-//! per role, and a small HTTP client. Shared by `tests/web/main.rs` and the test
-//! binaries that need a process of their own (`tests/web_storage.rs`).
+//! The test service: a running server with one account (and token) per role, on a
+//! demo ledger or a given data folder, and a small HTTP client. Shared by
+//! `tests/web/main.rs`, `tests/web_storage.rs` (a process of its own) and
+//! `tests/hostile.rs`.
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
@@ -12,24 +13,35 @@ use serde_json::Value;
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const PLAN: &str = "mcr-jtai-2023";
 
-/// A running service on a demo ledger, with one account (and token) per role.
+/// A running service with one account (and token) per role.
 pub struct Server {
     pub addr: SocketAddr,
-    pub state: AppState,
+    /// Taken when the service stops, so the writer thread (which ends when the last
+    /// handle to the state goes) can be joined and the ledger's lock is free after.
+    state: Option<AppState>,
     pub tokens: Vec<(Role, String)>,
     /// The chair's own signing key, kept "on the chair's computer".
     pub chair_key: ledger::note::SigningKey,
     pub specs: Vec<assure::web::RouteSpec>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    /// The server's thread; it hands back the writer thread to join.
+    thread: Option<std::thread::JoinHandle<std::thread::JoinHandle<()>>>,
     dir: Option<tempfile::TempDir>,
 }
 
 impl Server {
+    /// A service on a new demo ledger (seeded from the Manchester fixture).
     pub fn start() -> Server {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         assure::demo::run(&data).unwrap();
+        let mut server = Server::on(&data);
+        server.dir = Some(dir);
+        server
+    }
+
+    /// A service on the ledger in `data`.
+    pub fn on(data: &std::path::Path) -> Server {
         let mut accounts = Accounts::default();
         let mut tokens = Vec::new();
         for role in Role::ALL {
@@ -43,8 +55,8 @@ impl Server {
         accounts
             .set_vkey("chair", &chair_key.verifier().to_vkey_string())
             .unwrap();
-        accounts.save(&data).unwrap();
-        let (state, writer) = open_state(&data, false).unwrap();
+        accounts.save(data).unwrap();
+        let (state, writer) = open_state(data, false).unwrap();
         let (router, specs) = routes(state.clone());
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
@@ -66,20 +78,37 @@ impl Server {
                     .unwrap();
             });
             drop(runtime);
-            // The writer stops when the last handle to the state goes (the test's
-            // own copy included), so it is not joined here.
-            drop(writer);
+            writer
         });
         Server {
             addr,
-            state,
+            state: Some(state),
             tokens,
             chair_key,
             specs,
             stop: Some(stop),
             thread: Some(thread),
-            dir: Some(dir),
+            dir: None,
         }
+    }
+
+    pub fn state(&self) -> &AppState {
+        self.state.as_ref().unwrap()
+    }
+
+    pub fn bearer(&self, role: Role) -> String {
+        format!("Bearer {}", self.token(role))
+    }
+
+    /// Imports `csv` as plan `plan` through the API, as a manager.
+    pub fn import(&self, plan: &str, csv: &str) -> Reply {
+        let auth = self.bearer(Role::Manager);
+        self.send(
+            "POST",
+            &format!("/api/v1/plans/{plan}/import?title=Hostile"),
+            &[("Authorization", &auth), ("Content-Type", "text/csv")],
+            csv.as_bytes(),
+        )
     }
 
     pub fn token(&self, role: Role) -> &str {
@@ -88,9 +117,10 @@ impl Server {
 
     /// A fresh signed-in session for `role`: (cookie header, csrf token).
     pub fn session(&self, role: Role) -> (String, String) {
-        let principal = self.state.accounts().principal(role.as_str()).unwrap();
-        let id = self.state.sessions.create(principal, None).unwrap();
-        let csrf = self.state.sessions.get(&id).unwrap().csrf;
+        let state = self.state();
+        let principal = state.accounts().principal(role.as_str()).unwrap();
+        let id = state.sessions.create(principal, None).unwrap();
+        let csrf = state.sessions.get(&id).unwrap().csrf;
         (format!("assure_session={id}"), csrf)
     }
 
@@ -99,7 +129,7 @@ impl Server {
     }
 
     pub fn api(&self, role: Role, method: &str, path: &str, body: Value) -> Reply {
-        let auth = format!("Bearer {}", self.token(role));
+        let auth = self.bearer(role);
         let body = if body.is_null() {
             Vec::new()
         } else {
@@ -141,11 +171,11 @@ impl Server {
 }
 
 impl Server {
-    /// Stops the service and hands back its folder, so the test can open the data
-    /// folder afterwards (once the writer lets go of it).
-    pub fn stop(mut self) -> tempfile::TempDir {
+    /// Stops the service (the writer joined, the ledger's lock free) and hands back
+    /// the demo's folder, if it made one, so the test can open the data folder.
+    pub fn stop(mut self) -> Option<tempfile::TempDir> {
         self.shut_down();
-        self.dir.take().unwrap()
+        self.dir.take()
     }
 
     fn shut_down(&mut self) {
@@ -153,7 +183,11 @@ impl Server {
             let _ = stop.send(());
         }
         if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+            let writer = thread.join();
+            self.state.take();
+            if let Ok(writer) = writer {
+                let _ = writer.join();
+            }
         }
     }
 }
