@@ -6,6 +6,7 @@ use crate::codec;
 use crate::error::{Error, Result};
 use crate::header::Event;
 use crate::log::{decode_event, keys, IndexVisitor, Ledger};
+use crate::storage::Store;
 
 impl Ledger {
     /// Events whose subject is exactly `subject`, from the covering index, in seq order.

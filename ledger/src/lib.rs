@@ -28,6 +28,7 @@ pub mod redaction;
 pub mod storage;
 pub mod tree;
 pub mod verify;
+mod wal;
 
 pub use codec::Head;
 pub use error::{Error, Result};

@@ -19,7 +19,7 @@ use crate::codec::{self, Head};
 use crate::error::{Error, Result};
 use crate::faults::{self, Op};
 use crate::header::{payload_hash, Event, EventHeader, NewEvent, SaltedPayload, GENESIS_PREV};
-use crate::storage::{sync_dir, SledStore, Store, Write as StoreWrite};
+use crate::storage::{sync_dir, SledStore, Store, Visitor, Write as StoreWrite};
 
 const MARKER_FILE: &str = "ASSURE-LEDGER";
 const MARKER_TEXT: &str = "Assure ledger\nformat: 1\n";
@@ -27,6 +27,13 @@ const LOCK_FILE: &str = "LOCK";
 const HEAD_FILE: &str = "HEAD";
 const STORE_DIR: &str = "store";
 const BLOBS_DIR: &str = "blobs";
+const WAL_FILE: &str = "wal";
+/// Staged events the store may lag behind by before they are applied to it.
+const SETTLE_EVENTS: usize = 2048;
+/// How large the write-ahead log grows, or how long, before the store is flushed
+/// and the log emptied.
+const CHECKPOINT_BYTES: u64 = 64 << 20;
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The most events stored in one chunk of the log.
 const CHUNK_EVENTS: usize = 128;
@@ -123,9 +130,10 @@ fn system_clock() -> i64 {
 /// An open data folder. Dropping it releases the lock.
 pub struct Ledger {
     dir: PathBuf,
-    pub(crate) store: Arc<dyn Store>,
+    pub(crate) store: Arc<Settling>,
     head: Head,
     head_file: Arc<HeadFile>,
+    wal: Arc<Mutex<Logged>>,
     blobs: BlobStore,
     clock: Clock,
     /// The right edge of the Merkle tree over every event so far.
@@ -139,6 +147,17 @@ pub struct Ledger {
     failed: Failure,
     /// Held for the lifetime of the ledger: the OS lock that keeps other processes out.
     _lock: File,
+}
+
+impl Drop for Ledger {
+    /// Moves what the write-ahead log holds into the store, so that the log is empty
+    /// between runs. If that fails the log keeps it, and the next open applies it.
+    fn drop(&mut self) {
+        let logged = self.wal.lock().map_or(0, |l| l.wal.len());
+        if (logged > 0 || self.store.pending_events() > 0) && !self.writes_refused() {
+            let _ = self.syncer().checkpoint();
+        }
+    }
 }
 
 impl std::fmt::Debug for Ledger {
@@ -203,19 +222,137 @@ impl HeadFile {
     }
 }
 
-/// A batch written to the store by `Ledger::stage`: readable, not yet durable.
+/// A batch staged by `Ledger::stage`: readable at once, durable once a `Syncer` has
+/// logged its frame.
 #[derive(Debug)]
 pub struct Staged {
     pub headers: Vec<EventHeader>,
-    /// The head after the batch: what `Syncer::sync` makes durable.
+    /// The head after the batch.
     pub head: Head,
+    /// The batch as a write-ahead log frame, for `Syncer::sync`.
+    pub frame: Vec<u8>,
+}
+
+/// The store as the ledger sees it: sled, plus the staged batches not applied to it
+/// yet, which every read and write applies first (many batches in one sled batch,
+/// which costs far less than one each).
+pub(crate) struct Settling {
+    inner: SledStore,
+    pending: Mutex<Vec<crate::wal::Batch>>,
+    /// The head of the last batch applied to sled.
+    applied: Mutex<Head>,
+    failed: Failure,
+}
+
+impl Settling {
+    /// Applies every staged batch to sled (not durably: see `Syncer::checkpoint`).
+    fn settle(&self) -> Result<()> {
+        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        // Even after a failed write: the batches staged before it may have been
+        // acknowledged, and reads must see them (only in memory: nothing is flushed
+        // through a handle that refuses writes, see `Syncer::checkpoint`).
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let applied = self.inner.apply(batch_writes(&pending));
+        note_failure(&self.failed, applied)?;
+        if let Some(last) = pending.last() {
+            *self.applied.lock().unwrap_or_else(|p| p.into_inner()) = last.head;
+        }
+        pending.clear();
+        Ok(())
+    }
+
+    fn pending_events(&self) -> usize {
+        let pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        pending.iter().map(|b| b.records.len()).sum()
+    }
+}
+
+impl Store for Settling {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.settle()?;
+        self.inner.get(key)
+    }
+
+    fn scan(&self, start: &[u8], end: &[u8], visit: &mut Visitor<'_>) -> Result<()> {
+        self.settle()?;
+        self.inner.scan(start, end, visit)
+    }
+
+    fn last_in(&self, start: &[u8], end: &[u8]) -> Result<Option<(Vec<u8>, Vec<u8>)>> {
+        self.settle()?;
+        self.inner.last_in(start, end)
+    }
+
+    fn apply(&self, writes: Vec<StoreWrite>) -> Result<()> {
+        self.settle()?;
+        self.inner.apply(writes)
+    }
+
+    fn sync(&self) -> Result<()> {
+        self.settle()?;
+        self.inner.sync()
+    }
+}
+
+/// The store writes for consecutive staged batches: their records in chunks of up to
+/// `CHUNK_EVENTS` by seq, again by plan or challenge (the covering index), each
+/// batch's own writes, and the head and frontier after the last.
+fn batch_writes(batches: &[crate::wal::Batch]) -> Vec<StoreWrite> {
+    let (Some(first), Some(last)) = (batches.first(), batches.last()) else {
+        return Vec::new();
+    };
+    let records: Vec<&(String, Vec<u8>)> = batches.iter().flat_map(|b| &b.records).collect();
+    let mut writes: Vec<StoreWrite> = Vec::new();
+    for (i, chunk) in records.chunks(CHUNK_EVENTS).enumerate() {
+        let bytes: Vec<Vec<u8>> = chunk.iter().map(|(_, r)| r.clone()).collect();
+        writes.push((
+            keys::seq_key(keys::EVENT, first.base + (i * CHUNK_EVENTS) as u64).to_vec(),
+            Some(codec::encode_chunk(&bytes)),
+        ));
+    }
+    let mut groups: std::collections::BTreeMap<&str, Vec<(u64, &Vec<u8>)>> =
+        std::collections::BTreeMap::new();
+    for (offset, (group, record)) in records.iter().enumerate() {
+        groups
+            .entry(group.as_str())
+            .or_default()
+            .push((first.base + offset as u64, record));
+    }
+    for (group, members) in groups {
+        for chunk in members.chunks(CHUNK_EVENTS) {
+            let copies: Vec<Vec<u8>> = chunk.iter().map(|(_, r)| (*r).clone()).collect();
+            writes.push((
+                keys::index_key(group, chunk[0].0),
+                Some(codec::encode_chunk(&copies)),
+            ));
+        }
+    }
+    for batch in batches {
+        writes.extend(batch.writes.iter().cloned());
+    }
+    writes.push((keys::HEAD.to_vec(), Some(codec::encode_head(&last.head))));
+    writes.push((
+        crate::tree::FRONTIER_KEY.to_vec(),
+        Some(last.frontier.clone()),
+    ));
+    writes
+}
+
+/// The write-ahead log and when the store was last flushed.
+#[derive(Debug)]
+struct Logged {
+    wal: crate::wal::Wal,
+    checkpointed: std::time::Instant,
 }
 
 /// Makes staged batches durable, from any thread and without the ledger, so that the
-/// next batch can be prepared while one is flushed (group commit in a pipeline).
+/// next batch can be prepared while one is logged (group commit in a pipeline).
 #[derive(Clone)]
 pub struct Syncer {
-    store: Arc<dyn Store>,
+    store: Arc<Settling>,
+    wal: Arc<Mutex<Logged>>,
     head_file: Arc<HeadFile>,
     failed: Failure,
 }
@@ -227,14 +364,50 @@ impl std::fmt::Debug for Syncer {
 }
 
 impl Syncer {
-    /// Makes every batch staged up to `head` (and any staged since) durable: the
-    /// store's flush and fsyncs, then the head file's write and fsync. A failure makes
-    /// the ledger refuse writes, as a failed `append` does: the batches after the last
-    /// successful sync must not be acknowledged.
-    pub fn sync(&self, head: &Head) -> Result<()> {
+    /// Makes staged batches durable: appends their frames (from `Staged::frame`, in
+    /// staging order) to the write-ahead log and fdatasyncs it. A failure makes the
+    /// ledger refuse writes, as a failed `append` does: nothing staged after the last
+    /// successful sync may be acknowledged.
+    pub fn sync(&self, frames: &[&[u8]]) -> Result<()> {
         writable(&self.failed)?;
-        let synced = self.store.sync().and_then(|()| self.head_file.write(head));
-        note_failure(&self.failed, synced)
+        let mut logged = self.wal.lock().unwrap_or_else(|p| p.into_inner());
+        let appended = logged.wal.append(&frames.concat());
+        note_failure(&self.failed, appended)
+    }
+
+    /// Housekeeping after syncs: applies staged batches to the store once enough
+    /// wait, and flushes the store and empties the log once it is large or old.
+    pub fn maintain(&self) -> Result<()> {
+        if self.store.pending_events() >= SETTLE_EVENTS {
+            self.store.settle()?;
+        }
+        let due = {
+            let logged = self.wal.lock().unwrap_or_else(|p| p.into_inner());
+            logged.wal.len() >= CHECKPOINT_BYTES
+                || (logged.wal.len() > 0 && logged.checkpointed.elapsed() >= CHECKPOINT_EVERY)
+        };
+        if due {
+            self.checkpoint()?;
+        }
+        Ok(())
+    }
+
+    /// Makes everything staged durable in the store itself: applies it, flushes and
+    /// fsyncs the store, records the head in the head file and empties the log.
+    pub fn checkpoint(&self) -> Result<()> {
+        writable(&self.failed)?;
+        // Holding the log: every frame in it is of a batch staged before, which the
+        // flush below covers.
+        let mut logged = self.wal.lock().unwrap_or_else(|p| p.into_inner());
+        let flushed = self.store.sync().and_then(|()| {
+            let head = *self.store.applied.lock().unwrap_or_else(|p| p.into_inner());
+            self.head_file.write(&head)
+        });
+        note_failure(&self.failed, flushed)?;
+        let emptied = logged.wal.empty();
+        note_failure(&self.failed, emptied)?;
+        logged.checkpointed = std::time::Instant::now();
+        Ok(())
     }
 }
 
@@ -350,7 +523,44 @@ impl Ledger {
         if !store_dir.is_dir() {
             return Err(Error::corruption(None, "the store folder is missing"));
         }
-        let store: Arc<dyn Store> = Arc::new(SledStore::open(&store_dir)?);
+        let inner = SledStore::open(&store_dir)?;
+        // Batches acknowledged from the write-ahead log that the store does not hold
+        // yet (after a crash) are applied to it first; the log keeps them until the
+        // store is flushed.
+        let (wal, logged) = crate::wal::Wal::open(&dir.join(WAL_FILE))?;
+        let mut applied = match inner.get(keys::HEAD)? {
+            Some(bytes) => codec::decode_head(&bytes)
+                .map_err(|why| Error::corruption(None, format!("store head record: {why}")))?,
+            None => Head::EMPTY,
+        };
+        let mut replay = Vec::new();
+        for batch in logged {
+            if batch.head.size <= applied.size {
+                continue;
+            }
+            if batch.base != applied.size {
+                return Err(Error::corruption(
+                    Some(applied.size),
+                    format!(
+                        "the write-ahead log continues at event {} but the store ends at {}: events are missing; \
+                         keep a copy of the data folder and restore it from a backup or an export",
+                        batch.base, applied.size
+                    ),
+                ));
+            }
+            applied = batch.head;
+            replay.push(batch);
+        }
+        if !replay.is_empty() {
+            inner.apply(batch_writes(&replay))?;
+        }
+        let failed = Failure::default();
+        let store = Arc::new(Settling {
+            inner,
+            pending: Mutex::new(Vec::new()),
+            applied: Mutex::new(applied),
+            failed: failed.clone(),
+        });
         let blobs_dir = dir.join(BLOBS_DIR);
         if !blobs_dir.is_dir() {
             return Err(Error::corruption(None, "the evidence folder is missing"));
@@ -363,10 +573,14 @@ impl Ledger {
                 file: head_file,
                 size: Mutex::new(file_head.size),
             }),
+            wal: Arc::new(Mutex::new(Logged {
+                wal,
+                checkpointed: std::time::Instant::now(),
+            })),
             blobs: BlobStore::new(blobs_dir),
             clock: Box::new(system_clock),
             frontier: crate::merkle::Frontier::new(),
-            failed: Failure::default(),
+            failed,
             _lock: lock_file,
         };
         ledger.head = ledger.recover_head(file_head)?;
@@ -500,6 +714,7 @@ impl Ledger {
     pub fn syncer(&self) -> Syncer {
         Syncer {
             store: self.store.clone(),
+            wal: self.wal.clone(),
             head_file: self.head_file.clone(),
             failed: self.failed.clone(),
         }
@@ -535,11 +750,23 @@ impl Ledger {
         }
         let before = (self.head, self.frontier.clone());
         let staged = self.stage_with(events, extra)?;
-        if let Err(e) = self.syncer().sync(&staged.head) {
+        let syncer = self.syncer();
+        if let Err(e) = syncer.sync(&[&staged.frame]) {
             // Refused from now on; until reopened, reads show what was durable.
+            self.store
+                .pending
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pop();
             (self.head, self.frontier) = before;
             return Err(e);
         }
+        // The batch is durable in the log. One append at a time (the command line)
+        // gains nothing from waiting to apply it to the store, so it goes in now. A
+        // failure here is reported (the batch is then present after reopening, but
+        // not acknowledged) and refuses the next write.
+        self.store.settle()?;
+        syncer.maintain()?;
         Ok(staged.headers)
     }
 
@@ -548,6 +775,7 @@ impl Ledger {
             return Ok(Staged {
                 headers: Vec::new(),
                 head: self.head,
+                frame: Vec::new(),
             });
         }
         writable(&self.failed)?;
@@ -555,8 +783,6 @@ impl Ledger {
             check_new_event(event)?;
         }
         let recorded_at = (self.clock)().max(self.head.recorded_at);
-        let mut writes: Vec<StoreWrite> =
-            Vec::with_capacity(events.len() + events.len() / CHUNK_EVENTS + 3);
         let mut records = Vec::with_capacity(events.len());
         let mut hashes = Vec::with_capacity(events.len());
         let mut headers = Vec::with_capacity(events.len());
@@ -599,48 +825,41 @@ impl Ledger {
             };
             headers.push(header);
         }
-        let first_seq = self.head.size;
-        for (i, chunk) in records.chunks(CHUNK_EVENTS).enumerate() {
-            let chunk_first = first_seq + (i * CHUNK_EVENTS) as u64;
-            writes.push((
-                keys::seq_key(keys::EVENT, chunk_first).to_vec(),
-                Some(codec::encode_chunk(chunk)),
-            ));
-        }
-        // The covering index: the batch's records again, grouped by plan or challenge.
-        let mut groups: std::collections::BTreeMap<&str, Vec<(u64, Vec<u8>)>> =
-            std::collections::BTreeMap::new();
-        for (header, record) in headers.iter().zip(&records) {
-            groups
-                .entry(keys::group_of(&header.subject))
-                .or_default()
-                .push((header.seq, record.clone()));
-        }
-        for (group, members) in groups {
-            for chunk in members.chunks(CHUNK_EVENTS) {
-                let first = chunk.first().map_or(first_seq, |(seq, _)| *seq);
-                let copies: Vec<Vec<u8>> = chunk.iter().map(|(_, r)| r.clone()).collect();
-                writes.push((
-                    keys::index_key(group, first),
-                    Some(codec::encode_chunk(&copies)),
-                ));
-            }
-        }
         // Every event of a batch shares one recorded_at, so one time-index entry per
         // batch (pointing at its last seq) answers "what was known at T".
-        writes.push((
+        let mut writes = vec![(
             keys::time_key(recorded_at, head.size - 1).to_vec(),
             Some(Vec::new()),
-        ));
-        writes.push((keys::HEAD.to_vec(), Some(codec::encode_head(&head))));
+        )];
         let mut frontier = self.frontier.clone();
-        writes.extend(crate::tree::grow(&mut frontier, &hashes)?);
+        let mut grown = crate::tree::grow(&mut frontier, &hashes)?;
+        grown.retain(|(key, _)| key.as_slice() != crate::tree::FRONTIER_KEY);
+        writes.extend(grown);
         writes.extend(extra);
-        let applied = self.store.apply(writes);
-        note_failure(&self.failed, applied)?;
+        let batch = crate::wal::Batch {
+            base: self.head.size,
+            head,
+            records: headers
+                .iter()
+                .zip(records)
+                .map(|(h, r)| (keys::group_of(&h.subject).to_owned(), r))
+                .collect(),
+            writes,
+            frontier: frontier.to_bytes(),
+        };
+        let frame = crate::wal::frame(&batch);
+        self.store
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(batch);
         self.head = head;
         self.frontier = frontier;
-        Ok(Staged { headers, head })
+        Ok(Staged {
+            headers,
+            head,
+            frame,
+        })
     }
 
     /// The header of event `seq`.

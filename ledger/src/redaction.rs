@@ -8,6 +8,7 @@ use crate::codec;
 use crate::error::{Error, Result};
 use crate::header::{EventHeader, NewEvent};
 use crate::log::{keys, Ledger};
+use crate::storage::Store;
 
 /// The kind of the event that authorises a redaction.
 pub const REDACTION_KIND: &str = "ledger.redacted";

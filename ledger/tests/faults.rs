@@ -112,94 +112,104 @@ fn init_fsyncs_every_file_and_every_directory_entry_it_creates() {
 }
 
 #[test]
-fn append_returns_only_after_the_store_and_the_head_file_are_fsynced() {
+fn append_returns_only_after_the_write_ahead_log_is_fsynced_and_the_store_follows() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut ledger = Ledger::init(&tmp.path().join("data")).unwrap();
+    let data = tmp.path().join("data");
+    let mut ledger = Ledger::init(&data).unwrap();
     let guard = faults::install(Injector::trace());
     ledger.append(vec![event(0, "plan/1")]).unwrap();
     let trace = guard.trace();
+    // The batch is durable once its frame is written and fdatasynced, before
+    // anything else is written; then it goes into the store.
+    let write = pos(&trace, Op::Write, "write-ahead log").unwrap();
+    let synced = write + 1;
+    assert_eq!(
+        trace.get(synced).map(|t| (t.op, t.target.as_str())),
+        Some((Op::Fsync, "write-ahead log")),
+        "{trace:#?}"
+    );
+    assert!(pos(&trace, Op::Write, "store batch").unwrap() > synced);
+    assert!(
+        trace[..write]
+            .iter()
+            .all(|t| t.op == Op::Create || t.op == Op::Fsync),
+        "{trace:#?}"
+    );
+    // Closing moves it into the store: batch, flush, fsyncs, head file, then the log
+    // is emptied.
+    drop(ledger);
+    let trace = guard.trace();
     drop(guard);
     let at = |op, target: &str| {
-        pos(&trace, op, target).unwrap_or_else(|| panic!("{target}: {trace:#?}"))
+        last_pos(&trace, op, target).unwrap_or_else(|| panic!("{target}: {trace:#?}"))
     };
     let order = [
-        at(Op::Write, "store batch"),
         at(Op::Write, "store flush"),
         at(Op::Fsync, "store log file"),
         at(Op::Write, "head file"),
         at(Op::Fsync, "head file"),
+        at(Op::Fsync, "write-ahead log"),
     ];
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{trace:#?}");
-    // Nothing is left to do after the head file's fsync: append returned after it.
-    assert_eq!(
-        trace.last().map(|t| (t.op, t.target.as_str())),
-        Some((Op::Fsync, "head file"))
-    );
     assert_writes_fsynced(&trace);
+    assert_eq!(std::fs::metadata(data.join("wal")).unwrap().len(), 0);
+    let ledger = Ledger::open(&data).unwrap();
+    assert_eq!(ledger.size(), 1);
+    assert!(ledger.verify().ok);
 }
 
 #[test]
-fn a_staged_batch_is_readable_but_durable_only_after_its_sync_and_a_failed_sync_stops_writes() {
+fn a_staged_batch_is_readable_at_once_durable_once_logged_and_a_failed_sync_stops_writes() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let mut ledger = Ledger::init(&data).unwrap();
     let syncer = ledger.syncer();
     let guard = faults::install(Injector::trace());
     let first = ledger.stage(vec![event(0, "plan/1")]).unwrap();
-    // Staging writes the batch into the store and flushes nothing.
-    let staged = guard.trace();
-    assert!(
-        pos(&staged, Op::Write, "store batch").is_some(),
-        "{staged:#?}"
-    );
-    assert!(
-        staged
-            .iter()
-            .all(|t| t.op != Op::Fsync && t.target != "store flush" && t.target != "head file"),
-        "{staged:#?}"
-    );
+    // Staging writes nothing at all.
+    assert!(guard.trace().is_empty(), "{:#?}", guard.trace());
     assert_eq!(ledger.size(), 1);
     assert_eq!(ledger.event(0).unwrap().header, first.headers[0]);
-    // A second batch staged on top; one sync (of the later head) covers both.
+    // A second batch staged on top; one sync logs both frames.
     let second = ledger
         .stage(vec![event(1, "plan/1"), event(2, "plan/2")])
         .unwrap();
     assert_eq!(second.headers[0].seq, 1);
     assert_eq!(second.headers[0].prev, first.head.hash);
-    syncer.sync(&second.head).unwrap();
+    let before = guard.trace().len();
+    syncer.sync(&[&first.frame, &second.frame]).unwrap();
     let trace = guard.trace();
     drop(guard);
-    let after = staged.len();
-    let at = |op, target: &str| {
-        trace[after..]
-            .iter()
-            .position(|t| t.op == op && t.target == target)
-            .unwrap_or_else(|| panic!("{target}: {trace:#?}"))
-    };
-    let order = [
-        at(Op::Write, "store flush"),
-        at(Op::Fsync, "store log file"),
-        at(Op::Write, "head file"),
-        at(Op::Fsync, "head file"),
-    ];
-    assert!(order.windows(2).all(|w| w[0] < w[1]), "{trace:#?}");
-    assert_writes_fsynced(&trace);
-    // A late sync of an older head never moves the head file back.
-    syncer.sync(&first.head).unwrap();
-    // A syncer keeps the store open, like the ledger itself.
+    let logged: Vec<_> = trace[before..]
+        .iter()
+        .filter(|t| t.op != Op::Create)
+        .map(|t| (t.op, t.target.as_str()))
+        .collect();
+    assert!(
+        logged.ends_with(&[
+            (Op::Write, "write-ahead log"),
+            (Op::Fsync, "write-ahead log")
+        ]),
+        "{trace:#?}"
+    );
+    // A crash now (nothing flushed into the store): the log brings both back.
+    let copy = tmp.path().join("copy");
+    copy_folder(&data, &copy);
+    std::fs::remove_file(copy.join("LOCK")).unwrap();
+    std::fs::write(copy.join("LOCK"), b"").unwrap();
     drop((ledger, syncer));
-    let ledger = Ledger::open(&data).unwrap();
+    let ledger = Ledger::open(&copy).unwrap();
     assert_eq!(ledger.size(), 3);
     assert!(ledger.verify().ok);
     drop(ledger);
 
     // A failed sync: the ledger refuses writes through every handle until reopened,
-    // and the staged batch is present whole or not at all after reopening.
-    let mut ledger = Ledger::open(&data).unwrap();
+    // and the batch is present whole or not at all after reopening.
+    let mut ledger = Ledger::open(&copy).unwrap();
     let syncer = ledger.syncer();
     let staged = ledger.stage(vec![event(3, "plan/1")]).unwrap();
     let guard = faults::install(Injector::fail(Mode::From(1)).only(&[Op::Fsync]));
-    let failed = syncer.sync(&staged.head).unwrap_err();
+    let failed = syncer.sync(&[&staged.frame]).unwrap_err();
     drop(guard);
     assert!(matches!(failed, Error::Io { .. }), "{failed}");
     assert!(ledger.writes_refused());
@@ -208,11 +218,25 @@ fn a_staged_batch_is_readable_but_durable_only_after_its_sync_and_a_failed_sync_
         refused.to_string().contains("reopen the ledger"),
         "{refused}"
     );
-    assert!(syncer.sync(&staged.head).is_err());
+    assert!(syncer.sync(&[&staged.frame]).is_err());
     drop((ledger, syncer));
-    let ledger = Ledger::open(&data).unwrap();
+    let ledger = Ledger::open(&copy).unwrap();
     assert!(matches!(ledger.size(), 3 | 4), "{}", ledger.size());
     assert!(ledger.verify().ok);
+}
+
+/// A copy of a data folder as a crash would leave it.
+fn copy_folder(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_folder(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
 }
 
 #[test]
@@ -734,4 +758,65 @@ impl Drop for Mount {
     fn drop(&mut self) {
         let _ = std::process::Command::new("umount").arg(&self.0).status();
     }
+}
+
+/// A folder as a crash leaves it: three batches in the write-ahead log, none in the
+/// store yet. Returns the folder and the size after each batch.
+fn crashed_with_logged_batches(tmp: &Path) -> (PathBuf, Vec<u64>) {
+    let data = tmp.join("data");
+    let mut ledger = Ledger::init(&data).unwrap();
+    let syncer = ledger.syncer();
+    let mut sizes = Vec::new();
+    for i in 0..3 {
+        let staged = ledger
+            .stage(vec![event(i, "plan/1"), event(i + 10, "plan/2")])
+            .unwrap();
+        syncer.sync(&[&staged.frame]).unwrap();
+        sizes.push(staged.head.size);
+    }
+    let crashed = tmp.join("crashed");
+    copy_folder(&data, &crashed);
+    drop((ledger, syncer));
+    (crashed, sizes)
+}
+
+#[test]
+fn a_torn_write_ahead_log_loses_only_its_torn_frame_and_a_damaged_one_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (crashed, sizes) = crashed_with_logged_batches(tmp.path());
+    let wal = std::fs::read(crashed.join("wal")).unwrap();
+    assert!(!wal.is_empty());
+    // Replayed whole.
+    let copy = tmp.path().join("whole");
+    copy_folder(&crashed, &copy);
+    let ledger = Ledger::open(&copy).unwrap();
+    assert_eq!(ledger.size(), sizes[2]);
+    assert!(ledger.verify().ok);
+    drop(ledger);
+    // Torn anywhere: every whole frame before the tear comes back, nothing else.
+    for cut in (0..wal.len()).step_by(7) {
+        let copy = tmp.path().join(format!("torn-{cut}"));
+        copy_folder(&crashed, &copy);
+        std::fs::write(copy.join("wal"), &wal[..cut]).unwrap();
+        let ledger = Ledger::open(&copy).unwrap();
+        assert!(
+            [0, sizes[0], sizes[1]].contains(&ledger.size()),
+            "cut at {cut}: {}",
+            ledger.size()
+        );
+        assert!(ledger.verify().ok, "cut at {cut}");
+        drop(ledger);
+        std::fs::remove_dir_all(&copy).unwrap();
+    }
+    // A flipped byte in the first frame, with whole frames after it: damage, named.
+    let copy = tmp.path().join("damaged");
+    copy_folder(&crashed, &copy);
+    let mut damaged = wal.clone();
+    damaged[40] ^= 0x01;
+    std::fs::write(copy.join("wal"), &damaged).unwrap();
+    let e = Ledger::open(&copy).unwrap_err();
+    assert!(
+        matches!(e, Error::Corruption { .. }) && e.to_string().contains("write-ahead log"),
+        "{e}"
+    );
 }

@@ -278,7 +278,7 @@ impl Shared {
     /// exported. (After a storage failure the sync is refused and the reader goes on.)
     pub fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
         let ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = ledger.syncer().sync(&ledger.head());
+        let _ = ledger.syncer().checkpoint();
         ledger
     }
 }
@@ -327,8 +327,9 @@ fn sync_groups(live: &RwLock<Live>, syncer: &ledger::Syncer, queue: mpsc::Receiv
                 ToSyncer::Barrier(done) => barriers.push(done),
             }
         }
-        if let Some(last) = groups.last() {
-            match syncer.sync(&last.staged.head) {
+        if !groups.is_empty() {
+            let frames: Vec<&[u8]> = groups.iter().map(|g| g.staged.frame.as_slice()).collect();
+            match syncer.sync(&frames) {
                 Ok(()) => {
                     for group in groups {
                         publish(live, &group.staged.headers, group.pending);
@@ -337,6 +338,14 @@ fn sync_groups(live: &RwLock<Live>, syncer: &ledger::Syncer, queue: mpsc::Receiv
                             let mine = headers.by_ref().take(request.events).collect();
                             let _ = request.reply.send(Ok(mine));
                         }
+                    }
+                    // After the answers: applying batches to the store and flushing
+                    // it now and then. A failure there stops writes like a failed sync.
+                    if let Err(e) = syncer.maintain() {
+                        eprintln!(
+                            "assure serve: moving logged changes into the store failed; the ledger takes no more until the service is restarted: {e}"
+                        );
+                        live.write().unwrap_or_else(|p| p.into_inner()).stopped = true;
                     }
                 }
                 Err(e) => {
