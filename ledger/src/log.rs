@@ -227,6 +227,8 @@ impl HeadFile {
 #[derive(Debug)]
 pub struct Staged {
     pub headers: Vec<EventHeader>,
+    /// Each header's `event_hash`, as the chain and the Merkle tree use it.
+    pub hashes: Vec<crate::Hash>,
     /// The head after the batch.
     pub head: Head,
     /// The batch as a write-ahead log frame, for `Syncer::sync`.
@@ -774,6 +776,7 @@ impl Ledger {
         if events.is_empty() {
             return Ok(Staged {
                 headers: Vec::new(),
+                hashes: Vec::new(),
                 head: self.head,
                 frame: Vec::new(),
             });
@@ -857,6 +860,7 @@ impl Ledger {
         self.frontier = frontier;
         Ok(Staged {
             headers,
+            hashes,
             head,
             frame,
         })

@@ -332,7 +332,7 @@ fn sync_groups(live: &RwLock<Live>, syncer: &ledger::Syncer, queue: mpsc::Receiv
             match syncer.sync(&frames) {
                 Ok(()) => {
                     for group in groups {
-                        publish(live, &group.staged.headers, group.pending);
+                        publish(live, &group.staged, group.pending);
                         let mut headers = group.staged.headers.into_iter();
                         for request in group.accepted {
                             let mine = headers.by_ref().take(request.events).collect();
@@ -578,18 +578,20 @@ impl Writer {
 }
 
 /// Shows durable events to readers.
-fn publish(live: &RwLock<Live>, headers: &[EventHeader], pending: Vec<Recorded>) {
-    let published: Vec<(Recorded, [u8; 32])> = headers
+fn publish(live: &RwLock<Live>, staged: &ledger::Staged, pending: Vec<Recorded>) {
+    let published: Vec<(Recorded, [u8; 32])> = staged
+        .headers
         .iter()
+        .zip(&staged.hashes)
         .zip(pending)
-        .map(|(header, mut recorded)| {
+        .map(|((header, hash), mut recorded)| {
             recorded.stamp = Stamp {
                 seq: header.seq,
                 recorded_at: header.recorded_at,
                 effective: header.effective,
                 actor: header.actor.clone(),
             };
-            (recorded, *blake3::hash(&header.leaf_bytes()).as_bytes())
+            (recorded, *hash)
         })
         .collect();
     let last = live.read().unwrap_or_else(|p| p.into_inner()).world.last();
