@@ -241,6 +241,8 @@ pub struct Staged {
 pub(crate) struct Settling {
     inner: SledStore,
     pending: Mutex<Vec<crate::wal::Batch>>,
+    /// Held while staged batches are applied to sled.
+    applying: Mutex<()>,
     /// The head of the last batch applied to sled.
     applied: Mutex<Head>,
     failed: Failure,
@@ -248,20 +250,26 @@ pub(crate) struct Settling {
 
 impl Settling {
     /// Applies every staged batch to sled (not durably: see `Syncer::checkpoint`).
+    ///
+    /// Staging only waits for the moment the pending batches are taken, not for sled;
+    /// readers wait for a settle in progress (`applying`), so none reads the store
+    /// between batches being taken and their being applied.
     fn settle(&self) -> Result<()> {
-        let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        let _applying = self.applying.lock().unwrap_or_else(|p| p.into_inner());
+        let batches = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
         // Even after a failed write: the batches staged before it may have been
         // acknowledged, and reads must see them (only in memory: nothing is flushed
         // through a handle that refuses writes, see `Syncer::checkpoint`).
-        if pending.is_empty() {
+        let Some(last) = batches.last().map(|b| b.head) else {
             return Ok(());
+        };
+        if let Err(e) = self.inner.apply(batch_writes(&batches)) {
+            // Nothing was applied (a sled batch is atomic): they wait again, first.
+            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+            pending.splice(0..0, batches);
+            return note_failure(&self.failed, Err(e));
         }
-        let applied = self.inner.apply(batch_writes(&pending));
-        note_failure(&self.failed, applied)?;
-        if let Some(last) = pending.last() {
-            *self.applied.lock().unwrap_or_else(|p| p.into_inner()) = last.head;
-        }
-        pending.clear();
+        *self.applied.lock().unwrap_or_else(|p| p.into_inner()) = last;
         Ok(())
     }
 
@@ -560,6 +568,7 @@ impl Ledger {
         let store = Arc::new(Settling {
             inner,
             pending: Mutex::new(Vec::new()),
+            applying: Mutex::new(()),
             applied: Mutex::new(applied),
             failed: failed.clone(),
         });

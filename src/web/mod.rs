@@ -110,8 +110,20 @@ impl Caller {
     }
 }
 
+/// What every request handler shares; cloned for each request, so one `Arc`.
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppInner>);
+
+impl std::ops::Deref for AppState {
+    type Target = AppInner;
+
+    fn deref(&self) -> &AppInner {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct AppInner {
     pub shared: Shared,
     pub sessions: Arc<Sessions>,
     pub data: PathBuf,
@@ -135,7 +147,7 @@ struct AccountsCache {
 /// How often the accounts file is looked at for changes.
 const ACCOUNTS_RECHECK: std::time::Duration = std::time::Duration::from_secs(1);
 
-impl AppState {
+impl AppInner {
     /// The accounts file, re-read when it changed (`assure user add` while serving);
     /// a change is seen within a second.
     pub fn accounts(&self) -> Arc<Accounts> {
@@ -381,7 +393,7 @@ pub fn open_state(data: &Path, secure: bool) -> Result<(AppState, std::thread::J
     let ledger =
         Ledger::open(data).with_context(|| format!("opening the ledger in {}", data.display()))?;
     let (shared, writer) = Shared::start(ledger)?;
-    let state = AppState {
+    let state = AppState(Arc::new(AppInner {
         shared,
         sessions: Arc::new(Sessions::default()),
         data: data.to_path_buf(),
@@ -389,7 +401,7 @@ pub fn open_state(data: &Path, secure: bool) -> Result<(AppState, std::thread::J
         secure,
         verified: Arc::new(Mutex::new(None)),
         views: Arc::new(Mutex::new(pages::ViewCache::default())),
-    };
+    }));
     let _ = state.accounts();
     Ok((state, writer))
 }

@@ -207,12 +207,18 @@ impl Shared {
         let live = Arc::new(RwLock::new(live));
         let (sender, receiver) = mpsc::channel();
         let (to_syncer, syncer_queue) = mpsc::channel();
-        let syncer = ledger.syncer();
+        let (poke, pokes) = mpsc::sync_channel(1);
+        let (syncer, applier) = (ledger.syncer(), ledger.syncer());
         let published = live.clone();
         let syncer = std::thread::Builder::new()
             .name("assure-syncer".into())
-            .spawn(move || sync_groups(&published, &syncer, syncer_queue))
+            .spawn(move || sync_groups(&published, &syncer, syncer_queue, &poke))
             .map_err(|e| anyhow!("starting the syncer thread: {e}"))?;
+        let stopped = live.clone();
+        let applier = std::thread::Builder::new()
+            .name("assure-applier".into())
+            .spawn(move || apply_to_store(&stopped, &applier, pokes))
+            .map_err(|e| anyhow!("starting the applier thread: {e}"))?;
         let writer = Writer {
             live: live.clone(),
             ledger: Arc::new(Mutex::new(ledger)),
@@ -225,8 +231,10 @@ impl Shared {
             .name("assure-writer".into())
             .spawn(move || {
                 writer.run(receiver);
-                // The writer dropped its end: the syncer finishes what was staged.
+                // The writer dropped its end: the syncer finishes what was staged, then
+                // the applier what was logged.
                 let _ = syncer.join();
+                let _ = applier.join();
             })
             .map_err(|e| anyhow!("starting the writer thread: {e}"))?;
         Ok((
@@ -313,8 +321,32 @@ struct StagedGroup {
     accepted: Vec<Accepted>,
 }
 
+/// The applier thread: moves logged groups into the store in large batches and
+/// flushes it now and then (`Syncer::maintain`), off the path of any answer. A
+/// failure there stops writes like a failed sync.
+fn apply_to_store(live: &RwLock<Live>, syncer: &ledger::Syncer, pokes: mpsc::Receiver<()>) {
+    loop {
+        match pokes.recv_timeout(std::time::Duration::from_millis(500)) {
+            Ok(()) | Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        }
+        if let Err(e) = syncer.maintain() {
+            eprintln!(
+                "assure serve: moving logged changes into the store failed; the ledger takes no more until the service is restarted: {e}"
+            );
+            live.write().unwrap_or_else(|p| p.into_inner()).stopped = true;
+            return;
+        }
+    }
+}
+
 /// The syncer thread: makes staged groups durable, publishes them, answers them.
-fn sync_groups(live: &RwLock<Live>, syncer: &ledger::Syncer, queue: mpsc::Receiver<ToSyncer>) {
+fn sync_groups(
+    live: &RwLock<Live>,
+    syncer: &ledger::Syncer,
+    queue: mpsc::Receiver<ToSyncer>,
+    poke: &mpsc::SyncSender<()>,
+) {
     while let Ok(first) = queue.recv() {
         // Everything staged meanwhile shares this flush.
         let mut messages = vec![first];
@@ -339,14 +371,9 @@ fn sync_groups(live: &RwLock<Live>, syncer: &ledger::Syncer, queue: mpsc::Receiv
                             let _ = request.reply.send(Ok(mine));
                         }
                     }
-                    // After the answers: applying batches to the store and flushing
-                    // it now and then. A failure there stops writes like a failed sync.
-                    if let Err(e) = syncer.maintain() {
-                        eprintln!(
-                            "assure serve: moving logged changes into the store failed; the ledger takes no more until the service is restarted: {e}"
-                        );
-                        live.write().unwrap_or_else(|p| p.into_inner()).stopped = true;
-                    }
+                    // The applier moves them into the store (if it is busy, it
+                    // takes these with the next).
+                    let _ = poke.try_send(());
                 }
                 Err(e) => {
                     let message = e.to_string();
