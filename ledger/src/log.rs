@@ -741,11 +741,12 @@ impl Ledger {
         self.append_with(events, Vec::new())
     }
 
-    /// Writes a batch atomically to the store without waiting for it to be durable:
-    /// the ledger's head moves on and reads see the batch at once, but nothing of it
-    /// may be acknowledged until `Syncer::sync` has returned for its head (or for a
-    /// later one). `append` is `stage` then `sync`. A service stages the next batch
-    /// while a `Syncer` on another thread flushes the one before.
+    /// Stages a batch (every event or none) without writing anything: the ledger's
+    /// head moves on and reads see the batch at once (the store applies it first),
+    /// but nothing of it may be acknowledged until `Syncer::sync` has logged its
+    /// frame (`Staged::frame`). `append` is `stage`, `sync`, then the batch applied
+    /// to the store. A service stages the next batch while a `Syncer` on another
+    /// thread logs the one before.
     pub fn stage(&mut self, events: Vec<NewEvent>) -> Result<Staged> {
         self.stage_with(events, Vec::new())
     }

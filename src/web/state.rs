@@ -11,11 +11,14 @@
 //! - the writer owns appends. It takes every request waiting in its queue, checks
 //!   each against its own copy of the world (which already includes every earlier
 //!   request, durable or not), and stages all that passed as one atomic batch
-//!   (`Ledger::stage`: in the store, not yet durable), then hands the group on;
-//! - the syncer takes every group staged so far, makes them durable with one flush
-//!   (`Syncer::sync`), publishes them to `Live`, and only then answers each request.
+//!   (`Ledger::stage`: readable, not yet durable), then hands the group on;
+//! - the syncer takes every group staged so far, makes them durable with one write
+//!   and `fdatasync` of the write-ahead log (`Syncer::sync`), publishes them to
+//!   `Live`, and only then answers each request;
+//! - the applier moves logged groups into the store in large batches and flushes it
+//!   now and then (`Syncer::maintain`), off the path of any answer.
 //!
-//! A failed flush answers every request it covered with the error, marks `Live`
+//! A failed sync answers every request it covered with the error, marks `Live`
 //! stopped and the ledger refuses writes from then on: nothing is shown as recorded.
 
 use std::collections::{BTreeSet, HashMap};
