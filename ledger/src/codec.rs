@@ -235,10 +235,11 @@ impl RecordParts<'_> {
 /// A chunk: consecutive event records, each as a `u32` LE length and the record.
 /// A batch of appended events is stored as a few chunks, so that reading the whole
 /// log touches one store entry per chunk rather than one per event.
-pub fn encode_chunk(records: &[Vec<u8>]) -> Vec<u8> {
-    let total: usize = records.iter().map(|r| 4 + r.len()).sum();
+pub fn encode_chunk<R: AsRef<[u8]>>(records: &[R]) -> Vec<u8> {
+    let total: usize = records.iter().map(|r| 4 + r.as_ref().len()).sum();
     let mut out = Vec::with_capacity(total);
     for record in records {
+        let record = record.as_ref();
         let len = u32::try_from(record.len()).unwrap_or(u32::MAX);
         out.extend_from_slice(&len.to_le_bytes());
         out.extend_from_slice(record);

@@ -316,7 +316,7 @@ fn batch_writes(batches: &[crate::wal::Batch]) -> Vec<StoreWrite> {
     let records: Vec<&(String, Vec<u8>)> = batches.iter().flat_map(|b| &b.records).collect();
     let mut writes: Vec<StoreWrite> = Vec::new();
     for (i, chunk) in records.chunks(CHUNK_EVENTS).enumerate() {
-        let bytes: Vec<Vec<u8>> = chunk.iter().map(|(_, r)| r.clone()).collect();
+        let bytes: Vec<&[u8]> = chunk.iter().map(|(_, r)| r.as_slice()).collect();
         writes.push((
             keys::seq_key(keys::EVENT, first.base + (i * CHUNK_EVENTS) as u64).to_vec(),
             Some(codec::encode_chunk(&bytes)),
@@ -332,7 +332,7 @@ fn batch_writes(batches: &[crate::wal::Batch]) -> Vec<StoreWrite> {
     }
     for (group, members) in groups {
         for chunk in members.chunks(CHUNK_EVENTS) {
-            let copies: Vec<Vec<u8>> = chunk.iter().map(|(_, r)| (*r).clone()).collect();
+            let copies: Vec<&[u8]> = chunk.iter().map(|(_, r)| r.as_slice()).collect();
             writes.push((
                 keys::index_key(group, chunk[0].0),
                 Some(codec::encode_chunk(&copies)),
@@ -845,9 +845,7 @@ impl Ledger {
             Some(Vec::new()),
         )];
         let mut frontier = self.frontier.clone();
-        let mut grown = crate::tree::grow(&mut frontier, &hashes)?;
-        grown.retain(|(key, _)| key.as_slice() != crate::tree::FRONTIER_KEY);
-        writes.extend(grown);
+        writes.extend(crate::tree::grow(&mut frontier, &hashes)?);
         writes.extend(extra);
         let batch = crate::wal::Batch {
             base: self.head.size,

@@ -25,8 +25,9 @@ pub(crate) fn node_key(level: u8, index: u64) -> [u8; 10] {
     key
 }
 
-/// Grows `frontier` by the event hashes of a batch and returns the writes that keep
-/// the stored tree in step: new stored subtrees and the frontier itself.
+/// Grows `frontier` by the event hashes of a batch and returns the new stored
+/// subtrees to write; the frontier itself is written with the batch that applies them
+/// (`FRONTIER_KEY`, once per store batch however many batches it holds).
 pub(crate) fn grow(frontier: &mut Frontier, event_hashes: &[Hash]) -> Result<Vec<StoreWrite>> {
     let mut writes = Vec::with_capacity(event_hashes.len() / 8 + 1);
     for hash in event_hashes {
@@ -38,7 +39,6 @@ pub(crate) fn grow(frontier: &mut Frontier, event_hashes: &[Hash]) -> Result<Vec
             })
             .map_err(|e| Error::Rejected(e.to_string()))?;
     }
-    writes.push((FRONTIER_KEY.to_vec(), Some(frontier.to_bytes())));
     Ok(writes)
 }
 
