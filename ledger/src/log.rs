@@ -273,6 +273,19 @@ impl Settling {
         Ok(())
     }
 
+    fn stage(&self, batch: crate::wal::Batch) {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(batch);
+    }
+
+    /// Takes back the batch staged last, whose sync failed (one stager at a time:
+    /// the ledger's own `append`).
+    fn unstage_last(&self) {
+        self.pending.lock().unwrap_or_else(|p| p.into_inner()).pop();
+    }
+
     fn pending_events(&self) -> usize {
         let pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
         pending.iter().map(|b| b.records.len()).sum()
@@ -765,11 +778,7 @@ impl Ledger {
         let syncer = self.syncer();
         if let Err(e) = syncer.sync(&[&staged.frame]) {
             // Refused from now on; until reopened, reads show what was durable.
-            self.store
-                .pending
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .pop();
+            self.store.unstage_last();
             (self.head, self.frontier) = before;
             return Err(e);
         }
@@ -859,11 +868,7 @@ impl Ledger {
             frontier: frontier.to_bytes(),
         };
         let frame = crate::wal::frame(&batch);
-        self.store
-            .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(batch);
+        self.store.stage(batch);
         self.head = head;
         self.frontier = frontier;
         Ok(Staged {

@@ -819,4 +819,23 @@ fn a_torn_write_ahead_log_loses_only_its_torn_frame_and_a_damaged_one_is_refused
         matches!(e, Error::Corruption { .. }) && e.to_string().contains("write-ahead log"),
         "{e}"
     );
+    // The first frame gone (whole frames, but a gap before them): refused, saying
+    // where the events stop and what to do.
+    let copy = tmp.path().join("gap");
+    copy_folder(&crashed, &copy);
+    std::fs::write(copy.join("wal"), &wal[first_frame_end(&wal)..]).unwrap();
+    let e = Ledger::open(&copy).unwrap_err();
+    let text = e.to_string();
+    assert!(
+        matches!(e, Error::Corruption { .. })
+            && text.contains("events are missing")
+            && text.contains("restore it from a backup"),
+        "{e}"
+    );
+}
+
+/// Where the first frame of a write-ahead log ends (each frame: `u32` LE body length,
+/// 32-byte checksum, body).
+fn first_frame_end(wal: &[u8]) -> usize {
+    4 + 32 + u32::from_le_bytes(wal[..4].try_into().unwrap()) as usize
 }
