@@ -164,6 +164,23 @@ impl Server {
         )
     }
 
+    /// `reply` is a storage failure answered as such: 503, "nothing was recorded",
+    /// no server paths, and the service still shows `size` events.
+    pub fn assert_not_recorded(&self, reply: &Reply, size: u64) {
+        assert_eq!(reply.status, 503, "{}", reply.body);
+        let message = reply.json()["error"].as_str().unwrap().to_owned();
+        assert!(message.contains("nothing was recorded"), "{message}");
+        assert!(
+            !message.contains(self.state().data.to_str().unwrap()),
+            "the answer names server paths: {message}"
+        );
+        assert_eq!(
+            self.state().shared.read().size(),
+            size,
+            "a failed change is shown"
+        );
+    }
+
     pub fn page(&self, role: Role, path: &str) -> Reply {
         let (cookie, _) = self.session(role);
         self.send("GET", path, &[("Cookie", &cookie)], b"")
