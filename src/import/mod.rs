@@ -24,6 +24,10 @@
 //! - One column per field: the best-scoring column (leftmost on a tie) takes the
 //!   field, and the others that matched it are ignored and reported.
 
+pub mod grid;
+mod sniff;
+mod text;
+
 use std::collections::HashMap;
 use std::fmt;
 
