@@ -79,6 +79,23 @@ impl App {
             .collect()
     }
 
+    /// The facts the ledger would stamp on a change made now.
+    fn context(&self, effective: i32) -> Context {
+        Context {
+            next_seq: self.ledger.size(),
+            recorded_at: chrono::Utc::now().timestamp_micros(),
+            effective,
+            today: today(),
+            actor: self.actor.clone(),
+        }
+    }
+
+    /// Checks `planned` against `history` at `effective` without recording anything
+    /// (a dry run's check is the same as a commit's).
+    pub fn check(&self, history: &[Recorded], planned: &[Planned], effective: i32) -> Result<()> {
+        Ok(validate(history, planned, &self.context(effective))?)
+    }
+
     /// Checks `planned` against `history` at `effective`, stores the evidence files
     /// they name, and appends them atomically. Returns once all of it is durable.
     pub fn commit(
@@ -88,13 +105,7 @@ impl App {
         effective: i32,
         evidence: &[Vec<u8>],
     ) -> Result<Vec<EventHeader>> {
-        let context = Context {
-            next_seq: self.ledger.size(),
-            recorded_at: chrono::Utc::now().timestamp_micros(),
-            effective,
-            today: today(),
-            actor: self.actor.clone(),
-        };
+        let context = self.context(effective);
         validate(history, &planned, &context)?;
         for bytes in evidence {
             self.ledger.blobs().put(bytes)?;
@@ -102,11 +113,11 @@ impl App {
         let events = planned
             .into_iter()
             .map(|p| NewEvent {
-                effective,
+                effective: p.effective.unwrap_or(effective),
                 actor: self.actor.clone(),
                 subject: p.subject,
                 kind: p.event.kind().to_owned(),
-                payload_schema: projections::events::SCHEMA_V1,
+                payload_schema: p.event.schema(),
                 payload: p.event.encode(),
             })
             .collect();

@@ -38,6 +38,61 @@ pub struct Effective {
 }
 
 #[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The plan's file: .docx, .xlsx, .xlsm, .ods, or CSV/TSV text (any encoding)
+    pub file: PathBuf,
+    #[arg(long)]
+    pub plan: String,
+    /// The plan's title [default: the first line above the file's header row, else the file name]
+    #[arg(long)]
+    pub title: Option<String>,
+    /// The plan's period, e.g. 2024-25 (also reads two-digit years in timescales)
+    #[arg(long)]
+    pub period: Option<String>,
+    /// When the plan starts: the plan and its actions exist from then (YYYY-MM-DD) [default: today]
+    #[arg(long)]
+    pub effective: Option<String>,
+    /// The date the file's statuses and progress describe (YYYY-MM-DD) [default: --effective]
+    #[arg(long)]
+    pub as_at: Option<String>,
+    /// The sheet of a workbook to read [default: the first visible sheet]
+    #[arg(long)]
+    pub sheet: Option<String>,
+    /// Read a column as a field: "HEADER=FIELD", FIELD one of ref, priority, action,
+    /// impact, outcome, lead, due, status, progress, cross_refs, keep, ignore
+    #[arg(long = "map", value_name = "HEADER=FIELD")]
+    pub maps: Vec<String>,
+    /// What a colour or status word means: "COLOUR=STATUS" (e.g. "Blue=carried-over", "#92D050=green", "Ongoing=amber")
+    #[arg(long = "legend", value_name = "COLOUR=STATUS")]
+    pub legends: Vec<String>,
+    /// Write nothing: print exactly what would be recorded
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the preview (and the result) as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl ImportArgs {
+    /// An import of `file` into plan `plan` with every option at its default.
+    pub fn new(file: PathBuf, plan: &str) -> ImportArgs {
+        ImportArgs {
+            file,
+            plan: plan.to_owned(),
+            title: None,
+            period: None,
+            effective: None,
+            as_at: None,
+            sheet: None,
+            maps: Vec::new(),
+            legends: Vec::new(),
+            dry_run: false,
+            json: false,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
 pub struct TimeArgs {
     /// Show the state on this date, by effective date (YYYY-MM-DD)
     #[arg(long)]
@@ -94,18 +149,10 @@ pub enum Command {
         #[command(flatten)]
         effective: Effective,
     },
-    /// Import a plan from a CSV export (creates the plan if new); all rows or none
-    Import {
-        file: PathBuf,
-        #[arg(long)]
-        plan: String,
-        #[arg(long)]
-        title: Option<String>,
-        #[arg(long)]
-        period: Option<String>,
-        #[command(flatten)]
-        effective: Effective,
-    },
+    /// Import a plan from a Word document's tables, an Excel or OpenDocument sheet, or
+    /// CSV/TSV text (creates the plan if new); every action or none. Preview it first
+    /// with --dry-run
+    Import(ImportArgs),
     /// List the plans
     Plans {
         #[arg(long)]

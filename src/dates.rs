@@ -6,15 +6,24 @@ use projections::timescale::date_to_days;
 
 use crate::exit::Usage;
 
-/// `YYYY-MM-DD` (also accepted: `DD/MM/YYYY`, the UK form) → days since 1970.
+/// `YYYY-MM-DD` (also accepted: `DD/MM/YYYY`, the UK form) → days since 1970. The
+/// year must have four digits: chrono would read "5/3/24" as the year 24, and a
+/// date signed into the ledger must be the one the user meant.
 pub fn parse_date(flag: &str, text: &str) -> Result<i32> {
     let text = text.trim();
+    let four_digit_year = |year: Option<&str>| year.is_some_and(|y| y.len() == 4);
     let parsed = NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(text, "%d/%m/%Y"));
+        .ok()
+        .filter(|_| four_digit_year(text.split('-').next()))
+        .or_else(|| {
+            NaiveDate::parse_from_str(text, "%d/%m/%Y")
+                .ok()
+                .filter(|_| four_digit_year(text.split('/').nth(2)))
+        });
     match parsed {
-        Ok(date) => Ok(date_to_days(date)),
-        Err(_) => bail!(Usage(format!(
-            "{flag} {text:?} is not a date; write it as YYYY-MM-DD, e.g. 2024-03-31"
+        Some(date) => Ok(date_to_days(date)),
+        None => bail!(Usage(format!(
+            "{flag} {text:?} is not a date with a four-digit year; write it as YYYY-MM-DD, e.g. 2024-03-31"
         ))),
     }
 }
@@ -57,6 +66,10 @@ mod tests {
         );
         assert!(parse_date("--as-of", "2024-02-31").is_err());
         assert!(parse_date("--as-of", "yesterday").is_err());
+        // Two-digit years are refused, never read as the year 24.
+        assert!(parse_date("--effective", "5/3/24").is_err());
+        assert!(parse_date("--effective", "24-03-05").is_err());
+        assert!(parse_date("--effective", "0024-03-05").is_ok());
     }
 
     #[test]

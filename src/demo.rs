@@ -11,6 +11,7 @@ use anyhow::{bail, Context as _, Result};
 use projections::Rag;
 
 use crate::app::App;
+use crate::cli::ImportArgs;
 use crate::cli::TimeArgs;
 use crate::commands::{challenges, plans};
 use crate::dates::parse_date;
@@ -63,13 +64,14 @@ pub fn run(dir: &Path) -> Result<()> {
         dir.display()
     );
     let mut app = manager(dir)?;
-    plans::import(
-        &mut app,
-        &csv_path,
-        plan,
-        Some("Manchester JTAI serious violence action plan".into()),
-        Some("2023-24".into()),
-        day("2023-11-20")?,
+    plans::import_into(
+        Some(&mut app),
+        &ImportArgs {
+            title: Some("Manchester JTAI serious violence action plan".into()),
+            period: Some("2023-24".into()),
+            effective: Some("2023-11-20".into()),
+            ..ImportArgs::new(csv_path.clone(), plan)
+        },
     )?;
     plans::status(
         &mut app,

@@ -648,12 +648,11 @@ fn import_is_atomic_and_names_the_bad_row() {
     ledger
         .run(&["import", &dup, "--plan", "p"])
         .fails_with(2, "1.1");
-    let mut latin1 = b"ref,action\n1.1,Caf".to_vec();
-    latin1.extend_from_slice(&[0xE9, b'\n']);
-    let enc = ledger.file("latin1.csv", &latin1);
+    // An unclosed quote would swallow every row after it: refused, naming its row.
+    let unclosed = ledger.file("quote.csv", b"ref,action\n1.1,One\n1.2,\"Two\n1.3,Three\n");
     ledger
-        .run(&["import", &enc, "--plan", "p"])
-        .fails_with(2, "UTF-8");
+        .run(&["import", &unclosed, "--plan", "p"])
+        .fails_with(2, "row 3: a cell opens a quote");
     assert_eq!(ledger.run(&["verify", "--json"]).ok().json()["size"], 0);
     ledger.run(&["plan", "p"]).fails_with(2, "no plan p");
 }

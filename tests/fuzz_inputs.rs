@@ -68,13 +68,13 @@ proptest! {
     #![proptest_config(config(3000))]
 
     #[test]
-    fn csv_import_arbitrary(data in prop::collection::vec(any::<u8>(), 0..600)) {
-        targets::csv_import(&data);
+    fn plan_import_arbitrary(data in prop::collection::vec(any::<u8>(), 0..600)) {
+        targets::plan_import(&data);
     }
 
     #[test]
-    fn csv_import_mutated(data in mutated(corpus("csv_import"))) {
-        targets::csv_import(&data);
+    fn plan_import_mutated(data in mutated(corpus("plan_import"))) {
+        targets::plan_import(&data);
     }
 
     #[test]
@@ -170,9 +170,18 @@ fn write_seed_corpus() {
         std::fs::create_dir_all(dir.join(target)).unwrap();
         std::fs::write(dir.join(target).join(name), bytes).unwrap();
     };
-    put("csv_import", "manchester-jtai-2023.csv", &csv);
+    put("plan_import", "manchester-jtai-2023.csv", &csv);
+    for name in [
+        "word-two-tables-theme-shading.docx",
+        "excel-title-block-fills.xlsx",
+        "plan.ods",
+        "semicolon-windows1252.csv",
+    ] {
+        let path = root.join("tests/fixtures/import").join(name);
+        put("plan_import", name, &std::fs::read(path).unwrap());
+    }
     put(
-        "csv_import",
+        "plan_import",
         "small.csv",
         b"ref,priority,action,lead,due,status\n1.1,Safety,Do the thing,Police,2024-03-31,green\n",
     );
@@ -194,16 +203,20 @@ fn write_seed_corpus() {
         );
     }
     // A real ledger from the fixture, and its export.
-    let imported = assure::import::parse_plan_csv("manchester-jtai-2023.csv", &csv).unwrap();
-    let planned = assure::import::plan_events(
-        &projections::World::default(),
-        "mcr-2023",
-        &imported,
-        "Manchester JTAI 2023".into(),
-        None,
-        "manchester-jtai-2023.csv",
-    )
-    .unwrap();
+    let options = assure::import::ImportOptions::default();
+    let imported =
+        assure::import::read_plan("manchester-jtai-2023.csv", &csv, &options).unwrap();
+    let recording = assure::import::Recording {
+        plan_id: "mcr-2023".into(),
+        title: "Manchester JTAI 2023".into(),
+        period: None,
+        effective: 19_500,
+        as_at: 19_500,
+        file_name: "manchester-jtai-2023.csv".into(),
+    };
+    let planned =
+        assure::import::plan_events(&projections::World::default(), &imported, &recording)
+            .unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let mut ledger = Ledger::init(&tmp.path().join("data")).unwrap();
     let events: Vec<NewEvent> = planned
@@ -214,7 +227,7 @@ fn write_seed_corpus() {
             actor: "fuzz seed".into(),
             subject: p.subject.clone(),
             kind: p.event.kind().into(),
-            payload_schema: projections::events::SCHEMA_V1,
+            payload_schema: p.event.schema(),
             payload: p.event.encode(),
         })
         .collect();
@@ -223,7 +236,7 @@ fn write_seed_corpus() {
             .iter()
             .position(|k| *k == p.event.kind())
             .unwrap() as u8;
-        let mut seed = vec![k, 1];
+        let mut seed = vec![k, p.event.schema() as u8];
         seed.extend_from_slice(&p.event.encode());
         put("payload", &format!("{i}-{}", p.event.kind()), &seed);
     }

@@ -189,9 +189,9 @@ fn row(cells: [&str; 9]) -> String {
 // ------------------------------------------------------------------ encodings
 
 #[test]
-fn invalid_utf8_is_refused_naming_row_and_column() {
+fn utf8_with_a_damaged_cell_is_refused_naming_row_and_column() {
     let ledger = Ledger::new();
-    let mut csv = format!("{HEADER}\n1.1,P1,Fine,,,GMP,May 2024,,\n1.2,P1,Bad ").into_bytes();
+    let mut csv = format!("{HEADER}\n1.1,P1,Caf\u{e9},,,GMP,May 2024,,\n1.2,P1,Bad ").into_bytes();
     csv.extend_from_slice(&[0xC3, 0x28, 0xFF]);
     csv.extend_from_slice(b",,,GMP,,,\n");
     let file = ledger.file("broken.csv", &csv);
@@ -200,9 +200,8 @@ fn invalid_utf8_is_refused_naming_row_and_column() {
         2,
         &[
             "broken.csv",
-            "row 3",
-            "column 3 (action)",
-            "not UTF-8",
+            "row 3, column 3 (action)",
+            "not valid UTF-8",
             "CSV UTF-8",
             "Nothing from the file was imported",
         ],
@@ -211,36 +210,39 @@ fn invalid_utf8_is_refused_naming_row_and_column() {
 }
 
 #[test]
-fn a_windows_1252_file_with_pound_signs_and_smart_quotes_is_refused_clearly() {
+fn a_windows_1252_file_with_pound_signs_and_smart_quotes_reads_as_written() {
     let ledger = Ledger::new();
-    ledger.import_manchester();
     // "£100 for the \u{201c}front door\u{201d}" as Excel's plain "CSV" writes it.
     let mut csv = format!("{HEADER}\n1.1,P1,").into_bytes();
     csv.extend_from_slice(b"\xA3100 for the \x93front door\x94");
     csv.extend_from_slice(b",,,GMP,,,\n");
     let file = ledger.file("excel-1252.csv", &csv);
-    ledger.refused(
-        &["import", &file, "--plan", "p"],
-        2,
-        &[
-            "excel-1252.csv",
-            "row 2",
-            "column 3",
-            "Windows-1252",
-            "CSV UTF-8",
-        ],
+    let run = ledger
+        .run(&["import", &file, "--plan", "p", "--dry-run"])
+        .ok();
+    assert!(
+        run.stdout
+            .contains("as text, windows-1252, comma-separated"),
+        "{}",
+        run.stdout
+    );
+    ledger.run(&["import", &file, "--plan", "p"]).ok();
+    let plan = ledger.run(&["plan", "p", "--json"]).ok().json();
+    assert_eq!(
+        plan["actions"][0]["title"],
+        "\u{a3}100 for the \u{201c}front door\u{201d}"
     );
 }
 
 #[test]
-fn utf16_with_a_bom_is_refused_with_how_to_save_it() {
+fn utf16_with_a_bom_reads_as_written() {
     let ledger = Ledger::new();
     for (name, bom, little) in [
         ("le.csv", [0xFF, 0xFE], true),
         ("be.csv", [0xFE, 0xFF], false),
     ] {
         let mut bytes = bom.to_vec();
-        for unit in format!("{HEADER}\n1.1,P1,Action,,,GMP,,,\n").encode_utf16() {
+        for unit in format!("{HEADER}\n1.1,P1,Caf\u{e9} action,,,GMP,,,\n").encode_utf16() {
             let pair = if little {
                 unit.to_le_bytes()
             } else {
@@ -249,11 +251,12 @@ fn utf16_with_a_bom_is_refused_with_how_to_save_it() {
             bytes.extend_from_slice(&pair);
         }
         let file = ledger.file(name, &bytes);
-        ledger.refused(
-            &["import", &file, "--plan", "p"],
-            2,
-            &[name, "UTF-16", "CSV UTF-8"],
-        );
+        let plan = format!("p-{}", &name[..2]);
+        let run = ledger.run(&["import", &file, "--plan", &plan]).ok();
+        let encoding = if little { "UTF-16LE" } else { "UTF-16BE" };
+        assert!(run.stderr.contains(encoding), "{}", run.stderr);
+        let shown = ledger.run(&["plan", &plan, "--json"]).ok().json();
+        assert_eq!(shown["actions"][0]["title"], "Caf\u{e9} action");
     }
 }
 

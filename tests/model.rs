@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use assure::app::{App, Subjects};
+use assure::cli::ImportArgs;
 use assure::commands::{audit, challenges, export, plans, proofs};
 use projections::events::Rag;
 use projections::query::{world_at, TimeQuery};
@@ -302,14 +303,11 @@ fn step(sys: &mut System, model: &mut Model, op: &Op, figures: &mut Figures) -> 
                 );
             }
             let file = sys.file(&csv);
-            let result = plans::import(
-                sys.app(),
-                &file,
-                &id,
-                Some(format!("Plan {id}")),
-                None,
-                today(),
-            );
+            let args = ImportArgs {
+                title: Some(format!("Plan {id}")),
+                ..ImportArgs::new(file, &id)
+            };
+            let result = plans::import_into(Some(sys.app()), &args);
             model.events += 1 + keys.len() as u64 + added.len() as u64;
             model.plans.insert(id, (keys, added));
             (Some(true), result)
@@ -322,7 +320,7 @@ fn step(sys: &mut System, model: &mut Model, op: &Op, figures: &mut Figures) -> 
             let file = sys.file(&csv);
             (
                 Some(false),
-                plans::import(sys.app(), &file, &id, None, None, today()),
+                plans::import_into(Some(sys.app()), &ImportArgs::new(file, &id)),
             )
         }
         Op::Status { action, rag } => {

@@ -32,7 +32,7 @@ pub fn new_event(subject: String, effective: i32, event: DomainEvent) -> NewEven
         actor: "bench".into(),
         subject,
         kind: event.kind().into(),
-        payload_schema: SCHEMA_V1,
+        payload_schema: event.schema(),
         payload: event.encode(),
     }
 }
@@ -98,6 +98,7 @@ pub fn setup_events() -> Vec<NewEvent> {
                 DomainEvent::PriorityAdded(PriorityAdded {
                     key: k.to_string(),
                     title: format!("Priority {k}"),
+                    description: String::new(),
                 }),
             ));
         }
@@ -112,6 +113,7 @@ pub fn setup_events() -> Vec<NewEvent> {
                 timescale: "May 2024".into(),
                 milestones: vec![],
                 cross_refs: vec![],
+                extras: Vec::new(),
             };
             let added = ActionAdded {
                 details,

@@ -14,11 +14,30 @@ use crate::world::{Recorded, Rejection, Stamp, World};
 pub struct Planned {
     pub subject: String,
     pub event: DomainEvent,
+    /// When this event takes effect, if not on the change's own effective date: an
+    /// import records a plan from its start and the file's statuses as at a later
+    /// date, in one atomic change.
+    pub effective: Option<i32>,
 }
 
 impl Planned {
     pub fn new(subject: String, event: DomainEvent) -> Planned {
-        Planned { subject, event }
+        Planned {
+            subject,
+            event,
+            effective: None,
+        }
+    }
+
+    /// The same event, taking effect on `day` (days since 1970).
+    pub fn effective_on(mut self, day: i32) -> Planned {
+        self.effective = Some(day);
+        self
+    }
+
+    /// The day this event takes effect within a change made in `context`.
+    pub fn effective_in(&self, context: &Context) -> i32 {
+        self.effective.unwrap_or(context.effective)
     }
 }
 
@@ -39,10 +58,14 @@ pub fn validate(
     planned: &[Planned],
     context: &Context,
 ) -> Result<(), Rejection> {
-    if context.effective > context.today {
+    let latest = planned
+        .iter()
+        .map(|p| p.effective_in(context))
+        .fold(context.effective, i32::max);
+    if latest > context.today {
         return Err(Rejection(format!(
             "the effective date {} is in the future; record changes on or after the day they happen",
-            crate::timescale::days_to_date(context.effective).map(|d| d.to_string()).unwrap_or_default()
+            crate::timescale::days_to_date(latest).map(|d| d.to_string()).unwrap_or_default()
         )));
     }
     let before: Vec<u64> = World::replay(history)
@@ -56,7 +79,7 @@ pub fn validate(
             stamp: Stamp {
                 seq: context.next_seq + offset as u64,
                 recorded_at: context.recorded_at,
-                effective: context.effective,
+                effective: item.effective_in(context),
                 actor: context.actor.clone(),
             },
             subject: item.subject.clone(),
@@ -174,16 +197,20 @@ pub fn carry_over(
     let mut planned = Vec::new();
     let key = &source.details.priority_key;
     if !target_plan.priorities.iter().any(|p| &p.key == key) {
-        let title = source_plan
+        let (title, description) = source_plan
             .priorities
             .iter()
             .find(|p| &p.key == key)
-            .map_or_else(|| format!("Priority {key}"), |p| p.title.clone());
+            .map_or_else(
+                || (format!("Priority {key}"), String::new()),
+                |p| (p.title.clone(), p.description.clone()),
+            );
         planned.push(Planned::new(
             subject::plan(&to.plan),
             DomainEvent::PriorityAdded(PriorityAdded {
                 key: key.clone(),
                 title,
+                description,
             }),
         ));
     }

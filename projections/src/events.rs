@@ -3,7 +3,8 @@
 //! Each kind has its own payload struct, encoded with the ledger's pinned bincode
 //! codec; the header's `kind` string names the struct and `payload_schema` its layout
 //! version. Changing a struct's fields or their order changes the bytes that were
-//! hashed: add a new schema version instead (golden-byte tests guard this).
+//! hashed: add a new schema version instead (golden-byte tests guard this), and keep
+//! the old layout in [`v1`] so that events already recorded still decode.
 
 use bincode::{Decode, Encode};
 use serde::Serialize;
@@ -105,6 +106,18 @@ pub struct PriorityAdded {
     /// The short key actions refer to, e.g. "6".
     pub key: String,
     pub title: String,
+    /// What the plan says about the priority besides its title: its aim, its link to
+    /// a strategic aim, its outcome (one line each, as the plan words them). Schema 2.
+    pub description: String,
+}
+
+/// A column of an imported plan that no field of Assure holds ("Output",
+/// "Resources required"), kept on the action under the plan's own header so that
+/// nothing in the plan is lost.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct ExtraField {
+    pub header: String,
+    pub text: String,
 }
 
 /// Everything that describes an action, as added, imported or carried in.
@@ -120,6 +133,8 @@ pub struct ActionDetails {
     /// Dates parsed from the timescale where possible.
     pub milestones: Vec<Milestone>,
     pub cross_refs: Vec<String>,
+    /// The plan's columns that no field holds, in the plan's order. Schema 2.
+    pub extras: Vec<ExtraField>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
@@ -239,8 +254,100 @@ impl DomainEvent {
     }
 }
 
-/// The payload layout version every kind has today.
+/// The first payload layout of every kind.
 pub const SCHEMA_V1: u16 = 1;
+/// The layout of the kinds that gained fields: `plan.priority_added` (a
+/// description) and `action.added` / `action.carried_in` (extra fields).
+pub const SCHEMA_V2: u16 = 2;
+
+/// The layouts of schema 1, for the kinds that have a schema 2; read, never written.
+pub mod v1 {
+    use bincode::Decode;
+
+    use super::{ActionRef, Milestone, Rag};
+
+    #[derive(Debug, Decode)]
+    pub struct PriorityAdded {
+        pub key: String,
+        pub title: String,
+    }
+
+    #[derive(Debug, Decode)]
+    pub struct ActionDetails {
+        pub priority_key: String,
+        pub title: String,
+        pub impact: String,
+        pub outcome: String,
+        pub leads: Vec<String>,
+        pub timescale: String,
+        pub milestones: Vec<Milestone>,
+        pub cross_refs: Vec<String>,
+    }
+
+    #[derive(Debug, Decode)]
+    pub struct ActionAdded {
+        pub details: ActionDetails,
+        pub status: Rag,
+        pub progress: String,
+        pub source: String,
+    }
+
+    #[derive(Debug, Decode)]
+    pub struct CarriedIn {
+        pub from: ActionRef,
+        pub details: ActionDetails,
+        pub status: Rag,
+        pub reason: String,
+    }
+
+    impl From<ActionDetails> for super::ActionDetails {
+        fn from(d: ActionDetails) -> Self {
+            super::ActionDetails {
+                priority_key: d.priority_key,
+                title: d.title,
+                impact: d.impact,
+                outcome: d.outcome,
+                leads: d.leads,
+                timescale: d.timescale,
+                milestones: d.milestones,
+                cross_refs: d.cross_refs,
+                extras: Vec::new(),
+            }
+        }
+    }
+
+    /// Decodes a schema-1 payload of a kind that now has schema 2.
+    pub fn decode(kind: &str, payload: &[u8]) -> Option<Result<super::DomainEvent, String>> {
+        use super::DomainEvent as E;
+        use ledger::codec::decode_payload;
+        Some(match kind {
+            "plan.priority_added" => decode_payload::<PriorityAdded>(payload).map(|p| {
+                E::PriorityAdded(super::PriorityAdded {
+                    key: p.key,
+                    title: p.title,
+                    description: String::new(),
+                })
+            }),
+            "action.added" => decode_payload::<ActionAdded>(payload).map(|a| {
+                E::ActionAdded(super::ActionAdded {
+                    details: a.details.into(),
+                    status: a.status,
+                    progress: a.progress,
+                    source: a.source,
+                })
+            }),
+            "action.carried_in" => decode_payload::<CarriedIn>(payload).map(|c| {
+                E::CarriedIn(super::CarriedIn {
+                    from: c.from,
+                    details: c.details.into(),
+                    status: c.status,
+                    reason: c.reason,
+                })
+            }),
+            _ => return None,
+        })
+    }
+}
 
 macro_rules! kinds {
     ($($variant:ident => $kind:literal),* $(,)?) => {
@@ -248,6 +355,16 @@ macro_rules! kinds {
             /// The header `kind` string of this event.
             pub fn kind(&self) -> &'static str {
                 match self { $(DomainEvent::$variant(_) => $kind,)* }
+            }
+
+            /// The payload layout this event is written in: the kind's latest.
+            pub fn schema(&self) -> u16 {
+                match self {
+                    DomainEvent::PriorityAdded(_)
+                    | DomainEvent::ActionAdded(_)
+                    | DomainEvent::CarriedIn(_) => SCHEMA_V2,
+                    _ => SCHEMA_V1,
+                }
             }
 
             /// The payload bytes of this event (bincode 2, standard config).
@@ -270,13 +387,20 @@ macro_rules! kinds {
 
             /// Decodes a payload by its header's kind and schema.
             pub fn decode(kind: &str, schema: u16, payload: &[u8]) -> Result<DomainEvent, String> {
-                if schema != SCHEMA_V1 {
+                if schema == SCHEMA_V1 {
+                    if let Some(decoded) = v1::decode(kind, payload) {
+                        return decoded;
+                    }
+                }
+                let current = match kind {
+                    $($kind => ledger::codec::decode_payload(payload).map(DomainEvent::$variant),)*
+                    other => return Err(format!("unknown event kind {other:?}")),
+                };
+                let event = current?;
+                if event.schema() != schema {
                     return Err(format!("unknown payload schema {schema} for kind {kind}"));
                 }
-                match kind {
-                    $($kind => ledger::codec::decode_payload(payload).map(DomainEvent::$variant),)*
-                    other => Err(format!("unknown event kind {other:?}")),
-                }
+                Ok(event)
             }
         }
     };

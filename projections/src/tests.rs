@@ -23,6 +23,7 @@ fn details(priority: &str, title: &str) -> ActionDetails {
         timescale: "May 2024".into(),
         milestones: Vec::new(),
         cross_refs: Vec::new(),
+        extras: Vec::new(),
     }
 }
 
@@ -66,6 +67,7 @@ impl History {
             DomainEvent::PriorityAdded(PriorityAdded {
                 key: "1".into(),
                 title: "Safety".into(),
+                description: String::new(),
             }),
         )
     }
@@ -280,7 +282,7 @@ fn payload_golden_bytes() {
     );
     for event in [status, raised] {
         assert_eq!(
-            DomainEvent::decode(event.kind(), SCHEMA_V1, &event.encode()).unwrap(),
+            DomainEvent::decode(event.kind(), event.schema(), &event.encode()).unwrap(),
             event
         );
     }

@@ -68,20 +68,7 @@ pub fn run(cli: Cli) -> Result<()> {
             period,
             effective_day(&effective)?,
         ),
-        Command::Import {
-            file,
-            plan,
-            title,
-            period,
-            effective,
-        } => plans::import(
-            &mut open()?,
-            &file,
-            &plan,
-            title,
-            period,
-            effective_day(&effective)?,
-        ),
+        Command::Import(args) => plans::import(&data, open, &args),
         Command::Plans { json } => plans::list(&open()?, json),
         Command::Plan { id, time, json } => plans::show(&open()?, &id, &time, json),
         Command::Action {

@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::import::PlanYears;
 use anyhow::{Context as _, Result};
+use chrono::Datelike as _;
 use projections::commands::{check_id, require_text, Planned};
 use projections::events::*;
 use projections::query::{world_at, TimeQuery};
@@ -13,10 +15,11 @@ use projections::World;
 
 use super::{print_json, read_evidence};
 use crate::app::{App, Subjects};
+use crate::cli::ImportArgs;
 use crate::cli::TimeArgs;
 use crate::dates::{parse_date, parse_moment, today};
 use crate::exit::Usage;
-use crate::import::parse_plan_csv;
+use crate::import::{plan_events, preview, read_plan, ImportOptions, Recording};
 use crate::table;
 
 pub fn time_query(time: &TimeArgs) -> Result<TimeQuery> {
@@ -62,48 +65,112 @@ pub fn create(
     Ok(())
 }
 
-pub fn import(
-    app: &mut App,
-    file: &Path,
-    plan_id: &str,
-    title: Option<String>,
-    period: Option<String>,
-    effective: i32,
-) -> Result<()> {
-    check_id("plan id", plan_id)?;
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-    let display_name = file.display().to_string();
-    let imported = parse_plan_csv(&display_name, &bytes).map_err(|e| Usage(e.to_string()))?;
-    for column in &imported.columns {
-        eprintln!("{}", column.describe());
-    }
-    let history = app.load(&Subjects::plan(plan_id))?;
-    let world = World::replay(&history).0;
-    let default_title = file
-        .file_stem()
-        .map_or_else(|| plan_id.to_owned(), |s| s.to_string_lossy().into_owned());
-    let file_name = file.file_name().map_or_else(
-        || display_name.clone(),
+/// `assure import`: reads the file, shows how it was read, and records the plan in
+/// one atomic batch — or, with `--dry-run`, records nothing and prints exactly what
+/// would be recorded.
+pub fn import(data: &Path, open: impl Fn() -> Result<App>, args: &ImportArgs) -> Result<()> {
+    // A dry run needs no ledger: without one, the plan is new.
+    let mut app = match open() {
+        Ok(app) => Some(app),
+        Err(_) if args.dry_run && !data.exists() => None,
+        Err(error) => return Err(error),
+    };
+    import_into(app.as_mut(), args)
+}
+
+/// `import` into an open ledger (`None`: a dry run with no ledger yet).
+pub fn import_into(app: Option<&mut App>, args: &ImportArgs) -> Result<()> {
+    check_id("plan id", &args.plan)?;
+    let effective = match &args.effective {
+        Some(text) => parse_date("--effective", text)?,
+        None => today(),
+    };
+    let as_at = match &args.as_at {
+        Some(text) => parse_date("--as-at", text)?,
+        None => effective,
+    };
+    let years = match &args.period {
+        Some(period) => PlanYears::from_period(period),
+        None => PlanYears::default(),
+    };
+    let bytes =
+        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    let file_name = args.file.file_name().map_or_else(
+        || args.file.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let planned = crate::import::plan_events(
-        &world,
-        plan_id,
-        &imported,
-        title.unwrap_or(default_title),
-        period,
-        &file_name,
-    )
-    .map_err(|e| Usage(e.0))?;
-    let count = imported.actions.len();
+    let mut options =
+        ImportOptions::new(args.sheet.clone(), &args.maps, &args.legends, years).map_err(Usage)?;
+    options.around_year = projections::timescale::days_to_date(effective).map(|d| d.year());
+    let imported = read_plan(&args.file.display().to_string(), &bytes, &options)
+        .map_err(|e| Usage(e.to_string()))?;
+    let title = args.title.clone().unwrap_or_else(|| {
+        imported.title_block.first().cloned().unwrap_or_else(|| {
+            args.file
+                .file_stem()
+                .map_or_else(|| args.plan.clone(), |s| s.to_string_lossy().into_owned())
+        })
+    });
+    let recording = Recording {
+        plan_id: args.plan.clone(),
+        title,
+        period: args.period.clone(),
+        effective,
+        as_at,
+        file_name: file_name.clone(),
+    };
+    let history = match &app {
+        Some(app) => app.load(&Subjects::plan(&args.plan))?,
+        None => Vec::new(),
+    };
+    let world = World::replay(&history).0;
+    let planned = plan_events(&world, &imported, &recording).map_err(|e| Usage(e.0))?;
+    let count = planned.len();
+    if args.dry_run {
+        if let Some(app) = &app {
+            app.check(&history, &planned, effective)?;
+        }
+        if args.json {
+            return print_json(&preview::to_json(&imported, &recording, count, true));
+        }
+        print!("{}", preview::to_text(&imported, &recording, count));
+        println!("Nothing was recorded (--dry-run).");
+        return Ok(());
+    }
+    let Some(app) = app else {
+        return Err(anyhow::anyhow!("no ledger to record into"));
+    };
+    if !args.json {
+        eprintln!("Read {} as {}.", file_name, imported.source);
+        for column in &imported.columns {
+            eprintln!("{}", column.describe());
+        }
+        for warning in &imported.warnings {
+            eprintln!("warning: {warning}");
+        }
+    }
     let headers = app.commit(&history, planned, effective, &[])?;
     let (first, last) = (
         headers.first().map_or(0, |h| h.seq),
         headers.last().map_or(0, |h| h.seq),
     );
+    if args.json {
+        let mut preview = preview::to_json(&imported, &recording, count, false);
+        preview["recorded"] = serde_json::json!({"first_seq": first, "last_seq": last});
+        return print_json(&preview);
+    }
+    let as_at_note = if as_at > effective {
+        format!("; statuses and progress as at {}", date(as_at))
+    } else {
+        String::new()
+    };
     println!(
-        "Imported {count} actions into plan {plan_id} (events {first}–{last}), effective {}.",
-        date(effective)
+        "Imported {} actions under {} priorities into plan {} (events {first}–{last}), effective {}{as_at_note}, with {} warnings.",
+        imported.actions.len(),
+        imported.priorities.len(),
+        args.plan,
+        date(effective),
+        imported.warnings.len()
     );
     Ok(())
 }

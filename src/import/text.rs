@@ -68,6 +68,7 @@ pub fn decode(bytes: &[u8]) -> Result<(String, &'static Encoding), Unreadable> {
         None if looks_utf16(bytes, 1) => UTF_16LE,
         None if looks_utf16(bytes, 0) => UTF_16BE,
         None if std::str::from_utf8(bytes).is_ok() => UTF_8,
+        None if has_utf8_sequence(bytes) => return Err(mixed_encoding(bytes)),
         None => WINDOWS_1252,
     };
     // Decoding with the BOM removed; a malformed sequence (an odd UTF-16 byte, an
@@ -77,6 +78,55 @@ pub fn decode(bytes: &[u8]) -> Result<(String, &'static Encoding), Unreadable> {
         return Err(Unreadable::new(format!("the file's text is not valid {} (it may be cut short or not text at all); export the plan again and import that", encoding.name())));
     }
     Ok((text.into_owned(), encoding))
+}
+
+/// True when the bytes hold at least one well-formed multi-byte UTF-8 character:
+/// then they were written as UTF-8, and bytes that are not UTF-8 are damage or a
+/// second encoding mixed in, not Windows-1252 (whose accented letters almost never
+/// happen to form UTF-8 sequences).
+fn has_utf8_sequence(bytes: &[u8]) -> bool {
+    let mut rest = bytes;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(text) => return !text.is_ascii(),
+            Err(error) => {
+                let (valid, after) = rest.split_at(error.valid_up_to());
+                // Only the valid part before the bad byte is known to be text.
+                if std::str::from_utf8(valid).is_ok_and(|t| !t.is_ascii()) {
+                    return true;
+                }
+                let skip = error.error_len().unwrap_or(after.len()).max(1);
+                rest = after.get(skip..).unwrap_or_default();
+            }
+        }
+    }
+}
+
+/// The refusal for UTF-8 text with bytes that are not UTF-8, naming the row and
+/// column of the first.
+fn mixed_encoding(bytes: &[u8]) -> Unreadable {
+    let text = String::from_utf8_lossy(bytes);
+    let delimiter = detect_delimiter(&text);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let mut counter = RowCounter::default();
+    let mut header: Vec<String> = Vec::new();
+    let mut place = String::new();
+    for record in reader.records().map_while(Result::ok) {
+        let row = counter.next(text.as_bytes(), record.position());
+        if header.is_empty() {
+            header = record.iter().map(str::to_owned).collect();
+        }
+        if let Some(column) = record.iter().position(|cell| cell.contains('\u{FFFD}')) {
+            let name = header.get(column).map_or("", String::as_str);
+            place = format!("row {row}, column {} ({name}): ", column + 1);
+            break;
+        }
+    }
+    Unreadable::new(format!("{place}this cell is not valid UTF-8, although the rest of the file is UTF-8 text: the file is damaged or mixes two encodings; open it, check that cell, save the file as \"CSV UTF-8\" and import again"))
 }
 
 /// True when most of the first bytes at `zero_at` (1 for little-endian) are zero.
@@ -259,6 +309,19 @@ mod tests {
         assert!(read_text(&bare).unwrap().description.contains("UTF-16LE"));
         let bom = b"\xEF\xBB\xBFref,action\n";
         assert_eq!(read_text(bom).unwrap().rows[0].cells[0].text, "ref");
+    }
+
+    #[test]
+    fn utf8_with_a_byte_that_is_not_is_refused_naming_its_cell() {
+        let error = read_text(b"ref,action\n1.1,Caf\xC3\xA9\n1.2,Bad \xE9\n").unwrap_err();
+        assert!(
+            error.message.starts_with("row 3, column 2 (action): "),
+            "{}",
+            error.message
+        );
+        // With no UTF-8 character anywhere, the same byte is Windows-1252.
+        let grid = read_text(b"ref,action\n1.2,Caf\xE9\n").unwrap();
+        assert_eq!(grid.rows[1].cells[1].text, "Caf\u{e9}");
     }
 
     #[test]

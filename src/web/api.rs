@@ -368,17 +368,30 @@ async fn import(
     if let Err(e) = check_id("plan id", &id) {
         return error(StatusCode::BAD_REQUEST, &e.0);
     }
-    let file_name = format!("{id}.csv");
-    let imported = match crate::import::parse_plan_csv(&file_name, &body) {
+    let file_name = params
+        .get("file_name")
+        .cloned()
+        .unwrap_or_else(|| format!("{id}.csv"));
+    let options = crate::import::ImportOptions::default();
+    let imported = match crate::import::read_plan(&file_name, &body, &options) {
         Ok(i) => i,
         Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
     };
-    let title = params.get("title").cloned().unwrap_or_else(|| id.clone());
-    let period = params.get("period").cloned();
-    let plan = id.clone();
-    let build: Build = Box::new(move |world: &World| {
-        crate::import::plan_events(world, &plan, &imported, title, period, &file_name)
-    });
+    let effective = match params.get("effective").map(|d| parse_date("effective", d)) {
+        Some(Ok(day)) => day,
+        Some(Err(e)) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
+        None => today(),
+    };
+    let recording = crate::import::Recording {
+        plan_id: id.clone(),
+        title: params.get("title").cloned().unwrap_or_else(|| id.clone()),
+        period: params.get("period").cloned(),
+        effective,
+        as_at: effective,
+        file_name,
+    };
+    let build: Build =
+        Box::new(move |world: &World| crate::import::plan_events(world, &imported, &recording));
     write(
         &state,
         &caller,

@@ -412,7 +412,8 @@ async fn import(
     if let Err(e) = check_id("plan id", &plan) {
         return bad_request(&e.0);
     }
-    let imported = match crate::import::parse_plan_csv(&file_name, &bytes) {
+    let options = crate::import::ImportOptions::default();
+    let imported = match crate::import::read_plan(&file_name, &bytes, &options) {
         Ok(imported) => imported,
         Err(e) => return bad_request(&e.to_string()),
     };
@@ -421,16 +422,21 @@ async fn import(
     } else {
         title
     };
-    let plan_id = plan.clone();
+    let recording = crate::import::Recording {
+        plan_id: plan.clone(),
+        title,
+        period: None,
+        effective: today(),
+        as_at: today(),
+        file_name,
+    };
     let result = state
         .shared
         .write(
             caller.name(),
             today(),
             Vec::new(),
-            Box::new(move |world: &World| {
-                crate::import::plan_events(world, &plan_id, &imported, title, None, &file_name)
-            }),
+            Box::new(move |world: &World| crate::import::plan_events(world, &imported, &recording)),
         )
         .await;
     match result {

@@ -265,6 +265,7 @@ mod tests {
             DomainEvent::PriorityAdded(events::PriorityAdded {
                 key: "1".into(),
                 title: "Safety".into(),
+                description: String::new(),
             }),
         );
         for a in 0..3 {
@@ -277,6 +278,7 @@ mod tests {
                 timescale: "May 2024".into(),
                 milestones: Vec::new(),
                 cross_refs: Vec::new(),
+                extras: Vec::new(),
             };
             add(
                 0,

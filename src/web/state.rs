@@ -453,18 +453,18 @@ impl Writer {
                     stamp: Stamp {
                         seq: context.next_seq + offset as u64,
                         recorded_at: context.recorded_at,
-                        effective: context.effective,
+                        effective: p.effective_in(&context),
                         actor: context.actor.clone(),
                     },
                     subject: p.subject.clone(),
                     event: Some(p.event.clone()),
                 });
                 new_events.push(NewEvent {
-                    effective: context.effective,
+                    effective: p.effective_in(&context),
                     actor: context.actor.clone(),
                     subject: p.subject,
                     kind: p.event.kind().to_owned(),
-                    payload_schema: projections::events::SCHEMA_V1,
+                    payload_schema: p.event.schema(),
                     payload: p.event.encode(),
                 });
             }
@@ -527,25 +527,27 @@ impl Writer {
         context: &Context,
         pending: &[Recorded],
     ) -> Result<(), Rejection> {
-        if context.effective > context.today {
+        let days = planned.iter().map(|p| p.effective_in(context));
+        let (earliest, latest) = (days.clone().min(), days.max());
+        if latest.is_some_and(|day| day > context.today) || context.effective > context.today {
             return validate(&[], planned, context);
         }
-        let stamp = |offset: usize| Stamp {
-            seq: context.next_seq + offset as u64,
-            recorded_at: context.recorded_at,
-            effective: context.effective,
-            actor: context.actor.clone(),
-        };
         let recorded: Vec<Recorded> = planned
             .iter()
             .enumerate()
             .map(|(i, p)| Recorded {
-                stamp: stamp(i),
+                stamp: Stamp {
+                    seq: context.next_seq + i as u64,
+                    recorded_at: context.recorded_at,
+                    effective: p.effective_in(context),
+                    actor: context.actor.clone(),
+                },
                 subject: p.subject.clone(),
                 event: Some(p.event.clone()),
             })
             .collect();
-        let in_order = self.latest.is_none_or(|l| context.effective >= l);
+        let earliest = earliest.unwrap_or(context.effective);
+        let in_order = self.latest.is_none_or(|l| earliest >= l);
         if let ([only], true) = (recorded.as_slice(), in_order) {
             self.world.apply(only)?;
         } else {
@@ -562,7 +564,7 @@ impl Writer {
                 self.world = World::replay(&all).0;
             }
         }
-        self.latest = self.latest.max(Some(context.effective));
+        self.latest = self.latest.max(Some(latest.unwrap_or(context.effective)));
         Ok(())
     }
 
