@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::events::{ActionRef, DomainEvent, Evidence, Rag};
+use crate::events::{ActionRef, DomainEvent, Evidence, ExtraField, Rag};
 use crate::timescale::days_to_date;
 use crate::world::{Action, Challenge, ChallengeStatus, Entry, Plan, Recorded, Stamp, World};
 
@@ -72,6 +72,8 @@ pub struct ActionView {
     pub due: String,
     pub milestones: Vec<MilestoneView>,
     pub cross_refs: Vec<String>,
+    /// The plan's own columns that no field holds ("Output", "Resources required").
+    pub extras: Vec<ExtraField>,
     pub status: Rag,
     pub carried_to: Option<String>,
     pub carried_from: Option<String>,
@@ -84,6 +86,8 @@ pub struct ActionView {
 pub struct PriorityView {
     pub key: String,
     pub title: String,
+    /// Its aim, its link to a strategic aim …, one per line; empty if none.
+    pub description: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -115,6 +119,7 @@ fn action_view(action: &Action, today: i32) -> ActionView {
             })
             .collect(),
         cross_refs: action.details.cross_refs.clone(),
+        extras: action.details.extras.clone(),
         status: action.status,
         carried_to: action.carried_to.as_ref().map(ActionRef::to_string),
         carried_from: action.carried_from.as_ref().map(ActionRef::to_string),
@@ -150,6 +155,7 @@ pub fn plan_view(plan: &Plan, today: i32) -> PlanView {
             .map(|p| PriorityView {
                 key: p.key.clone(),
                 title: p.title.clone(),
+                description: p.description.clone(),
             })
             .collect(),
         actions,

@@ -395,6 +395,12 @@ pub fn action(app: &App, id: &str, reference: &str, time: &TimeArgs, json: bool)
         if !a.outcome.is_empty() {
             println!("  outcome:   {}", a.outcome);
         }
+        if !a.cross_refs.is_empty() {
+            println!("  see also:  {}", a.cross_refs.join(", "));
+        }
+        for extra in &a.extras {
+            println!("  {}: {}", extra.header, extra.text.replace('\n', "\n    "));
+        }
         if !step.imported_progress.is_empty() {
             println!("  progress (imported): {}", step.imported_progress);
         }
