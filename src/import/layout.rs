@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::shim::{parse_timescale_in, PlanYears};
+use projections::plan_years::{parse_timescale_in, PlanYears};
 use projections::commands::clean_text;
 use projections::events::ExtraField;
 

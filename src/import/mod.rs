@@ -34,31 +34,8 @@ use projections::events::{
     subject, ActionAdded, ActionDetails, DomainEvent, ExtraField, PlanCreated, PriorityAdded,
     ProgressNoted, StatusChanged,
 };
+pub use projections::plan_years::PlanYears;
 use projections::timescale::Milestone;
-pub use shim::PlanYears;
-#[allow(dead_code)]
-pub mod shim {
-    use projections::timescale::{parse_timescale, Milestone};
-    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-    pub struct PlanYears {
-        pub first: Option<i32>,
-        pub last: Option<i32>,
-    }
-    impl PlanYears {
-        pub fn from_period(_: &str) -> Self {
-            Self::default()
-        }
-        pub fn around(y: i32) -> Self {
-            PlanYears {
-                first: Some(y),
-                last: Some(y),
-            }
-        }
-    }
-    pub fn parse_timescale_in(raw: &str, _: PlanYears) -> Vec<Milestone> {
-        parse_timescale(raw)
-    }
-}
 use projections::{Rag, Rejection, World};
 
 pub use columns::{ColumnMapping, Field, Use};
