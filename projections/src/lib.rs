@@ -9,7 +9,6 @@ pub mod commands;
 pub mod events;
 pub mod live;
 pub mod order;
-pub mod plan_years;
 pub mod query;
 pub mod timescale;
 pub mod views;

@@ -11,9 +11,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use projections::plan_years::{parse_timescale_in, PlanYears};
 use projections::commands::clean_text;
 use projections::events::ExtraField;
+use projections::timescale::{parse_timescale_in, PlanYears};
 
 use super::columns::{
     header_score, is_ref_token, is_usable_ref, leading_ref, map_columns, normalise_header, refs_in,

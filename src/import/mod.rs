@@ -34,8 +34,8 @@ use projections::events::{
     subject, ActionAdded, ActionDetails, DomainEvent, ExtraField, PlanCreated, PriorityAdded,
     ProgressNoted, StatusChanged,
 };
-pub use projections::plan_years::PlanYears;
 use projections::timescale::Milestone;
+pub use projections::timescale::PlanYears;
 use projections::{Rag, Rejection, World};
 
 pub use columns::{ColumnMapping, Field, Use};
