@@ -734,7 +734,9 @@ fn end_of_month(year: u32, month: u32) -> Option<NaiveDate> {
 
 /// A month from its name: the full name, or any abbreviation of at least three
 /// letters ("Sep", "Sept", "Septem"). Case does not matter.
-fn month_number(word: &str) -> Option<u32> {
+/// The month a word names ("Sept", "march"), 1-based: any prefix of three letters or
+/// more of a month's name.
+pub fn month_number(word: &str) -> Option<u32> {
     const MONTHS: [&str; 12] = [
         "january",
         "february",

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 
 use projections::commands::clean_text;
 use projections::events::ExtraField;
-use projections::timescale::{parse_timescale_in, PlanYears};
+use projections::timescale::{month_number, parse_timescale_in, PlanYears};
 
 use super::columns::{
     header_score, is_ref_token, is_usable_ref, leading_ref, map_columns, normalise_header, refs_in,
@@ -1118,32 +1118,8 @@ fn is_description_label(label: &str) -> bool {
         || label.starts_with("linked to ")
 }
 
-/// Words that open a timescale when it stands in a lead cell.
+/// Words besides month names that open a timescale standing in a lead cell.
 const DATE_STARTS: &[&str] = &[
-    "jan",
-    "january",
-    "feb",
-    "february",
-    "mar",
-    "march",
-    "apr",
-    "april",
-    "may",
-    "jun",
-    "june",
-    "jul",
-    "july",
-    "aug",
-    "august",
-    "sep",
-    "sept",
-    "september",
-    "oct",
-    "october",
-    "nov",
-    "november",
-    "dec",
-    "december",
     "q1",
     "q2",
     "q3",
@@ -1167,8 +1143,12 @@ const DATE_STARTS: &[&str] = &[
     "before",
     "within",
     "immediately",
-    "ongoing",
 ];
+
+/// A month's name, or a word that pins a date ("Q1", "by", "end").
+fn names_a_date(word: &str) -> bool {
+    month_number(word).is_some() || ["q1", "q2", "q3", "q4", "by", "end"].contains(&word)
+}
 
 /// A whole lead paragraph that is a timescale: "May 2024", "Dates as in CCPS",
 /// "Ongoing", "31/03/2024".
@@ -1180,8 +1160,9 @@ fn is_date_phrase(text: &str, years: PlanYears) -> bool {
     let first = first
         .trim_matches(|c: char| !c.is_alphanumeric())
         .to_lowercase();
-    let starts_like_a_date =
-        DATE_STARTS.contains(&first.as_str()) || first.starts_with(|c: char| c.is_ascii_digit());
+    let starts_like_a_date = names_a_date(&first)
+        || DATE_STARTS.contains(&first.as_str())
+        || first.starts_with(|c: char| c.is_ascii_digit());
     let dated = !parse_timescale_in(text, years).is_empty();
     words.len() <= 8
         && starts_like_a_date
@@ -1208,7 +1189,7 @@ fn trailing_date(text: &str, years: PlanYears) -> Option<(&str, &str)> {
             .trim_end_matches([',', '-', '–', '('])
             .trim_end();
         let first = date.split_whitespace().next().unwrap_or("").to_lowercase();
-        let month_or_by = DATE_STARTS[..30].contains(&first.as_str());
+        let month_or_by = names_a_date(first.trim_end_matches('.'));
         if !lead.is_empty() && month_or_by && !parse_timescale_in(date, years).is_empty() {
             return Some((lead, date.trim()));
         }

@@ -706,6 +706,35 @@ mod tests {
     }
 
     #[test]
+    fn a_date_in_a_lead_cell_is_the_timescale_not_a_lead() {
+        let csv = "ref,action,Lead Agency/Officer and Timescale,due\n\
+                   1.1,a,\"Sam Stabler – CSP May 2024\",\n\
+                   1.2,b,\"Police\nDates as in CCPS\",\n\
+                   1.3,c,\"Health\nJune 2024\",Q1 2024/25\n\
+                   1.4,d,Maya Jones,\n";
+        let plan = parse(csv).unwrap();
+        let read: Vec<(Vec<String>, String)> = plan
+            .actions
+            .iter()
+            .map(|a| (a.leads.clone(), a.due_raw.clone()))
+            .collect();
+        let expected = [
+            (vec!["Sam Stabler – CSP"], "May 2024"),
+            (vec!["Police"], "Dates as in CCPS"),
+            (vec!["Health"], "Q1 2024/25\nJune 2024"),
+            (vec!["Maya Jones"], ""),
+        ]
+        .map(|(leads, due)| {
+            (
+                leads.iter().map(|l| l.to_string()).collect(),
+                due.to_owned(),
+            )
+        });
+        assert_eq!(read, expected);
+        assert_eq!(plan.actions[2].milestones.len(), 2);
+    }
+
+    #[test]
     fn status_words_are_read_and_judgements_warned() {
         let plan =
             parse("ref,action,RAG\n1.1,a,green\n1.2,b,purple\n1.3,c,On track – funded\n1.4,d,\n")
