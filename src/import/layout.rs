@@ -68,11 +68,25 @@ pub fn read_layout(
     };
     let header_row = &grid.rows[header_index];
     let headers: Vec<String> = header_row.cells.iter().map(|c| c.text.clone()).collect();
-    let title_block: Vec<String> = grid.rows[..header_index]
+    let mut title_block: Vec<String> = grid.rows[..header_index]
         .iter()
         .filter(|r| !r.is_blank())
         .map(row_text)
         .collect();
+    // A numbered priority heading above the first header row ("1. The MSCB will
+    // …", as a plan that repeats its header per section lays it out) starts the
+    // first priority, with any Aim rows after it; the title is never one.
+    let opening_priority = title_block
+        .iter()
+        .enumerate()
+        .skip(1)
+        .rev()
+        .find(|(_, line)| priority_heading(line).is_some_and(|(key, _)| key.is_some()))
+        .map(|(index, _)| index);
+    let opening_rows = match opening_priority {
+        Some(index) => title_block.split_off(index),
+        None => Vec::new(),
+    };
     let width = grid.rows[header_index..]
         .iter()
         .map(|r| r.cells.len())
@@ -101,6 +115,13 @@ pub fn read_layout(
             .unwrap_or_default();
     }
     let mut reader = Reader::new(&grid, columns, content, options, years);
+    for line in opening_rows {
+        match priority_heading(&line) {
+            Some((key, title)) if key.is_some() => reader.start_priority(key, title),
+            _ if is_description(&line) => reader.describe(&line),
+            _ => title_block.push(line),
+        }
+    }
     if reader.column(Field::Action).is_none() {
         let seen: Vec<String> = headers
             .iter()
@@ -613,6 +634,16 @@ impl<'a> Reader<'a> {
                             self.priorities[current].key = Some(major.to_owned());
                         }
                     }
+                    // Its ref and its priority cell both name another priority:
+                    // the heading's rows have ended.
+                    Some(key)
+                        if !priority.implicit
+                            && key != major
+                            && reference.contains('.')
+                            && !priority_cell.is_empty() =>
+                    {
+                        self.current_priority = None;
+                    }
                     Some(key)
                         if !priority.implicit
                             && !reference.is_empty()
@@ -625,8 +656,10 @@ impl<'a> Reader<'a> {
                     _ => {}
                 }
             }
-            if !self.priorities.get(current).is_some_and(|p| p.implicit) {
-                return current;
+            if let Some(current) = self.current_priority {
+                if !self.priorities.get(current).is_some_and(|p| p.implicit) {
+                    return current;
+                }
             }
         }
         // An action with no ref and no heading above it sits with the action above.

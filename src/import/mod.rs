@@ -22,7 +22,6 @@ mod docx;
 pub mod grid;
 mod layout;
 pub mod preview;
-// mod sheet;
 mod sniff;
 pub mod status;
 mod text;
