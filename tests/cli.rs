@@ -1218,3 +1218,379 @@ fn a_missing_verifier_key_file_is_reported_not_ignored() {
         .run(&["verify"])
         .fails_with(1, "assure key show --key");
 }
+
+// ------------------------------------------------------------ import fixtures
+
+/// A plan file made for these tests (`tests/fixtures/import`, written by its
+/// `make_fixtures.py`; its README says what each must read as).
+fn import_fixture(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/import")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Each fixture with the options a user would give it.
+const PREVIEWED: &[(&str, &[&str])] = &[
+    ("word-merged-priorities.docx", &[]),
+    ("word-two-tables-theme-shading.docx", &[]),
+    ("excel-title-block-fills.xlsx", &[]),
+    (
+        "excel-critical-success-factor.xlsx",
+        &["--period", "2009-10"],
+    ),
+    ("plan.ods", &[]),
+    ("semicolon-windows1252.csv", &[]),
+    ("plan-utf16.csv", &[]),
+    ("plan.tsv", &[]),
+    ("title-rows.csv", &[]),
+];
+
+fn preview(ledger: &Ledger, name: &str, extra: &[&str]) -> Value {
+    let file = import_fixture(name);
+    let mut args = vec![
+        "import",
+        &file,
+        "--plan",
+        "p",
+        "--effective",
+        "2024-04-01",
+        "--dry-run",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    ledger.run(&args).ok().json()
+}
+
+/// The JSON preview of every fixture, byte for byte as reviewed and kept in
+/// `tests/fixtures/import/golden/`. After a deliberate change, rerun with
+/// `ASSURE_BLESS=1` and read the diff of the golden files before committing it.
+#[test]
+fn import_previews_match_their_golden_json() {
+    let ledger = Ledger::new();
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import/golden");
+    let bless = std::env::var_os("ASSURE_BLESS").is_some();
+    let mut differ = Vec::new();
+    for (name, extra) in PREVIEWED {
+        let shown = serde_json::to_string_pretty(&preview(&ledger, name, extra)).unwrap() + "\n";
+        let path = golden.join(format!("{name}.json"));
+        if bless {
+            std::fs::create_dir_all(&golden).unwrap();
+            std::fs::write(&path, &shown).unwrap();
+            continue;
+        }
+        let kept = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("{}: {e}; run with ASSURE_BLESS=1 once", path.display()));
+        if kept != shown {
+            differ.push(format!("{name}:\n{shown}"));
+        }
+    }
+    assert!(
+        differ.is_empty(),
+        "previews differ from golden:\n{}",
+        differ.join("\n")
+    );
+    // A dry run records nothing.
+    assert_eq!(ledger.run(&["verify", "--json"]).ok().json()["size"], 0);
+}
+
+fn action<'v>(preview: &'v Value, reference: &str) -> &'v Value {
+    preview["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["ref"] == reference)
+        .unwrap_or_else(|| panic!("no action {reference} in {preview:#}"))
+}
+
+fn strings(value: &Value) -> Vec<&str> {
+    value
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_word_plan_with_merged_priorities_imports_as_kept() {
+    let ledger = Ledger::new();
+    let shown = preview(&ledger, "word-merged-priorities.docx", &[]);
+    assert_eq!(
+        shown["plan"]["title"],
+        "Manchester JTAI Serious Violence Action Plan"
+    );
+    let priorities = shown["priorities"].as_array().unwrap();
+    assert_eq!(priorities.len(), 2, "{shown:#}");
+    assert!(priorities[0]["title"]
+        .as_str()
+        .unwrap()
+        .starts_with("Development of the new safeguarding arrangements"));
+    assert!(priorities[0]["description"]
+        .as_str()
+        .unwrap()
+        .starts_with("Aim: "));
+    assert_eq!(shown["actions"].as_array().unwrap().len(), 8);
+    // A date paragraph in the lead column is the timescale, not a lead.
+    let first = action(&shown, "1.1");
+    assert_eq!(first["timescale"], "May 2024");
+    assert!(!strings(&first["leads"]).contains(&"May 2024"));
+    assert_eq!(first["milestones"][0]["due"], "2024-05-31");
+    // The continuation row is joined to the action above, and says so.
+    assert!(first["action"].as_str().unwrap().contains('\n'));
+    // "Complete – …" in the progress column is the status and the progress.
+    assert_eq!(action(&shown, "1.2")["status"], "complete");
+    assert!(action(&shown, "1.2")["progress"]
+        .as_str()
+        .unwrap()
+        .starts_with("consultation responses considered"));
+    // A "Cross Ref Action | See also Action 1.2" row is a cross-ref of the action above.
+    assert_eq!(strings(&action(&shown, "2.3")["cross_refs"]), ["1.2"]);
+    // RAG only as shading.
+    let statuses: Vec<&str> = ["1.1", "1.4", "2.1", "2.3", "2.4"]
+        .iter()
+        .map(|r| action(&shown, r)["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        ["green", "amber", "red", "complete", "carried-over"]
+    );
+    let warnings = shown["warnings"].as_array().unwrap();
+    assert!(warnings.iter().any(|w| w["message"]
+        .as_str()
+        .unwrap()
+        .contains("joined to action 1.1")));
+}
+
+#[test]
+fn a_word_plan_keeps_its_unmapped_column_and_refs_its_unnumbered_action() {
+    let ledger = Ledger::new();
+    let shown = preview(&ledger, "word-two-tables-theme-shading.docx", &[]);
+    let columns = shown["columns"].as_array().unwrap();
+    assert_eq!(columns[0]["field"], "ref", "a column of refs headed Action");
+    assert_eq!(columns[1]["field"], "action");
+    assert_eq!(columns[5]["field"], "keep");
+    assert_eq!(
+        action(&shown, "1.1")["extras"][0],
+        serde_json::json!({"header": "Resources required", "text": "Business Unit staff time"})
+    );
+    assert_eq!(action(&shown, "1a")["status"], "amber");
+    assert!(shown["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|w| w["message"].as_str().unwrap().contains("given 1a")));
+    // A heading paragraph between the two tables starts priority 2.
+    assert_eq!(
+        shown["priorities"][1]["title"],
+        "Improve the voice of the child"
+    );
+}
+
+#[test]
+fn text_plans_in_any_encoding_and_separator_import() {
+    let ledger = Ledger::new();
+    for (name, source) in [
+        (
+            "semicolon-windows1252.csv",
+            "windows-1252, semicolon-separated",
+        ),
+        ("plan-utf16.csv", "UTF-16LE, tab-separated"),
+        ("plan.tsv", "UTF-8, tab-separated"),
+    ] {
+        let shown = preview(&ledger, name, &[]);
+        assert!(
+            shown["source"].as_str().unwrap().contains(source),
+            "{name}: {shown:#}"
+        );
+        assert!(!shown["actions"].as_array().unwrap().is_empty(), "{name}");
+    }
+    let shown = preview(&ledger, "title-rows.csv", &[]);
+    assert_eq!(shown["plan"]["title"], "Medway Safeguarding Children Board");
+    assert_eq!(shown["priorities"][1]["key"], "2");
+    assert_eq!(shown["actions"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn files_that_are_not_plans_are_refused_saying_what_they_are() {
+    let ledger = Ledger::new();
+    for (name, needle) in [
+        ("not-a-plan.pdf", "PDF"),
+        ("saved-as-csv.csv", "PDF"),
+        ("legacy.doc", "Word 97-2003"),
+        ("legacy.xls", "Excel 97-2003"),
+        ("encrypted.xlsx", "password-protected"),
+        ("image.png", "image (PNG)"),
+        ("empty.csv", "empty"),
+        ("truncated.docx", "damaged"),
+        ("unclosed-quote.csv", "row 4: a cell opens a quote"),
+    ] {
+        let file = import_fixture(name);
+        ledger
+            .run(&["import", &file, "--plan", "p"])
+            .fails_with(2, needle);
+    }
+    assert_eq!(ledger.run(&["verify", "--json"]).ok().json()["size"], 0);
+}
+
+#[test]
+fn statuses_in_a_year_end_file_take_effect_at_as_at_not_at_the_start() {
+    let ledger = Ledger::new();
+    let file = import_fixture("title-rows.csv");
+    ledger
+        .run(&[
+            "import",
+            &file,
+            "--plan",
+            "p",
+            "--effective",
+            "2024-04-01",
+            "--as-at",
+            "2025-03-31",
+        ])
+        .ok();
+    let start = ledger
+        .run(&["plan", "p", "--as-of", "2024-04-01", "--json"])
+        .ok()
+        .json();
+    let end = ledger
+        .run(&["plan", "p", "--as-of", "2025-03-31", "--json"])
+        .ok()
+        .json();
+    let status = |plan: &Value, reference: &str| {
+        plan["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["ref"] == reference)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status(&start, "1.3"), "not-started");
+    assert_eq!(status(&end, "1.3"), "complete");
+    assert_eq!(
+        start["priorities"][0]["description"]
+            .as_str()
+            .unwrap()
+            .lines()
+            .count(),
+        1
+    );
+    // The same file again is refused whole: its refs are taken.
+    ledger
+        .run(&["import", &file, "--plan", "p", "--effective", "2024-04-01"])
+        .fails_with(2, "already has an action");
+    ledger
+        .run(&[
+            "import",
+            &file,
+            "--plan",
+            "q",
+            "--effective",
+            "2024-04-01",
+            "--as-at",
+            "2024-03-01",
+        ])
+        .fails_with(2, "--as-at is before --effective");
+}
+
+#[test]
+fn map_and_legend_change_how_a_plan_is_read() {
+    let ledger = Ledger::new();
+    let csv = ledger.file(
+        "plan.csv",
+        b"Ref,Action,Notes,RAG\n1.1,Do it,Board to review,Purple\n1.2,Next,Spare,Ongoing\n",
+    );
+    let shown = |extra: &[&str]| {
+        let mut args = vec!["import", &csv, "--plan", "p", "--dry-run", "--json"];
+        args.extend_from_slice(extra);
+        ledger.run(&args).ok().json()
+    };
+    let plain = shown(&[]);
+    assert_eq!(plain["columns"][2]["field"], "keep");
+    assert_eq!(plain["actions"][0]["status"], Value::Null);
+    let mapped = shown(&[
+        "--map",
+        "Notes=outcome",
+        "--legend",
+        "Purple=red",
+        "--legend",
+        "Ongoing=green",
+    ]);
+    assert_eq!(mapped["columns"][2]["field"], "outcome");
+    assert_eq!(mapped["actions"][0]["outcome"], "Board to review");
+    assert_eq!(mapped["actions"][0]["status"], "red");
+    assert_eq!(mapped["actions"][1]["status"], "green");
+    assert_eq!(
+        mapped["warnings"].as_array().unwrap().len(),
+        0,
+        "{mapped:#}"
+    );
+    let ignored = shown(&["--map", "Notes=ignore"]);
+    assert_eq!(ignored["actions"][0]["extras"], serde_json::json!([]));
+    ledger
+        .run(&["import", &csv, "--plan", "p", "--map", "Nope=outcome"])
+        .fails_with(2, "which the file does not have");
+    ledger
+        .run(&["import", &csv, "--plan", "p", "--map", "Notes=colour"])
+        .fails_with(2, "is not a field");
+    ledger
+        .run(&["import", &csv, "--plan", "p", "--effective", "1/4/24"])
+        .fails_with(2, "four-digit year");
+}
+
+#[test]
+fn an_excel_plan_with_a_title_block_and_fill_colours_imports_as_kept() {
+    let ledger = Ledger::new();
+    let shown = preview(&ledger, "excel-title-block-fills.xlsx", &[]);
+    assert_eq!(
+        shown["plan"]["title"],
+        "Safeguarding Partnership Business Plan 2024-25"
+    );
+    assert_eq!(
+        shown["columns"][2]["field"], "action",
+        "Objective holds the actions"
+    );
+    let statuses: Vec<&str> = ["1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "2.4", "3.2"]
+        .iter()
+        .map(|r| action(&shown, r)["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "green",
+            "green",
+            "red",
+            "complete",
+            "carried-over",
+            "carried-over",
+            "amber",
+            "not-started"
+        ]
+    );
+    assert_eq!(action(&shown, "1.2")["milestones"][0]["due"], "2024-09-30");
+    assert_eq!(action(&shown, "1.1")["extras"][0]["header"], "Output");
+    let keys: Vec<&str> = shown["priorities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["1", "2", "3"]);
+    assert_eq!(shown["priorities"][2]["title"], "Learning from reviews");
+    assert!(shown["notes"][0].as_str().unwrap().contains("2 sheets"));
+    // A 2009-10 plan's two-digit years, with its period, and its sections.
+    let csf = preview(
+        &ledger,
+        "excel-critical-success-factor.xlsx",
+        &["--period", "2009-10"],
+    );
+    assert_eq!(csf["priorities"].as_array().unwrap().len(), 3);
+    assert_eq!(action(&csf, "1.1")["milestones"][0]["due"], "2009-10-31");
+    assert_eq!(
+        action(&csf, "2.1")["milestones"],
+        serde_json::json!([]),
+        "from April 2009 is a start"
+    );
+}

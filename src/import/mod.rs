@@ -22,6 +22,8 @@ mod docx;
 pub mod grid;
 mod layout;
 pub mod preview;
+mod sheet;
+mod sheet_style;
 mod sniff;
 pub mod status;
 mod text;
@@ -214,10 +216,8 @@ pub fn read_plan(
     let sheet = options.sheet.as_deref();
     let grid = match kind {
         FileKind::Word => docx::read_docx(bytes),
-        FileKind::Excel | FileKind::OpenDocument => {
-            let _ = sheet;
-            Err(grid::Unreadable::new("spreadsheets cannot be read by this build yet; save the sheet as \"CSV UTF-8\" and import that"))
-        }
+        FileKind::Excel => sheet::read_xlsx(bytes, sheet),
+        FileKind::OpenDocument => sheet::read_ods(bytes, sheet),
         FileKind::Text => text::read_text(bytes),
     }
     .map_err(|u| refuse(u.message))?;
