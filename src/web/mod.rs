@@ -9,6 +9,7 @@
 pub mod accounts;
 mod api;
 mod html;
+mod import;
 pub mod pages;
 pub mod session;
 mod snapshots;
@@ -134,6 +135,8 @@ pub struct AppInner {
     pub verified: Arc<Mutex<Option<(String, ledger::VerifyReport)>>>,
     /// Plan views for past dates (see `pages::ViewCache`).
     pub views: Arc<Mutex<pages::ViewCache>>,
+    /// Import previews waiting for their confirmation.
+    pub imports: import::PendingImports,
 }
 
 /// The accounts file as last read, and when it was last looked at.
@@ -226,6 +229,7 @@ pub fn routes(state: AppState) -> (Router, Vec<RouteSpec>) {
         specs: Vec::new(),
     };
     let routes = pages::register(routes);
+    let routes = import::register(routes);
     let routes = api::register(routes);
     let Routes { router, specs } = routes;
     let router = router
@@ -401,6 +405,7 @@ pub fn open_state(data: &Path, secure: bool) -> Result<(AppState, std::thread::J
         secure,
         verified: Arc::new(Mutex::new(None)),
         views: Arc::new(Mutex::new(pages::ViewCache::default())),
+        imports: import::PendingImports::default(),
     }));
     let _ = state.accounts();
     Ok((state, writer))

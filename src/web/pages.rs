@@ -38,7 +38,6 @@ pub(super) fn register(routes: Routes) -> Routes {
         .add(Method::POST, "/login", Need::Public, login)
         .add(Method::POST, "/logout", Need::Read, logout)
         .add(Method::GET, "/", Need::Read, dashboard)
-        .add(Method::POST, "/import", Need::Manage, import)
         .add(Method::GET, "/plans/{id}", Need::Read, plan_page)
         .add(Method::GET, "/plans/{id}/csv", Need::Read, plan_csv)
         .add(Method::GET, "/plans/{id}/report", Need::Audit, report_page)
@@ -327,22 +326,7 @@ async fn dashboard(
         }
         @if manage {
             h2 class="heading-m" { "Import a plan" }
-            form method="post" action={ "/import?csrf=" (html::url_encode(&caller.csrf)) } enctype="multipart/form-data" {
-                div class="form-group" {
-                    label for="plan" { "Plan id" }
-                    span class="hint" id="plan-hint" { "Letters, digits, '.', '_' and '-', for example mcr-jtai-2025" }
-                    input type="text" id="plan" name="plan" aria-describedby="plan-hint" spellcheck="false";
-                }
-                div class="form-group" {
-                    label for="title" { "Title (for a new plan)" }
-                    input type="text" id="title" name="title";
-                }
-                div class="form-group" {
-                    label for="file" { "Plan export (CSV)" }
-                    input type="file" id="file" name="file" accept=".csv,text/csv";
-                }
-                button class="button" type="submit" { "Import" }
-            }
+            p { a class="button" href="/import" { "Import a plan" } " from Word, Excel, OpenDocument or CSV: you see what would be recorded first." }
         }
     };
     respond(StatusCode::OK, page("Dashboard", &caller, body))
@@ -372,83 +356,6 @@ fn done_notice(params: &HashMap<String, String>) -> Markup {
     }
 }
 
-// ---------------------------------------------------------------- import
-
-async fn import(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    mut multipart: Multipart,
-) -> Response {
-    let mut plan = String::new();
-    let mut title = String::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or("").to_owned();
-                let file_name = field.file_name().map(str::to_owned);
-                let Ok(bytes) = field.bytes().await else {
-                    return too_large_upload();
-                };
-                match name.as_str() {
-                    "plan" => plan = String::from_utf8_lossy(&bytes).trim().to_owned(),
-                    "title" => title = String::from_utf8_lossy(&bytes).trim().to_owned(),
-                    "file" => {
-                        file = Some((
-                            file_name.unwrap_or_else(|| "plan.csv".into()),
-                            bytes.to_vec(),
-                        ))
-                    }
-                    _ => {}
-                }
-            }
-            Ok(None) => break,
-            Err(_) => return too_large_upload(),
-        }
-    }
-    let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
-        return bad_request("Choose a plan export (CSV) to import.");
-    };
-    if let Err(e) = check_id("plan id", &plan) {
-        return bad_request(&e.0);
-    }
-    let options = crate::import::ImportOptions::default();
-    let imported = match crate::import::read_plan(&file_name, &bytes, &options) {
-        Ok(imported) => imported,
-        Err(e) => return bad_request(&e.to_string()),
-    };
-    let title = if title.is_empty() {
-        plan.clone()
-    } else {
-        title
-    };
-    let recording = crate::import::Recording {
-        plan_id: plan.clone(),
-        title,
-        period: None,
-        effective: today(),
-        as_at: today(),
-        file_name,
-    };
-    let result = state
-        .shared
-        .write(
-            caller.name(),
-            today(),
-            Vec::new(),
-            Box::new(move |world: &World| crate::import::plan_events(world, &imported, &recording)),
-        )
-        .await;
-    match result {
-        Ok(headers) => redirect_done(
-            &format!("/plans/{plan}"),
-            "imported",
-            headers.first().map(|h| h.seq),
-        ),
-        Err(e) => write_error_page(&e),
-    }
-}
-
 fn too_large_upload() -> Response {
     html::error_page(
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -457,12 +364,12 @@ fn too_large_upload() -> Response {
     )
 }
 
-fn redirect_done(path: &str, done: &str, event: Option<u64>) -> Response {
+pub(super) fn redirect_done(path: &str, done: &str, event: Option<u64>) -> Response {
     let event = event.map(|e| format!("&event={e}")).unwrap_or_default();
     Redirect::to(&format!("{path}?done={done}{event}")).into_response()
 }
 
-fn write_error_page(e: &WriteError) -> Response {
+pub(super) fn write_error_page(e: &WriteError) -> Response {
     match e {
         WriteError::Rejected(why) => html::error_page(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -26,7 +26,9 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/login", "*"),
     ("POST", "/logout", "CMPA"),
     ("GET", "/", "CMPA"),
+    ("GET", "/import", "CM"),
     ("POST", "/import", "CM"),
+    ("POST", "/import/confirm", "CM"),
     ("GET", "/plans/{id}", "CMPA"),
     ("GET", "/plans/{id}/csv", "CMPA"),
     ("GET", "/plans/{id}/report", "CMA"),
@@ -1070,4 +1072,149 @@ fn the_chair_co_signs_a_checkpoint_offline_and_the_service_keeps_only_a_verified
             .status,
         403
     );
+}
+
+/// A multipart upload of `file` to the import preview, as the form sends it.
+fn upload(
+    server: &Server,
+    role: Role,
+    file_name: &str,
+    bytes: &[u8],
+    fields: &[(&str, &str)],
+) -> Reply {
+    let (cookie, csrf) = server.session(role);
+    let boundary = "assure-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    server.send(
+        "POST",
+        &format!("/import?csrf={}", encode(&csrf)),
+        &[("Cookie", &cookie), ("Content-Type", &content_type)],
+        &body,
+    )
+}
+
+/// The confirmation token in a preview page.
+fn token_in(page: &str) -> String {
+    let at = page
+        .find("name=\"token\" value=\"")
+        .expect("a confirmation form")
+        + 20;
+    page[at..at + 64].to_owned()
+}
+
+fn import_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/import")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[test]
+fn an_import_is_previewed_and_recorded_only_when_confirmed() {
+    let server = Server::start();
+    let size = || server.state().shared.read().size();
+    let before = size();
+    let docx = import_fixture("word-merged-priorities.docx");
+    let shown = upload(
+        &server,
+        Role::Manager,
+        "plan.docx",
+        &docx,
+        &[("plan", "web-docx"), ("effective", "2024-04-01")],
+    );
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    for needle in [
+        "Check the import",
+        "Development of the new safeguarding arrangements",
+        "joined to action 1.1",
+        "Record this plan",
+    ] {
+        assert!(shown.body.contains(needle), "{needle}: {}", shown.body);
+    }
+    assert_eq!(size(), before, "a preview records nothing");
+    let token = token_in(&shown.body);
+    // Another user cannot confirm it; the right one can, once.
+    let other = server.form(Role::Chair, "/import/confirm", &[("token", &token)]);
+    assert_eq!(other.status, 403, "{}", other.body);
+    let confirmed = server.form(Role::Manager, "/import/confirm", &[("token", &token)]);
+    assert_eq!(confirmed.status, 303, "{}", confirmed.body);
+    assert!(size() > before);
+    let again = server.form(Role::Manager, "/import/confirm", &[("token", &token)]);
+    assert_eq!(again.status, 404, "{}", again.body);
+    // A spreadsheet and text go through the same preview.
+    let xlsx = import_fixture("excel-title-block-fills.xlsx");
+    let shown = upload(
+        &server,
+        Role::Manager,
+        "plan.xlsx",
+        &xlsx,
+        &[("plan", "web-xlsx")],
+    );
+    assert!(
+        shown.body.contains("Learning from reviews"),
+        "{}",
+        shown.body
+    );
+    // A file that is not a plan is refused with what it is, keeping the form.
+    let pdf = upload(
+        &server,
+        Role::Manager,
+        "plan.pdf",
+        b"%PDF-1.4 hello",
+        &[("plan", "web-pdf")],
+    );
+    assert_eq!(pdf.status, 422, "{}", pdf.body);
+    assert!(
+        pdf.body.contains("PDF") && pdf.body.contains("web-pdf"),
+        "{}",
+        pdf.body
+    );
+}
+
+#[test]
+fn a_preview_that_the_ledger_has_overtaken_is_shown_again_not_recorded() {
+    let server = Server::start();
+    let csv = b"ref,action\n7.1,First\n7.2,Second\n";
+    let shown = upload(
+        &server,
+        Role::Manager,
+        "plan.csv",
+        csv,
+        &[("plan", "raced")],
+    );
+    let token = token_in(&shown.body);
+    // Meanwhile the same plan is imported through the API.
+    let imported = server.import("raced", "ref,action\n7.1,First\n");
+    assert_eq!(imported.status, 201, "{}", imported.body);
+    let before = server.state().shared.read().size();
+    let confirmed = server.form(Role::Manager, "/import/confirm", &[("token", &token)]);
+    assert_eq!(
+        server.state().shared.read().size(),
+        before,
+        "nothing recorded"
+    );
+    assert!(
+        confirmed.body.contains("already has an action 7.1")
+            || confirmed.body.contains("ledger changed"),
+        "{}",
+        confirmed.body
+    );
+    // A partner may not preview at all.
+    let partner = upload(&server, Role::Partner, "plan.csv", csv, &[("plan", "p2")]);
+    assert!(partner.denied(), "{}", partner.status);
 }

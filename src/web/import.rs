@@ -1,0 +1,449 @@
+//! The import pages: upload a plan file, see exactly what would be recorded (the
+//! same preview as `assure import --dry-run`: columns, notes, warnings, priorities,
+//! every action in full), and record it only when the user confirms.
+//!
+//! Nothing here reads a file itself (`crate::import` does) and nothing is recorded
+//! by the preview. A preview waits on the server for its confirmation, bound to the
+//! user who made it and for 30 minutes at most; confirming reads the file again
+//! against the ledger as it is then, and records only if that gives the very
+//! preview the user saw (the same digest), so a plan that changed in between is
+//! shown again rather than recorded unseen.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::extract::{Multipart, State};
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use axum::{Extension, Form};
+use maud::{html, Markup};
+use projections::timescale::{days_to_date, PlanYears};
+use serde::Deserialize;
+
+use super::html::{self, csrf, page, respond};
+use super::{AppState, Caller, Need, Routes};
+use crate::dates::{parse_date, today};
+use crate::import::{plan_events, preview, read_plan, ImportOptions, ImportedPlan, Recording};
+
+/// How long a preview waits for its confirmation.
+const PENDING_FOR: Duration = Duration::from_secs(30 * 60);
+/// How many previews wait at once, per user and in all; the oldest goes first.
+const PENDING_PER_USER: usize = 8;
+const PENDING_IN_ALL: usize = 64;
+
+pub(super) fn register(routes: Routes) -> Routes {
+    routes
+        .add(Method::GET, "/import", Need::Manage, form_page)
+        .add(Method::POST, "/import", Need::Manage, preview_page)
+        .add(Method::POST, "/import/confirm", Need::Manage, confirm)
+}
+
+/// What the user asked for, kept to read the file again on confirmation.
+#[derive(Debug, Clone, Default)]
+struct Request {
+    plan: String,
+    title: String,
+    period: String,
+    effective: String,
+    as_at: String,
+    sheet: String,
+    maps: String,
+    legends: String,
+    file_name: String,
+}
+
+/// A preview waiting for its confirmation.
+#[derive(Debug)]
+struct Pending {
+    user: String,
+    made: Instant,
+    request: Request,
+    bytes: Vec<u8>,
+    /// BLAKE3 of the preview JSON the user was shown.
+    digest: [u8; 32],
+}
+
+/// The previews waiting for confirmation, by token.
+#[derive(Debug, Default)]
+pub struct PendingImports(Mutex<HashMap<String, Pending>>);
+
+impl PendingImports {
+    fn put(&self, pending: Pending) -> String {
+        let mut bytes = [0u8; 32];
+        // Without randomness there is no safe token: the preview then cannot be
+        // confirmed, and says so when tried.
+        let _ = getrandom::fill(&mut bytes);
+        let token = ledger::blobs::hex(&bytes);
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, p| p.made.elapsed() < PENDING_FOR);
+        let user = pending.user.clone();
+        while map.values().filter(|p| p.user == user).count() >= PENDING_PER_USER
+            || map.len() >= PENDING_IN_ALL
+        {
+            let oldest = map
+                .iter()
+                .filter(|(_, p)| map.len() >= PENDING_IN_ALL || p.user == user)
+                .min_by_key(|(_, p)| p.made)
+                .map(|(t, _)| t.clone());
+            match oldest {
+                Some(token) => map.remove(&token),
+                None => break,
+            };
+        }
+        map.insert(token.clone(), pending);
+        token
+    }
+
+    fn take(&self, token: &str, user: &str) -> Result<Pending, &'static str> {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match map.get(token) {
+            None => Err("This preview is no longer waiting: it was confirmed, replaced by newer ones, or the service restarted. Upload the file again."),
+            Some(p) if p.user != user => Err("This preview was made by another user; only they can confirm it."),
+            Some(p) if p.made.elapsed() >= PENDING_FOR => {
+                map.remove(token);
+                Err("This preview waited more than 30 minutes. Upload the file again to see it as the ledger is now.")
+            }
+            Some(_) => map.remove(token).ok_or("This preview is no longer waiting."),
+        }
+    }
+}
+
+fn lines(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The plan read from the file and the events it would record, or what is wrong.
+struct Read {
+    imported: ImportedPlan,
+    recording: Recording,
+    events: usize,
+    json: serde_json::Value,
+    digest: [u8; 32],
+}
+
+fn read(state: &AppState, request: &Request, bytes: &[u8]) -> Result<Read, String> {
+    let day = |flag: &str, text: &str| -> Result<Option<i32>, String> {
+        match text.trim() {
+            "" => Ok(None),
+            text => parse_date(flag, text).map(Some).map_err(|e| e.to_string()),
+        }
+    };
+    projections::commands::check_id("plan id", &request.plan).map_err(|e| e.0)?;
+    let effective = day("plan starts", &request.effective)?.unwrap_or_else(today);
+    let as_at = day("statuses as at", &request.as_at)?.unwrap_or(effective);
+    let period = Some(request.period.trim().to_owned()).filter(|p| !p.is_empty());
+    let years = period
+        .as_deref()
+        .map(PlanYears::from_period)
+        .unwrap_or_default();
+    let sheet = Some(request.sheet.trim().to_owned()).filter(|s| !s.is_empty());
+    let mut options = ImportOptions::new(
+        sheet,
+        &lines(&request.maps),
+        &lines(&request.legends),
+        years,
+    )?;
+    options.around_year = days_to_date(effective).map(|d| chrono::Datelike::year(&d));
+    let imported = read_plan(&request.file_name, bytes, &options).map_err(|e| e.to_string())?;
+    let title = Some(request.title.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .or_else(|| imported.title_block.first().cloned())
+        .unwrap_or_else(|| request.plan.clone());
+    let recording = Recording {
+        plan_id: request.plan.clone(),
+        title,
+        period,
+        effective,
+        as_at,
+        file_name: request.file_name.clone(),
+    };
+    let events = {
+        let live = state.shared.read();
+        plan_events(live.world.world(), &imported, &recording).map_err(|e| e.0)?
+    }
+    .len();
+    let json = preview::to_json(&imported, &recording, events, true);
+    let digest = *blake3::hash(json.to_string().as_bytes()).as_bytes();
+    Ok(Read {
+        imported,
+        recording,
+        events,
+        json,
+        digest,
+    })
+}
+
+async fn form_page(Extension(caller): Extension<Caller>) -> Response {
+    respond(
+        StatusCode::OK,
+        page(
+            "Import a plan",
+            &caller,
+            form(&caller, &Request::default(), None),
+        ),
+    )
+}
+
+/// The upload form, keeping what the user entered, with an error above it.
+fn form(caller: &Caller, request: &Request, error: Option<&str>) -> Markup {
+    let field = |id: &str, label: &str, hint: &str, value: &str, kind: &str| {
+        html! {
+            div class="form-group" {
+                label for=(id) { (label) }
+                @if !hint.is_empty() { span class="hint" id={ (id) "-hint" } { (hint) } }
+                input type=(kind) id=(id) name=(id) value=(value) aria-describedby={ (id) "-hint" } spellcheck="false";
+            }
+        }
+    };
+    html! {
+        h1 class="heading-l" { "Import a plan" }
+        @if let Some(error) = error {
+            div class="error-summary" role="alert" { h2 { "The file was not imported" } p { (error) } }
+        }
+        p { "Word (.docx), Excel (.xlsx, .xlsm), OpenDocument (.ods) or CSV/TSV text. You see what would be recorded before anything is." }
+        form method="post" action={ "/import?csrf=" (html::url_encode(&caller.csrf)) } enctype="multipart/form-data" {
+            div class="form-group" {
+                label for="file" { "The plan's file" }
+                input type="file" id="file" name="file" accept=".docx,.xlsx,.xlsm,.ods,.csv,.tsv,.txt";
+            }
+            (field("plan", "Plan id", "Letters, digits, '.', '_' and '-', for example mcr-jtai-2025", &request.plan, "text"))
+            (field("title", "Title (for a new plan)", "Leave empty to use the first line above the file's header row", &request.title, "text"))
+            (field("period", "Period", "For example 2024-25; it also reads two-digit years such as \"Oct 09\"", &request.period, "text"))
+            (field("effective", "The plan starts", "The plan and its actions exist from this date", &request.effective, "date"))
+            (field("as_at", "Statuses and progress as at", "The date the file's statuses describe (default: the start)", &request.as_at, "date"))
+            (field("sheet", "Sheet (workbooks)", "Leave empty for the first visible sheet", &request.sheet, "text"))
+            div class="form-group" {
+                label for="maps" { "Column choices (optional)" }
+                span class="hint" id="maps-hint" { "One per line, HEADER=FIELD: ref, priority, action, impact, outcome, lead, due, status, progress, cross_refs, keep or ignore" }
+                textarea id="maps" name="maps" rows="2" aria-describedby="maps-hint" { (request.maps) }
+            }
+            div class="form-group" {
+                label for="legends" { "Colour and word meanings (optional)" }
+                span class="hint" id="legends-hint" { "One per line, COLOUR=STATUS, for example Blue=carried-over or #92D050=green" }
+                textarea id="legends" name="legends" rows="2" aria-describedby="legends-hint" { (request.legends) }
+            }
+            button class="button" type="submit" { "Preview" }
+        }
+    }
+}
+
+async fn preview_page(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    mut multipart: Multipart,
+) -> Response {
+    let mut request = Request::default();
+    let mut bytes = Vec::new();
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_owned();
+                let file_name = field.file_name().map(str::to_owned);
+                let Ok(body) = field.bytes().await else {
+                    return upload_error(&caller, &request);
+                };
+                let text = || String::from_utf8_lossy(&body).into_owned();
+                match name.as_str() {
+                    "file" => {
+                        request.file_name = file_name.unwrap_or_else(|| "plan".into());
+                        bytes = body.to_vec();
+                    }
+                    "plan" => request.plan = text().trim().to_owned(),
+                    "title" => request.title = text(),
+                    "period" => request.period = text(),
+                    "effective" => request.effective = text(),
+                    "as_at" => request.as_at = text(),
+                    "sheet" => request.sheet = text(),
+                    "maps" => request.maps = text(),
+                    "legends" => request.legends = text(),
+                    _ => {}
+                }
+            }
+            Ok(None) => break,
+            Err(_) => return upload_error(&caller, &request),
+        }
+    }
+    if bytes.is_empty() {
+        let markup = form(&caller, &request, Some("Choose the plan's file to import."));
+        return respond(
+            StatusCode::BAD_REQUEST,
+            page("Import a plan", &caller, markup),
+        );
+    }
+    show(&state, &caller, request, bytes, None)
+}
+
+/// Reads the file and shows its preview with a confirmation waiting, or the form
+/// with what is wrong.
+fn show(
+    state: &AppState,
+    caller: &Caller,
+    request: Request,
+    bytes: Vec<u8>,
+    notice: Option<&str>,
+) -> Response {
+    let read = match read(state, &request, &bytes) {
+        Ok(read) => read,
+        Err(error) => {
+            let markup = form(caller, &request, Some(&error));
+            return respond(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page("Import a plan", caller, markup),
+            );
+        }
+    };
+    let token = state.imports.put(Pending {
+        user: caller.name().to_owned(),
+        made: Instant::now(),
+        request,
+        bytes,
+        digest: read.digest,
+    });
+    respond(
+        StatusCode::OK,
+        page(
+            "Check the import",
+            caller,
+            preview_markup(caller, &read, &token, notice),
+        ),
+    )
+}
+
+fn upload_error(caller: &Caller, request: &Request) -> Response {
+    let markup = form(
+        caller,
+        request,
+        Some("The upload could not be read: the file is larger than the 25 MiB limit, or the upload was cut short."),
+    );
+    respond(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        page("Import a plan", caller, markup),
+    )
+}
+
+fn preview_markup(caller: &Caller, read: &Read, token: &str, notice: Option<&str>) -> Markup {
+    let plan = &read.imported;
+    let json = &read.json;
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("").to_owned();
+    html! {
+        h1 class="heading-l" { "Check the import before it is recorded" }
+        @if let Some(notice) = notice {
+            div class="error-summary" role="alert" { p { (notice) } }
+        }
+        p { "Read " (read.recording.file_name) " as " (plan.source) ". Nothing is recorded until you confirm." }
+        dl class="summary" {
+            (html::summary_row("Plan", html! { (read.recording.plan_id) ": " (read.recording.title) }))
+            (html::summary_row("Period", html! { (read.recording.period.clone().unwrap_or_default()) }))
+            (html::summary_row("Starts", html! { (text(&json["plan"]["effective"])) }))
+            (html::summary_row("Statuses as at", html! { (text(&json["plan"]["as_at"])) }))
+            (html::summary_row("Would record", html! { (read.events) " events: " (plan.priorities.len()) " priorities, " (plan.actions.len()) " actions" }))
+        }
+        h2 class="heading-m" { "Warnings (" (plan.warnings.len()) ")" }
+        @if plan.warnings.is_empty() { p { "None." } } @else {
+            ul class="warnings" { @for w in &plan.warnings { li { (w.to_string()) } } }
+        }
+        @if !plan.notes.is_empty() {
+            h2 class="heading-m" { "Notes" }
+            ul { @for n in &plan.notes { li { (n) } } }
+        }
+        h2 class="heading-m" { "Columns" }
+        table class="table" {
+            thead { tr { th { "Column" } th { "Header" } th { "Read as" } th { "Why" } } }
+            tbody { @for c in &plan.columns { tr { td { (c.label) } td { (c.header) } td { (c.used_as.name()) } td { (c.why) } } } }
+        }
+        h2 class="heading-m" { "Priorities" }
+        ul { @for p in &plan.priorities { li { strong { (p.key) " " (p.title) } @if !p.description.is_empty() { br; (html::multiline(&p.description)) } } } }
+        h2 class="heading-m" { "Actions" }
+        table class="table" {
+            thead { tr { th { "Ref" } th { "Status" } th { "Action" } th { "Leads and timescale" } th { "Progress" } th { "Other" } } }
+            tbody {
+                @for a in &plan.actions {
+                    tr {
+                        td { (a.reference) br; span class="hint" { (a.at.to_string()) } }
+                        td { (a.status.map_or("none", |s| s.label())) }
+                        td { (html::multiline(&a.title))
+                            @if !a.outcome.is_empty() { br; "Outcome: " (html::multiline(&a.outcome)) }
+                            @if !a.impact.is_empty() { br; "Impact: " (html::multiline(&a.impact)) } }
+                        td { (a.leads.join("; ")) @if !a.due_raw.is_empty() { br; (html::multiline(&a.due_raw)) } }
+                        td { (html::multiline(&a.progress)) }
+                        td {
+                            @if !a.cross_refs.is_empty() { "See also " (a.cross_refs.join(", ")) br; }
+                            @for e in &a.extras { (e.header) ": " (html::multiline(&e.text)) br; }
+                        }
+                    }
+                }
+            }
+        }
+        form method="post" action="/import/confirm" {
+            (csrf(caller))
+            input type="hidden" name="token" value=(token);
+            button class="button" type="submit" { "Record this plan" }
+            " " a href="/import" { "Cancel" }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Confirm {
+    token: String,
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Form(confirmed): Form<Confirm>,
+) -> Response {
+    let pending = match state.imports.take(&confirmed.token, caller.name()) {
+        Ok(pending) => pending,
+        Err(why) => {
+            let status = if why.contains("another user") {
+                StatusCode::FORBIDDEN
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            return html::error_page(status, "Nothing was recorded", why);
+        }
+    };
+    let read = match read(&state, &pending.request, &pending.bytes) {
+        Ok(read) => read,
+        Err(error) => {
+            let markup = form(&caller, &pending.request, Some(&error));
+            return respond(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                page("Import a plan", &caller, markup),
+            );
+        }
+    };
+    if read.digest != pending.digest {
+        return show(&state, &caller, pending.request, pending.bytes, Some("The ledger changed since this preview was shown, so nothing was recorded. This is the import as it would be now: check it and confirm again."));
+    }
+    let Read {
+        imported,
+        recording,
+        ..
+    } = read;
+    let plan = recording.plan_id.clone();
+    let effective = recording.effective;
+    let result = state
+        .shared
+        .write(
+            caller.name(),
+            effective,
+            Vec::new(),
+            Box::new(move |world: &projections::World| plan_events(world, &imported, &recording)),
+        )
+        .await;
+    match result {
+        Ok(headers) => super::pages::redirect_done(
+            &format!("/plans/{plan}"),
+            "imported",
+            headers.first().map(|h| h.seq),
+        ),
+        Err(e) => super::pages::write_error_page(&e),
+    }
+}
