@@ -618,6 +618,7 @@ async fn plan_page(
             @let in_priority: Vec<_> = actions.iter().filter(|a| a.priority == priority.key).collect();
             @if !in_priority.is_empty() {
                 h2 class="heading-m" { "Priority " (priority.key) ": " (priority.title) }
+                @if !priority.description.is_empty() { p class="hint" { (html::multiline(&priority.description)) } }
                 table {
                     thead { tr { th scope="col" { "Ref" } th scope="col" { "Action" } th scope="col" { "Leads" } th scope="col" { "Timescale" } th scope="col" { "Status" } th scope="col" { "Last update" } } }
                     tbody {
@@ -695,6 +696,7 @@ async fn plan_csv(
         "Outcome",
         "Last update",
         "Updated by",
+        "Other columns",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -711,9 +713,19 @@ async fn plan_csv(
             a.outcome.clone(),
             a.last_update.effective.clone(),
             a.last_update.actor.clone(),
+            other_columns(a),
         ]);
     }
     csv_response(&format!("{id}.csv"), rows)
+}
+
+/// An action's extra fields (the plan's own columns) as one cell: "header: text".
+fn other_columns(a: &views::ActionView) -> String {
+    a.extras
+        .iter()
+        .map(|e| format!("{}: {}", e.header, e.text))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 // ---------------------------------------------------------------- action
@@ -816,6 +828,8 @@ fn render_action(
             (summary_row("Timescale", or_none(&a.due)))
             (summary_row("Outcome measure", or_none(&a.outcome)))
             (summary_row("Impact", or_none(&a.impact)))
+            @if !a.cross_refs.is_empty() { (summary_row("See also", html! { (a.cross_refs.join(", ")) })) }
+            @for extra in &a.extras { (summary_row(&extra.header, html::multiline(&extra.text))) }
             (summary_row("Last update", html! { (a.last_update.effective) " by " (a.last_update.actor) " (event " (a.last_update.seq) ")" }))
             @if let Some(from) = &a.carried_from { (summary_row("Carried in from", html! { (from) })) }
             @if let Some(to) = &a.carried_to { (summary_row("Carried over to", html! { (to) })) }
@@ -2163,12 +2177,14 @@ pub fn report_markup(
             @for priority in &view.priorities {
                 section class="report-section" {
                     h2 class="heading-m" { "Priority " (priority.key) ": " (priority.title) }
+                    @if !priority.description.is_empty() { p { (html::multiline(&priority.description)) } }
                     @for a in view.actions.iter().filter(|a| a.priority == priority.key) {
                         h3 class="heading-s" { (a.reference) " " (a.title) " " (tag(a.status)) }
                         dl class="summary" {
                             (summary_row("Leads", or_none(&a.leads.join("; "))))
                             (summary_row("Timescale", or_none(&a.due)))
                             (summary_row("Outcome measure", or_none(&a.outcome)))
+                            @for extra in &a.extras { (summary_row(&extra.header, html::multiline(&extra.text))) }
                         }
                         @if let Some(action) = plan.action(&a.reference) {
                             @if !action.entries.is_empty() {

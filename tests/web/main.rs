@@ -1170,6 +1170,35 @@ fn an_import_is_previewed_and_recorded_only_when_confirmed() {
         "{}",
         shown.body
     );
+    let confirmed = server.form(
+        Role::Manager,
+        "/import/confirm",
+        &[("token", &token_in(&shown.body))],
+    );
+    assert_eq!(confirmed.status, 303, "{}", confirmed.body);
+    // What the plan's own columns said is shown with the action, and in the CSV.
+    let action = server.page(Role::Auditor, "/plans/web-xlsx/actions/1.1");
+    assert!(
+        action.body.contains("Output")
+            && action
+                .body
+                .contains("Strategy and screening tool published"),
+        "{}",
+        action.body
+    );
+    let csv = server.page(Role::Auditor, "/plans/web-xlsx/csv");
+    assert!(
+        csv.body.contains("Other columns")
+            && csv.body.contains("Output: Strategy and screening tool"),
+        "{}",
+        csv.body
+    );
+    let described = server.page(Role::Auditor, "/plans/web-docx");
+    assert!(
+        described.body.contains("Aim: How effectively"),
+        "{}",
+        described.body
+    );
     // A file that is not a plan is refused with what it is, keeping the form.
     let pdf = upload(
         &server,
