@@ -357,49 +357,66 @@ async fn post_carry_over(
     .await
 }
 
-/// `POST /api/v1/plans/{id}/import?title=T`, the body a plan export (CSV).
+/// `POST /api/v1/plans/{id}/import?title=T&period=P&effective=D&as_at=D&sheet=S&file_name=F&map=H%3DFIELD&legend=C%3DSTATUS&dry_run=true`,
+/// the body the plan's file (any kind the CLI reads). With `dry_run=true` it answers
+/// 200 with the preview and records nothing; otherwise 201 with the events, as
+/// every change does, once they are durable.
 async fn import(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
-    Query(params): Query<HashMap<String, String>>,
+    Query(params): Query<Vec<(String, String)>>,
     body: axum::body::Bytes,
 ) -> Response {
     if let Err(e) = check_id("plan id", &id) {
         return error(StatusCode::BAD_REQUEST, &e.0);
     }
-    let file_name = params
-        .get("file_name")
-        .cloned()
+    let one = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let all = |name: &str| {
+        params
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let file_name = Some(one("file_name"))
+        .filter(|f| !f.is_empty())
         .unwrap_or_else(|| format!("{id}.csv"));
-    let options = crate::import::ImportOptions::default();
-    let imported = match crate::import::read_plan(&file_name, &body, &options) {
-        Ok(i) => i,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
-    };
-    let effective = match params.get("effective").map(|d| parse_date("effective", d)) {
-        Some(Ok(day)) => day,
-        Some(Err(e)) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
-        None => today(),
-    };
-    let recording = crate::import::Recording {
-        plan_id: id.clone(),
-        title: params.get("title").cloned().unwrap_or_else(|| id.clone()),
-        period: params.get("period").cloned(),
-        effective,
-        as_at: effective,
+    let request = super::import::Request {
+        plan: id.clone(),
+        title: one("title"),
+        period: one("period"),
+        effective: one("effective"),
+        as_at: one("as_at"),
+        sheet: one("sheet"),
+        maps: all("map"),
+        legends: all("legend"),
         file_name,
     };
+    let read = match super::import::read(&state, &request, &body) {
+        Ok(read) => read,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e),
+    };
+    if one("dry_run") == "true" {
+        return Json(read.json).into_response();
+    }
+    let super::import::Read {
+        imported,
+        recording,
+        ..
+    } = read;
+    let effective = recording.effective;
     let build: Build =
         Box::new(move |world: &World| crate::import::plan_events(world, &imported, &recording));
-    write(
-        &state,
-        &caller,
-        params.get("effective").map(String::as_str),
-        Vec::new(),
-        build,
-    )
-    .await
+    let day = projections::timescale::days_to_date(effective).map(|d| d.to_string());
+    write(&state, &caller, day.as_deref(), Vec::new(), build).await
 }
 
 async fn list_challenges(

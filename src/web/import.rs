@@ -41,16 +41,18 @@ pub(super) fn register(routes: Routes) -> Routes {
 
 /// What the user asked for, kept to read the file again on confirmation.
 #[derive(Debug, Clone, Default)]
-struct Request {
-    plan: String,
-    title: String,
-    period: String,
-    effective: String,
-    as_at: String,
-    sheet: String,
-    maps: String,
-    legends: String,
-    file_name: String,
+pub(super) struct Request {
+    pub plan: String,
+    pub title: String,
+    pub period: String,
+    pub effective: String,
+    pub as_at: String,
+    pub sheet: String,
+    /// `HEADER=FIELD` choices, one per line.
+    pub maps: String,
+    /// `COLOUR=STATUS` meanings, one per line.
+    pub legends: String,
+    pub file_name: String,
 }
 
 /// A preview waiting for its confirmation.
@@ -118,15 +120,18 @@ fn lines(text: &str) -> Vec<String> {
 }
 
 /// The plan read from the file and the events it would record, or what is wrong.
-struct Read {
-    imported: ImportedPlan,
-    recording: Recording,
+pub(super) struct Read {
+    pub imported: ImportedPlan,
+    pub recording: Recording,
     events: usize,
-    json: serde_json::Value,
+    /// The preview, as `assure import --dry-run --json` prints it.
+    pub json: serde_json::Value,
     digest: [u8; 32],
 }
 
-fn read(state: &AppState, request: &Request, bytes: &[u8]) -> Result<Read, String> {
+/// Reads the file as `request` says and builds the events it would record against
+/// the world as it is now; shared by the pages and the API.
+pub(super) fn read(state: &AppState, request: &Request, bytes: &[u8]) -> Result<Read, String> {
     let day = |flag: &str, text: &str| -> Result<Option<i32>, String> {
         match text.trim() {
             "" => Ok(None),

@@ -1247,3 +1247,28 @@ fn a_preview_that_the_ledger_has_overtaken_is_shown_again_not_recorded() {
     let partner = upload(&server, Role::Partner, "plan.csv", csv, &[("plan", "p2")]);
     assert!(partner.denied(), "{}", partner.status);
 }
+
+#[test]
+fn the_api_previews_an_import_without_recording_it() {
+    let server = Server::start();
+    let before = server.state().shared.read().size();
+    let auth = server.bearer(Role::Manager);
+    let reply = server.send(
+        "POST",
+        "/api/v1/plans/api-plan/import?dry_run=true&file_name=plan.csv&map=Notes%3Doutcome&legend=Purple%3Dred",
+        &[("Authorization", &auth), ("Content-Type", "text/csv")],
+        b"Ref,Action,Notes,RAG\n1.1,Do it,Board to review,Purple\n",
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let preview = reply.json();
+    for key in ["columns", "priorities", "actions", "warnings"] {
+        assert!(preview[key].is_array(), "{key}: {preview}");
+    }
+    assert_eq!(preview["actions"][0]["outcome"], "Board to review");
+    assert_eq!(preview["actions"][0]["status"], "red");
+    assert_eq!(
+        server.state().shared.read().size(),
+        before,
+        "a dry run records nothing"
+    );
+}
