@@ -14,7 +14,7 @@ use std::io::BufRead;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
 
-use super::grid::{Rgb, Unreadable};
+use super::super::grid::{Rgb, Unreadable};
 
 /// Which kind of spreadsheet is being read, for messages that name the program the
 /// user should open it in.
