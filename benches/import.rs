@@ -262,7 +262,10 @@ fn import(c: &mut Criterion) {
                 let start = Instant::now();
                 for _ in 0..iterations {
                     n += 1;
-                    let plan = format!("plan-{n}");
+                    let plan = format!(
+                        "plan-{}-{n}",
+                        path.extension().and_then(|e| e.to_str()).unwrap_or("x")
+                    );
                     let args = [
                         "--data",
                         &data_arg,
