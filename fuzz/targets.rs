@@ -46,7 +46,11 @@ pub fn payload(data: &[u8]) {
     let (kind, schema, rest) = match data {
         [k, s, rest @ ..] => (
             KINDS[usize::from(*k) % KINDS.len()],
-            if *s < 250 { 1 + u16::from(*s % 2) } else { u16::from(*s) },
+            if *s < 250 {
+                1 + u16::from(*s % 2)
+            } else {
+                u16::from(*s)
+            },
             rest,
         ),
         _ => ("plan.created", 1, data),
@@ -54,8 +58,8 @@ pub fn payload(data: &[u8]) {
     if let Ok(event) = DomainEvent::decode(kind, schema, rest) {
         assert_eq!(event.kind(), kind);
         // A schema-1 payload of a kind that has a schema 2 is re-encoded as schema 2.
-        let again = DomainEvent::decode(kind, event.schema(), &event.encode())
-            .expect("re-encoded payload");
+        let again =
+            DomainEvent::decode(kind, event.schema(), &event.encode()).expect("re-encoded payload");
         assert_eq!(again, event);
     }
     let _ = ledger::codec::decode_head(data);

@@ -204,8 +204,7 @@ fn write_seed_corpus() {
     }
     // A real ledger from the fixture, and its export.
     let options = assure::import::ImportOptions::default();
-    let imported =
-        assure::import::read_plan("manchester-jtai-2023.csv", &csv, &options).unwrap();
+    let imported = assure::import::read_plan("manchester-jtai-2023.csv", &csv, &options).unwrap();
     let recording = assure::import::Recording {
         plan_id: "mcr-2023".into(),
         title: "Manchester JTAI 2023".into(),
@@ -215,8 +214,7 @@ fn write_seed_corpus() {
         file_name: "manchester-jtai-2023.csv".into(),
     };
     let planned =
-        assure::import::plan_events(&projections::World::default(), &imported, &recording)
-            .unwrap();
+        assure::import::plan_events(&projections::World::default(), &imported, &recording).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let mut ledger = Ledger::init(&tmp.path().join("data")).unwrap();
     let events: Vec<NewEvent> = planned
