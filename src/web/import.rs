@@ -71,11 +71,11 @@ struct Pending {
 pub struct PendingImports(Mutex<HashMap<String, Pending>>);
 
 impl PendingImports {
-    fn put(&self, pending: Pending) -> String {
+    /// Keeps `pending` and returns its token; `None` when the system gives no
+    /// randomness, since a guessable token must never confirm an import.
+    fn put(&self, pending: Pending) -> Option<String> {
         let mut bytes = [0u8; 32];
-        // Without randomness there is no safe token: the preview then cannot be
-        // confirmed, and says so when tried.
-        let _ = getrandom::fill(&mut bytes);
+        getrandom::fill(&mut bytes).ok()?;
         let token = ledger::blobs::hex(&bytes);
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         map.retain(|_, p| p.made.elapsed() < PENDING_FOR);
@@ -94,7 +94,7 @@ impl PendingImports {
             };
         }
         map.insert(token.clone(), pending);
-        token
+        Some(token)
     }
 
     fn take(&self, token: &str, user: &str) -> Result<Pending, &'static str> {
@@ -302,13 +302,20 @@ fn show(
             );
         }
     };
-    let token = state.imports.put(Pending {
+    let pending = Pending {
         user: caller.name().to_owned(),
         made: Instant::now(),
         request,
         bytes,
         digest: read.digest,
-    });
+    };
+    let Some(token) = state.imports.put(pending) else {
+        return html::error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The preview could not be kept",
+            "The service could not draw a random token for the confirmation, so nothing can be recorded from this preview. Try again in a moment.",
+        );
+    };
     respond(
         StatusCode::OK,
         page(
