@@ -231,13 +231,23 @@ async function main() {
       await axeCheck(page, 'dashboard (manager)');
     });
 
-    await step(`import plan ${planId} via the dashboard form`, async () => {
-      await goto(page, '/');
-      const form = formWithButton(page, 'Import');
+    await step(`import plan ${planId}: preview, then confirm`, async () => {
+      await goto(page, '/import');
+      await axeCheck(page, 'import form');
+      const form = formWithButton(page, 'Preview');
       await form.getByLabel('Plan id').fill(planId);
       await form.getByLabel('Title (for a new plan)').fill(`Browser test plan ${stamp}`);
       await form.locator('input[type="file"][name="file"]').setInputFiles(csvPath);
-      await submitExpectingNotice(page, form, 'Import', 'import');
+      await Promise.all([
+        page.waitForNavigation({ waitUntil: 'load' }),
+        form.getByRole('button', { name: 'Preview', exact: true }).click(),
+      ]);
+      const preview = await page.locator('main').innerText();
+      expect(preview.includes('Check the import'), `no preview after the upload (now at ${page.url()})`);
+      expect(preview.includes('Write the browser test'), 'the preview lacks the first action');
+      await axeCheck(page, 'import preview');
+      const confirm = formWithButton(page, 'Record this plan');
+      await submitExpectingNotice(page, confirm, 'Record this plan', 'import');
       expect(new URL(page.url()).pathname === `/plans/${planId}`, `after the import the browser is at ${page.url()}`);
       await axeCheck(page, 'after import (notice)');
       await goto(page, `/plans/${planId}`);
