@@ -1295,15 +1295,6 @@ fn import_previews_match_their_golden_json() {
     assert_eq!(ledger.run(&["verify", "--json"]).ok().json()["size"], 0);
 }
 
-fn action<'v>(preview: &'v Value, reference: &str) -> &'v Value {
-    preview["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["ref"] == reference)
-        .unwrap_or_else(|| panic!("no action {reference} in {preview:#}"))
-}
-
 fn strings(value: &Value) -> Vec<&str> {
     value
         .as_array()
@@ -1333,24 +1324,27 @@ fn a_word_plan_with_merged_priorities_imports_as_kept() {
         .starts_with("Aim: "));
     assert_eq!(shown["actions"].as_array().unwrap().len(), 8);
     // A date paragraph in the lead column is the timescale, not a lead.
-    let first = action(&shown, "1.1");
+    let first = Ledger::action(&shown, "1.1");
     assert_eq!(first["timescale"], "May 2024");
     assert!(!strings(&first["leads"]).contains(&"May 2024"));
     assert_eq!(first["milestones"][0]["due"], "2024-05-31");
     // The continuation row is joined to the action above, and says so.
     assert!(first["action"].as_str().unwrap().contains('\n'));
     // "Complete – …" in the progress column is the status and the progress.
-    assert_eq!(action(&shown, "1.2")["status"], "complete");
-    assert!(action(&shown, "1.2")["progress"]
+    assert_eq!(Ledger::action(&shown, "1.2")["status"], "complete");
+    assert!(Ledger::action(&shown, "1.2")["progress"]
         .as_str()
         .unwrap()
         .starts_with("consultation responses considered"));
     // A "Cross Ref Action | See also Action 1.2" row is a cross-ref of the action above.
-    assert_eq!(strings(&action(&shown, "2.3")["cross_refs"]), ["1.2"]);
+    assert_eq!(
+        strings(&Ledger::action(&shown, "2.3")["cross_refs"]),
+        ["1.2"]
+    );
     // RAG only as shading.
     let statuses: Vec<&str> = ["1.1", "1.4", "2.1", "2.3", "2.4"]
         .iter()
-        .map(|r| action(&shown, r)["status"].as_str().unwrap())
+        .map(|r| Ledger::action(&shown, r)["status"].as_str().unwrap())
         .collect();
     assert_eq!(
         statuses,
@@ -1372,10 +1366,10 @@ fn a_word_plan_keeps_its_unmapped_column_and_refs_its_unnumbered_action() {
     assert_eq!(columns[1]["field"], "action");
     assert_eq!(columns[5]["field"], "keep");
     assert_eq!(
-        action(&shown, "1.1")["extras"][0],
+        Ledger::action(&shown, "1.1")["extras"][0],
         serde_json::json!({"header": "Resources required", "text": "Business Unit staff time"})
     );
-    assert_eq!(action(&shown, "1a")["status"], "amber");
+    assert_eq!(Ledger::action(&shown, "1a")["status"], "amber");
     assert!(shown["warnings"]
         .as_array()
         .unwrap()
@@ -1458,15 +1452,7 @@ fn statuses_in_a_year_end_file_take_effect_at_as_at_not_at_the_start() {
         .run(&["plan", "p", "--as-of", "2025-03-31", "--json"])
         .ok()
         .json();
-    let status = |plan: &Value, reference: &str| {
-        plan["actions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["ref"] == reference)
-            .unwrap()["status"]
-            .clone()
-    };
+    let status = |plan: &Value, reference: &str| Ledger::action(plan, reference)["status"].clone();
     assert_eq!(status(&start, "1.3"), "not-started");
     assert_eq!(status(&end, "1.3"), "complete");
     assert_eq!(
@@ -1554,7 +1540,7 @@ fn an_excel_plan_with_a_title_block_and_fill_colours_imports_as_kept() {
     );
     let statuses: Vec<&str> = ["1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "2.4", "3.2"]
         .iter()
-        .map(|r| action(&shown, r)["status"].as_str().unwrap())
+        .map(|r| Ledger::action(&shown, r)["status"].as_str().unwrap())
         .collect();
     assert_eq!(
         statuses,
@@ -1569,8 +1555,14 @@ fn an_excel_plan_with_a_title_block_and_fill_colours_imports_as_kept() {
             "not-started"
         ]
     );
-    assert_eq!(action(&shown, "1.2")["milestones"][0]["due"], "2024-09-30");
-    assert_eq!(action(&shown, "1.1")["extras"][0]["header"], "Output");
+    assert_eq!(
+        Ledger::action(&shown, "1.2")["milestones"][0]["due"],
+        "2024-09-30"
+    );
+    assert_eq!(
+        Ledger::action(&shown, "1.1")["extras"][0]["header"],
+        "Output"
+    );
     let keys: Vec<&str> = shown["priorities"]
         .as_array()
         .unwrap()
@@ -1587,9 +1579,12 @@ fn an_excel_plan_with_a_title_block_and_fill_colours_imports_as_kept() {
         &["--period", "2009-10"],
     );
     assert_eq!(csf["priorities"].as_array().unwrap().len(), 3);
-    assert_eq!(action(&csf, "1.1")["milestones"][0]["due"], "2009-10-31");
     assert_eq!(
-        action(&csf, "2.1")["milestones"],
+        Ledger::action(&csf, "1.1")["milestones"][0]["due"],
+        "2009-10-31"
+    );
+    assert_eq!(
+        Ledger::action(&csf, "2.1")["milestones"],
         serde_json::json!([]),
         "from April 2009 is a start"
     );
