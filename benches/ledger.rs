@@ -13,7 +13,7 @@ use assure::app::App;
 use assure::commands::plans::plan_at;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ledger::{Ledger, NewEvent};
-use projections::query::{decode_owned, TimeQuery};
+use projections::read::{decode_owned, TimeQuery};
 use projections::World;
 
 mod common;
@@ -196,7 +196,7 @@ fn big_ledger(c: &mut Criterion) {
             ledger: Ledger::open(&data).expect("reopen"),
             actor: "bench".into(),
         };
-        assure::commands::export::export_to(&mut app.ledger, &bundle, None, &key).expect("export");
+        assure::app::export::export_to(&mut app.ledger, &bundle, None, &key).expect("export");
     }
     let vkey = key.verifier();
     let mut group = c.benchmark_group("1M-ledger bundle");

@@ -26,7 +26,7 @@ use assure::app::{App, Subjects};
 use assure::cli::ImportArgs;
 use assure::commands::{audit, challenges, export, plans, proofs};
 use projections::events::Rag;
-use projections::query::{world_at, TimeQuery};
+use projections::read::{world_at, TimeQuery};
 use projections::views::{challenge_log, ChallengeFilter};
 use projections::world::ChallengeStatus;
 use proptest::prelude::*;
@@ -217,7 +217,9 @@ impl System {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         proofs::init(&data, None).unwrap();
-        let vkey = proofs::ledger_vkey(&data).unwrap().to_vkey_string();
+        let vkey = assure::app::keys::ledger_vkey(&data)
+            .unwrap()
+            .to_vkey_string();
         let app = App::open(&data, "model".into()).unwrap();
         System {
             dir,

@@ -16,7 +16,7 @@ use crate::Hash;
 /// The largest evidence file accepted, in bytes (25 MiB).
 pub const MAX_BLOB_BYTES: u64 = 25 * 1024 * 1024;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct BlobStore {
     dir: PathBuf,
 }

@@ -5,11 +5,10 @@
 //! Nothing in this crate does IO, reads a clock or draws randomness: events in,
 //! views out, so any view can be rebuilt from the log alone at any position.
 
-pub mod commands;
 pub mod events;
-pub mod live;
 pub mod order;
-pub mod query;
+pub mod planned;
+pub mod read;
 pub mod timescale;
 pub mod views;
 pub mod world;

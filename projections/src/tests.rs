@@ -6,10 +6,10 @@
 
 use proptest::prelude::*;
 
-use crate::commands::{validate, Context, Planned};
 use crate::events::*;
-use crate::live::LiveWorld;
-use crate::query::{world_at, TimeQuery};
+use crate::planned::{validate, Context, Planned};
+use crate::read::LiveWorld;
+use crate::read::{world_at, TimeQuery};
 use crate::views::plan_view;
 use crate::world::{ChallengeStatus, Recorded, Stamp, World};
 
@@ -177,7 +177,7 @@ fn validation_refuses_a_backdated_event_that_breaks_a_later_one() {
             plan: "q".into(),
             reference: "1.1".into(),
         };
-        let planned = crate::commands::carry_over(&world_q, &from, &to, "continue", None).unwrap();
+        let planned = crate::planned::carry_over(&world_q, &from, &to, "continue", None).unwrap();
         validate(
             &with_next,
             &planned,
@@ -358,7 +358,7 @@ fn planned_for(op: &Op, world: &World) -> Vec<Planned> {
                 plan: "q".into(),
                 reference: format!("1.{a}"),
             };
-            crate::commands::carry_over(world, &from, &to, "r", None).unwrap_or_default()
+            crate::planned::carry_over(world, &from, &to, "r", None).unwrap_or_default()
         }
         Op::Raise(c) => vec![Planned::new(
             subject::challenge(&format!("C-{c}")),

@@ -1,7 +1,7 @@
 //! Ledger-wide commands: init, history and verify.
 
 use anyhow::{Context as _, Result};
-use projections::query::decode_owned;
+use projections::read::decode_owned;
 use projections::views::history_entry;
 use projections::World;
 
@@ -85,7 +85,7 @@ pub fn history(app: &App, prefix: Option<&str>, json: bool) -> Result<()> {
 pub fn verify(app: &App, json: bool) -> Result<()> {
     let mut report = app.ledger.verify();
     if report.ok {
-        if let Some(problem) = crate::commands::proofs::check_stored_signatures(app)? {
+        if let Some(problem) = crate::app::keys::check_stored_signatures(&app.ledger)? {
             report.ok = false;
             report.problem = Some(problem);
         }
@@ -137,7 +137,7 @@ fn missing_evidence(app: &App) -> Result<Option<(u64, String)>> {
         if !NAMES_EVIDENCE.contains(&event.header.kind.as_str()) {
             return Ok(true);
         }
-        let decoded = projections::query::domain_event(&event).ok().flatten();
+        let decoded = projections::read::domain_event(&event).ok().flatten();
         for hash in decoded.iter().flat_map(projections::DomainEvent::evidence) {
             if !app.ledger.blobs().contains(&hash) {
                 missing = Some((

@@ -3,34 +3,17 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use projections::commands::{next_challenge_id, raise_challenge, require_text, Planned};
 use projections::events::*;
-use projections::query::{world_at, TimeQuery};
+use projections::read::world_at;
 use projections::views::{challenge_log, ChallengeFilter};
 
 use super::plans::time_query;
 use super::{print_json, read_evidence};
-use crate::app::{App, Subjects};
+use crate::app::{input, App, Change, Subjects};
 use crate::cli::TimeArgs;
 use crate::dates::today;
 use crate::exit::Usage;
 use crate::table;
-
-fn parse_about(about: &[String]) -> Result<Vec<ActionRef>> {
-    about
-        .iter()
-        .map(|text| match text.split_once('/') {
-            Some((plan, reference)) if !plan.is_empty() && !reference.is_empty() => Ok(ActionRef {
-                plan: plan.to_owned(),
-                reference: reference.to_owned(),
-            }),
-            _ => Err(Usage(format!(
-                "--about {text:?} should name an action as PLAN/REF, e.g. mcr-2023/1.4"
-            ))
-            .into()),
-        })
-        .collect()
-}
 
 pub fn raise(
     app: &mut App,
@@ -40,36 +23,13 @@ pub fn raise(
     due: Option<i32>,
     effective: i32,
 ) -> Result<()> {
-    let about = parse_about(about)?;
-    let mut history = Vec::new();
-    let mut plans: Vec<&str> = about.iter().map(|a| a.plan.as_str()).collect();
-    plans.sort_unstable();
-    plans.dedup();
-    for plan in plans {
-        history.extend(app.load(&Subjects::plan(plan))?);
-    }
-    let world = world_at(
-        &history,
-        TimeQuery {
-            as_of: Some(effective),
-            known_at: None,
-        },
-    );
-    let subjects = app.ledger.subjects_with_prefix("challenge/")?;
-    let id = next_challenge_id(subjects.iter().map(String::as_str));
-    if let Some(due) = due {
-        if due < effective {
-            return Err(Usage("--due is before the date the challenge was raised".into()).into());
-        }
-    }
-    let raised = ChallengeRaised {
-        to_agency: require_text("--to (the agency)", to)?,
-        about,
-        text: require_text("the challenge text", text)?,
-        response_due: due,
-    };
-    let planned = raise_challenge(&world, &id, raised)?;
-    app.commit(&history, planned, effective, &[])?;
+    let about = input::action_refs(about.iter().map(String::as_str), "--about")?;
+    let change = Change::raise(to, text, about, due, effective)?;
+    let headers = app.record(change, effective, &[])?;
+    let id = headers
+        .first()
+        .and_then(|h| h.subject.strip_prefix("challenge/"))
+        .unwrap_or_default();
     println!("{id}");
     Ok(())
 }
@@ -82,20 +42,16 @@ fn challenge_history(app: &App, id: &str) -> Result<Vec<projections::Recorded>> 
     Ok(history)
 }
 
+/// Records one step of challenge `id`'s life, once it is known to exist.
 fn record(
     app: &mut App,
     id: &str,
-    event: DomainEvent,
+    change: Change,
     effective: i32,
     blobs: &[Vec<u8>],
 ) -> Result<u64> {
-    let history = challenge_history(app, id)?;
-    let headers = app.commit(
-        &history,
-        vec![Planned::new(subject::challenge(id), event)],
-        effective,
-        blobs,
-    )?;
+    challenge_history(app, id)?;
+    let headers = app.record(change, effective, blobs)?;
     Ok(headers.first().map_or(0, |h| h.seq))
 }
 
@@ -106,34 +62,24 @@ pub fn respond(
     evidence: &[PathBuf],
     effective: i32,
 ) -> Result<()> {
-    let text = require_text("the response", text)?;
     let (blobs, records) = read_evidence(evidence)?;
-    let seq = record(
-        app,
-        id,
-        DomainEvent::ChallengeResponded(ChallengeResponded {
-            text,
-            evidence: records,
-        }),
-        effective,
-        &blobs,
-    )?;
+    let change = Change::Respond {
+        id: id.to_owned(),
+        text: text.to_owned(),
+        evidence: records,
+    };
+    let seq = record(app, id, change, effective, &blobs)?;
     println!("Response to {id} recorded (event {seq}).");
     Ok(())
 }
 
 pub fn escalate(app: &mut App, id: &str, to: &str, reason: &str, effective: i32) -> Result<()> {
-    let event = ChallengeEscalated {
-        to: require_text("--to", to)?,
-        reason: require_text("the reason", reason)?,
+    let change = Change::Escalate {
+        id: id.to_owned(),
+        to: to.to_owned(),
+        reason: reason.to_owned(),
     };
-    let seq = record(
-        app,
-        id,
-        DomainEvent::ChallengeEscalated(event),
-        effective,
-        &[],
-    )?;
+    let seq = record(app, id, change, effective, &[])?;
     println!("{id} escalated (event {seq}).");
     Ok(())
 }
@@ -145,27 +91,22 @@ pub fn close(
     impact: Option<String>,
     effective: i32,
 ) -> Result<()> {
-    let impact = impact.map(|i| require_text("the impact", &i)).transpose()?;
-    let event = ChallengeClosed {
-        outcome: require_text("the outcome", outcome)?,
+    let change = Change::Close {
+        id: id.to_owned(),
+        outcome: outcome.to_owned(),
         impact,
     };
-    let seq = record(app, id, DomainEvent::ChallengeClosed(event), effective, &[])?;
+    let seq = record(app, id, change, effective, &[])?;
     println!("{id} closed (event {seq}).");
     Ok(())
 }
 
 pub fn reopen(app: &mut App, id: &str, reason: &str, effective: i32) -> Result<()> {
-    let event = ChallengeReopened {
-        reason: require_text("the reason", reason)?,
+    let change = Change::Reopen {
+        id: id.to_owned(),
+        reason: reason.to_owned(),
     };
-    let seq = record(
-        app,
-        id,
-        DomainEvent::ChallengeReopened(event),
-        effective,
-        &[],
-    )?;
+    let seq = record(app, id, change, effective, &[])?;
     println!("{id} reopened (event {seq}).");
     Ok(())
 }

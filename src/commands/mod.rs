@@ -7,8 +7,6 @@ pub mod plans;
 pub mod proofs;
 pub mod serve;
 
-use std::path::Path;
-
 use anyhow::{Context as _, Result};
 use projections::events::{Evidence, Rag};
 
@@ -17,7 +15,6 @@ use crate::cli::{
     ChallengeCommand, CheckpointCommand, Cli, Command, Effective, KeyCommand, TokenCommand,
     UserCommand,
 };
-use crate::dates::{parse_date, today};
 use crate::exit::Usage;
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -161,7 +158,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 due,
                 effective,
             } => {
-                let due = due.map(|d| parse_date("--due", &d)).transpose()?;
+                let due = crate::app::input::optional_date(due.as_deref(), "--due")?;
                 challenges::raise(
                     &mut open()?,
                     &to,
@@ -242,10 +239,7 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 fn effective_day(effective: &Effective) -> Result<i32> {
-    match &effective.effective {
-        Some(text) => parse_date("--effective", text),
-        None => Ok(today()),
-    }
+    crate::app::input::effective_day(effective.effective.as_deref(), "--effective")
 }
 
 /// Reads evidence files named on the command line: their bytes (to store) and the
@@ -267,22 +261,14 @@ fn read_evidence(paths: &[std::path::PathBuf]) -> Result<(Vec<Vec<u8>>, Vec<Evid
         }
         let bytes = std::fs::read(path)
             .with_context(|| format!("reading evidence file {}", path.display()))?;
-        let name = file_name(path);
-        records.push(Evidence {
-            name,
-            blake3: ledger::blobs::blake3_of(&bytes),
-            bytes: bytes.len() as u64,
-        });
+        let name = path.file_name().map_or_else(
+            || "evidence".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        records.push(crate::app::input::evidence(&name, &bytes)?);
         blobs.push(bytes);
     }
     Ok((blobs, records))
-}
-
-fn file_name(path: &Path) -> String {
-    path.file_name().map_or_else(
-        || "evidence".to_owned(),
-        |n| n.to_string_lossy().into_owned(),
-    )
 }
 
 /// How a verification ended, for `report_verification`.

@@ -6,42 +6,27 @@ use std::path::{Path, PathBuf};
 use crate::import::PlanYears;
 use anyhow::{Context as _, Result};
 use chrono::Datelike as _;
-use projections::commands::{check_id, require_text, Planned};
 use projections::events::*;
-use projections::query::{world_at, TimeQuery};
-use projections::timescale::parse_timescale;
+use projections::planned::check_id;
+use projections::read::{self, world_at, EventIndex, Snapshots, TimeQuery};
 use projections::views::{action_timeline, date, plan_view};
 use projections::World;
 
 use super::{print_json, read_evidence};
-use crate::app::{App, Subjects};
+use crate::app::{input, App, Change, Subjects};
 use crate::cli::ImportArgs;
 use crate::cli::TimeArgs;
-use crate::dates::{parse_date, parse_moment, today};
+use crate::dates::today;
 use crate::exit::Usage;
 use crate::import::{plan_events, preview, read_plan, ImportOptions, Recording};
 use crate::table;
 
 pub fn time_query(time: &TimeArgs) -> Result<TimeQuery> {
-    Ok(TimeQuery {
-        as_of: time
-            .as_of
-            .as_deref()
-            .map(|d| parse_date("--as-of", d))
-            .transpose()?,
-        known_at: time
-            .known_at
-            .as_deref()
-            .map(|t| parse_moment("--known-at", t))
-            .transpose()?,
-    })
-}
-
-fn plan_created(title: &str, period: Option<String>) -> Result<DomainEvent> {
-    Ok(DomainEvent::PlanCreated(PlanCreated {
-        title: require_text("the plan title", title)?,
-        period,
-    }))
+    input::time_query(
+        time.as_of.as_deref(),
+        time.known_at.as_deref(),
+        ["--as-of", "--known-at"],
+    )
 }
 
 pub fn create(
@@ -51,13 +36,12 @@ pub fn create(
     period: Option<String>,
     effective: i32,
 ) -> Result<()> {
-    check_id("plan id", id)?;
-    let history = app.load(&Subjects::plan(id))?;
-    let planned = vec![Planned::new(
-        subject::plan(id),
-        plan_created(title, period)?,
-    )];
-    let headers = app.commit(&history, planned, effective, &[])?;
+    let change = Change::CreatePlan {
+        id: id.to_owned(),
+        title: title.to_owned(),
+        period,
+    };
+    let headers = app.record(change, effective, &[])?;
     println!(
         "Created plan {id} (event {}).",
         headers.first().map_or(0, |h| h.seq)
@@ -81,14 +65,8 @@ pub fn import(data: &Path, open: impl Fn() -> Result<App>, args: &ImportArgs) ->
 /// `import` into an open ledger (`None`: a dry run with no ledger yet).
 pub fn import_into(app: Option<&mut App>, args: &ImportArgs) -> Result<()> {
     check_id("plan id", &args.plan)?;
-    let effective = match &args.effective {
-        Some(text) => parse_date("--effective", text)?,
-        None => today(),
-    };
-    let as_at = match &args.as_at {
-        Some(text) => parse_date("--as-at", text)?,
-        None => effective,
-    };
+    let effective = input::effective_day(args.effective.as_deref(), "--effective")?;
+    let as_at = input::optional_date(args.as_at.as_deref(), "--as-at")?.unwrap_or(effective);
     let years = match &args.period {
         Some(period) => PlanYears::from_period(period),
         None => PlanYears::default(),
@@ -248,11 +226,9 @@ pub fn plan_at(
     id: &str,
     query: TimeQuery,
 ) -> Result<Option<projections::views::PlanView>> {
-    let history = app.load(&Subjects::plan(id))?;
-    let world = world_at(&history, query);
-    Ok(world
-        .plan(id)
-        .map(|plan| plan_view(plan, query.as_of.unwrap_or_else(today))))
+    let index = EventIndex::of(app.load(&Subjects::plan(id))?);
+    let snapshots = Snapshots::none();
+    Ok(read::plan_at(&snapshots, || &index, id, &query, today()))
 }
 
 pub fn show(app: &App, id: &str, time: &TimeArgs, json: bool) -> Result<()> {
@@ -435,19 +411,25 @@ pub fn status(
     note: &str,
     effective: i32,
 ) -> Result<()> {
-    let rationale = require_text("the note", note)?;
-    let history = app.load(&Subjects::plan(id))?;
-    let planned = vec![Planned::new(
-        subject::action(id, reference),
-        DomainEvent::StatusChanged(StatusChanged { status, rationale }),
-    )];
-    let headers = app.commit(&history, planned, effective, &[])?;
+    let change = Change::Status {
+        at: action_ref(id, reference),
+        status,
+        rationale: note.to_owned(),
+    };
+    let headers = app.record(change, effective, &[])?;
     println!(
         "{id}/{reference} is now {} (event {}).",
         status.label(),
         headers.first().map_or(0, |h| h.seq)
     );
     Ok(())
+}
+
+fn action_ref(plan: &str, reference: &str) -> ActionRef {
+    ActionRef {
+        plan: plan.to_owned(),
+        reference: reference.to_owned(),
+    }
 }
 
 pub fn progress(
@@ -458,17 +440,13 @@ pub fn progress(
     evidence: &[PathBuf],
     effective: i32,
 ) -> Result<()> {
-    let note = require_text("the note", note)?;
     let (blobs, records) = read_evidence(evidence)?;
-    let history = app.load(&Subjects::plan(id))?;
-    let planned = vec![Planned::new(
-        subject::action(id, reference),
-        DomainEvent::ProgressNoted(ProgressNoted {
-            note,
-            evidence: records,
-        }),
-    )];
-    let headers = app.commit(&history, planned, effective, &blobs)?;
+    let change = Change::Progress {
+        at: action_ref(id, reference),
+        note: note.to_owned(),
+        evidence: records,
+    };
+    let headers = app.record(change, effective, &blobs)?;
     println!(
         "Progress recorded on {id}/{reference} (event {}, {} evidence file(s)).",
         headers.first().map_or(0, |h| h.seq),
@@ -488,29 +466,14 @@ pub fn amend(
     reason: &str,
     effective: i32,
 ) -> Result<()> {
-    let reason = require_text("the reason", reason)?;
-    let title = title.map(|t| require_text("the title", &t)).transpose()?;
-    let leads = leads.map(|l| {
-        l.split(';')
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect::<Vec<_>>()
-    });
-    let timescale = timescale.map(|raw| {
-        let milestones = parse_timescale(&raw);
-        (raw, milestones)
-    });
-    let history = app.load(&Subjects::plan(id))?;
-    let planned = vec![Planned::new(
-        subject::action(id, reference),
-        DomainEvent::ActionAmended(ActionAmended {
-            title,
-            leads,
-            timescale,
-            reason,
-        }),
-    )];
-    let headers = app.commit(&history, planned, effective, &[])?;
+    let change = Change::Amend {
+        at: action_ref(id, reference),
+        title,
+        leads,
+        timescale,
+        reason: reason.to_owned(),
+    };
+    let headers = app.record(change, effective, &[])?;
     println!(
         "Amended {id}/{reference} (event {}).",
         headers.first().map_or(0, |h| h.seq)
@@ -529,25 +492,14 @@ pub fn carry_over(
     forum: Option<String>,
     effective: i32,
 ) -> Result<()> {
-    let mut history = app.load(&Subjects::plan(id))?;
-    history.extend(app.load(&Subjects::plan(to_plan))?);
-    let world = world_at(
-        &history,
-        TimeQuery {
-            as_of: Some(effective),
-            known_at: None,
-        },
-    );
-    let from = ActionRef {
-        plan: id.to_owned(),
-        reference: reference.to_owned(),
+    let (from, to) = (action_ref(id, reference), action_ref(to_plan, to_ref));
+    let change = Change::CarryOver {
+        from: from.clone(),
+        to: to.clone(),
+        reason: reason.to_owned(),
+        forum,
     };
-    let to = ActionRef {
-        plan: to_plan.to_owned(),
-        reference: to_ref.to_owned(),
-    };
-    let planned = projections::commands::carry_over(&world, &from, &to, reason, forum)?;
-    app.commit(&history, planned, effective, &[])?;
+    app.record(change, effective, &[])?;
     println!("Carried {from} over to {to}.");
     Ok(())
 }

@@ -2,8 +2,6 @@
 //! the history (FORMAT v1 §3). The ledger's key lives in `DATA/keys/` unless `init
 //! --key` names one kept elsewhere; a chair's or auditor's key never enters the folder.
 
-use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _, Result};
@@ -12,32 +10,12 @@ use ledger::note::{SigningKey, VerifierKey};
 use ledger::Ledger;
 
 use super::{report_verification, Verdict};
+use crate::app::keys::{
+    checkpoint_covering, getrandom_fill, ledger_key, ledger_vkey, read_key, write_private,
+    KEY_FILE, KEY_LOCATION, VKEY_FILE,
+};
 use crate::app::App;
 use crate::exit::Usage;
-
-const KEY_FILE: &str = "keys/ledger.key";
-const KEY_LOCATION: &str = "keys/ledger.key-location";
-const VKEY_FILE: &str = "keys/ledger.vkey";
-
-/// Writes a private key file readable by its owner only; never overwrites.
-fn write_private(path: &Path, text: &str) -> Result<()> {
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing {}", path.display()))
-}
-
-fn read_key(path: &Path) -> Result<SigningKey> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the signing key {}", path.display()))?;
-    SigningKey::from_file_string(&text)
-        .map_err(|e| Usage(format!("{} is not a signing key: {e}", path.display())).into())
-}
 
 pub fn init(data: &Path, key: Option<&Path>) -> Result<()> {
     let ledger =
@@ -81,56 +59,6 @@ pub fn init(data: &Path, key: Option<&Path>) -> Result<()> {
         signing.verifier().to_vkey_string()
     );
     Ok(())
-}
-
-fn getrandom_fill(bytes: &mut [u8]) -> Result<()> {
-    getrandom::fill(bytes)
-        .map_err(|e| anyhow::anyhow!("no randomness from the operating system: {e}"))
-}
-
-/// The ledger's signing key: `--key`, else where `init --key` said, else the one in the folder.
-pub fn ledger_key(data: &Path, flag: Option<&Path>) -> Result<SigningKey> {
-    if let Some(path) = flag {
-        return read_key(path);
-    }
-    if let Ok(location) = std::fs::read_to_string(data.join(KEY_LOCATION)) {
-        return read_key(Path::new(location.trim()));
-    }
-    read_key(&data.join(KEY_FILE))
-}
-
-/// The ledger's own verifier key, as init wrote it.
-pub fn ledger_vkey(data: &Path) -> Result<VerifierKey> {
-    let path = data.join(VKEY_FILE);
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    VerifierKey::parse(text.trim())
-        .map_err(|e| anyhow::anyhow!("{} is damaged: {e}", path.display()))
-}
-
-/// Every checkpoint the ledger holds must carry a valid signature by the ledger's own
-/// key (other signatures are co-signatures). Returns the first problem found.
-pub fn check_stored_signatures(app: &App) -> Result<Option<String>> {
-    let checkpoints = app.ledger.checkpoints()?;
-    if checkpoints.is_empty() {
-        return Ok(None);
-    }
-    if !app.ledger.dir().join(VKEY_FILE).is_file() {
-        return Ok(Some(format!(
-            "the ledger holds checkpoints but {} is missing, so their signatures cannot be checked; restore it from the verifier key you gave chairs and auditors, or write it with `assure key show --key LEDGER-KEY-FILE`",
-            VKEY_FILE
-        )));
-    }
-    let vkey = ledger_vkey(app.ledger.dir())?;
-    for signed in checkpoints {
-        if let Err(e) = signed.verify(std::slice::from_ref(&vkey)) {
-            return Ok(Some(format!(
-                "the checkpoint for size {} is not validly signed by the ledger's key: {e}",
-                signed.unverified_checkpoint().size
-            )));
-        }
-    }
-    Ok(None)
 }
 
 pub fn key_new(name: &str, out: &Path) -> Result<()> {
@@ -243,24 +171,6 @@ pub fn proof(app: &mut App, seq: u64, key: Option<&Path>) -> Result<()> {
     };
     print!("{proof}");
     Ok(())
-}
-
-/// The newest checkpoint if it covers at least `events` events, else one signed now
-/// for the current head (which covers every event).
-pub fn checkpoint_covering(
-    ledger: &mut ledger::Ledger,
-    events: u64,
-    key: Option<&Path>,
-) -> Result<SignedCheckpoint> {
-    if let Some(latest) = ledger.latest_checkpoint()? {
-        if latest.unverified_checkpoint().size >= events {
-            return Ok(latest);
-        }
-    }
-    let key = ledger_key(ledger.dir(), key)?;
-    ledger
-        .make_checkpoint(&key)
-        .context("making a checkpoint for the current head")
 }
 
 /// Reads `--trust` values: vkey text, or files holding vkey lines.

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
-use projections::query::{world_at, TimeQuery};
+use projections::read::{world_at, TimeQuery};
 
 use crate::app::{App, Subjects};
 use crate::dates::parse_date;
@@ -126,7 +126,7 @@ pub fn token_new(data: &Path, name: &str) -> Result<()> {
 }
 
 pub fn report(app: &App, id: &str, as_of: Option<&str>, out: &Path) -> Result<()> {
-    projections::commands::check_id("plan id", id)?;
+    projections::planned::check_id("plan id", id)?;
     let as_of = as_of.map(|d| parse_date("--as-of", d)).transpose()?;
     let mut events = app.load(&Subjects::plan(id))?;
     events.extend(app.load(&[Subjects::Prefix("challenge/".into())])?);
@@ -137,9 +137,9 @@ pub fn report(app: &App, id: &str, as_of: Option<&str>, out: &Path) -> Result<()
             known_at: None,
         },
     );
-    let statement = crate::web::pages::verification_statement(&app.ledger);
-    let markup =
-        crate::web::pages::report_markup(&world, id, as_of, &statement).ok_or_else(|| {
+    let statement = crate::web::pages::report::verification_statement(&app.ledger);
+    let markup = crate::web::pages::report::report_markup(&world, id, as_of, &statement)
+        .ok_or_else(|| {
             Usage(format!(
                 "no plan {id} (as of that date); `assure plans` lists them"
             ))

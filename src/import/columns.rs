@@ -515,7 +515,7 @@ pub fn refs_in(text: &str) -> Vec<String> {
     refs
 }
 
-/// The rule `projections::commands::check_id` applies to action refs, checked here
+/// The rule `projections::planned::check_id` applies to action refs, checked here
 /// so that a bad ref is reported with its row and column.
 pub fn is_usable_ref(reference: &str) -> bool {
     reference.len() <= 64

@@ -11,8 +11,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use projections::commands::clean_text;
 use projections::events::ExtraField;
+use projections::planned::clean_text;
 use projections::timescale::{month_number, parse_timescale_in, PlanYears};
 
 use super::columns::{

@@ -29,11 +29,11 @@ mod text;
 
 use std::fmt;
 
-use projections::commands::{check_id, require_text, Planned};
 use projections::events::{
     subject, ActionAdded, ActionDetails, DomainEvent, ExtraField, PlanCreated, PriorityAdded,
     ProgressNoted, StatusChanged,
 };
+use projections::planned::{check_id, require_text, Planned};
 use projections::timescale::Milestone;
 pub use projections::timescale::PlanYears;
 use projections::{Rag, Rejection, World};

@@ -16,7 +16,7 @@ use argon2::{Argon2, PasswordHasher as _, PasswordVerifier as _};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-const FILE: &str = "accounts.json";
+pub const FILE: &str = "accounts.json";
 pub const MIN_PASSWORD: usize = 12;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

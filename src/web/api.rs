@@ -10,19 +10,20 @@ use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use base64::Engine as _;
-use projections::commands::check_id;
-use projections::events::{ActionRef, Evidence};
+use projections::events::ActionRef;
+use projections::planned::check_id;
 use projections::views::{self, plan_view};
-use projections::World;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::pages::{
-    self, carry_build, challenge_step_build, progress_build, raise_build, status_build, StepFields,
-};
-use super::state::{Build, WriteError};
+use super::inputs::{carry_over, Step, StepFields};
+use super::read::{plan_view_at, time_query, verify_now, visible_challenges};
 use super::{AppState, Caller, Need, Routes};
-use crate::dates::{parse_date, today};
+use crate::app::{access, input, Change};
+use crate::dates::today;
+
+/// What the API calls the two inputs of a time query.
+const API_TIME: [&str; 2] = ["as_of", "known_at"];
 
 pub const OPENAPI: &str = include_str!("openapi.json");
 
@@ -142,29 +143,15 @@ async fn get_plan(
     if check_id("plan id", &id).is_err() {
         return not_found("such plan");
     }
-    let query = match pages_time_query(&params) {
+    let query = match time_query(&params, API_TIME) {
         Ok(q) => q,
         Err(e) => return error(StatusCode::BAD_REQUEST, &e),
     };
-    let view = pages::plan_view_at(&state, &id, query);
+    let view = plan_view_at(&state, &id, query);
     match view {
         Some(view) => Json(&*view).into_response(),
         None => not_found(&format!("plan {id}")),
     }
-}
-
-fn pages_time_query(
-    params: &HashMap<String, String>,
-) -> Result<projections::query::TimeQuery, String> {
-    let as_of = params
-        .get("as_of")
-        .map(|d| parse_date("as_of", d).map_err(|e| e.to_string()))
-        .transpose()?;
-    let known_at = params
-        .get("known_at")
-        .map(|t| crate::dates::parse_moment("known_at", t).map_err(|e| e.to_string()))
-        .transpose()?;
-    Ok(projections::query::TimeQuery { as_of, known_at })
 }
 
 async fn get_action(
@@ -182,11 +169,10 @@ async fn get_action(
     };
     match views::action_timeline(live.world.world(), &at, today()) {
         Some(mut timeline) => {
-            if let Some(agency) = caller.partner_agency() {
-                timeline
-                    .challenges
-                    .retain(|c| c.to.eq_ignore_ascii_case(agency));
-            }
+            let agency = caller.partner_agency();
+            timeline
+                .challenges
+                .retain(|c| access::may_see_challenge_to(agency, &c.to));
             Json(timeline).into_response()
         }
         None => not_found(&format!("action {at}")),
@@ -194,37 +180,41 @@ async fn get_action(
 }
 
 /// Sends a change to the writer: 201 with the new events' seqs and hashes once they
-/// are durable; 422 when the history refuses it; 503 when the disk did.
+/// are durable; 422 when the history refuses it; 503 when the disk did; 400 when an
+/// input could not be read.
 async fn write(
     state: &AppState,
     caller: &Caller,
     effective: Option<&str>,
     evidence: Vec<Vec<u8>>,
-    build: Build,
+    change: anyhow::Result<Change>,
 ) -> Response {
-    let effective = match effective.map(str::trim).filter(|e| !e.is_empty()) {
-        None => today(),
-        Some(text) => match parse_date("effective", text) {
-            Ok(d) => d,
-            Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
-        },
+    let input = input::effective_day(effective, "effective")
+        .and_then(|day| change.map(|change| (day, change)));
+    let (effective, change) = match input {
+        Ok(input) => input,
+        Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
     };
     match state
         .shared
-        .write(caller.name(), effective, evidence, build)
+        .write(caller, effective, evidence, change)
         .await
     {
         Ok(headers) => {
             let events: Vec<Value> = headers
                 .iter()
-                .map(|h| json!({ "seq": h.seq, "hash": ledger::blobs::hex(blake3::hash(&h.leaf_bytes()).as_bytes()), "subject": h.subject, "kind": h.kind }))
+                .map(|h| json!({ "seq": h.seq, "hash": ledger::blobs::hex(&h.event_hash()), "subject": h.subject, "kind": h.kind }))
                 .collect();
             (StatusCode::CREATED, Json(json!({ "events": events }))).into_response()
         }
-        Err(e @ WriteError::Rejected(_)) => error(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
-        Err(e @ (WriteError::Storage(_) | WriteError::Stopped)) => {
-            error(StatusCode::SERVICE_UNAVAILABLE, &e.to_string())
-        }
+        Err(e) => error(e.status(), &e.to_string()),
+    }
+}
+
+fn action_ref(id: &str, reference: &str) -> ActionRef {
+    ActionRef {
+        plan: id.to_owned(),
+        reference: reference.to_owned(),
     }
 }
 
@@ -252,13 +242,17 @@ async fn post_status(
     if !ids_ok(&id, &reference) {
         return not_found("such action");
     }
-    let build = status_build(&id, &reference, &body.status, &body.rationale);
+    let change = input::status(&body.status).map(|status| Change::Status {
+        at: action_ref(&id, &reference),
+        status,
+        rationale: body.rationale,
+    });
     write(
         &state,
         &caller,
         body.effective.as_deref(),
         Vec::new(),
-        build,
+        change,
     )
     .await
 }
@@ -300,21 +294,30 @@ async fn post_progress(
                 &format!("evidence[{i}].content is not standard base64"),
             );
         };
-        if bytes.len() as u64 > ledger::blobs::MAX_BLOB_BYTES {
-            return error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &format!("evidence[{i}] is over the 25 MiB limit"),
-            );
+        match input::evidence(&file.name, &bytes) {
+            Ok(record) => records.push(record),
+            Err(_) => {
+                return error(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &format!("evidence[{i}] is over the 25 MiB limit"),
+                )
+            }
         }
-        records.push(Evidence {
-            name: pages::display_name(&file.name),
-            blake3: ledger::blobs::blake3_of(&bytes),
-            bytes: bytes.len() as u64,
-        });
         blobs.push(bytes);
     }
-    let build = progress_build(&caller, &id, &reference, &body.note, records);
-    write(&state, &caller, body.effective.as_deref(), blobs, build).await
+    let change = Change::Progress {
+        at: action_ref(&id, &reference),
+        note: body.note,
+        evidence: records,
+    };
+    write(
+        &state,
+        &caller,
+        body.effective.as_deref(),
+        blobs,
+        Ok(change),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -339,12 +342,12 @@ async fn post_carry_over(
     if !ids_ok(&id, &reference) {
         return not_found("such action");
     }
-    let build = carry_build(
+    let change = carry_over(
         &id,
         &reference,
         &body.to_plan,
         body.to_ref.as_deref().unwrap_or(""),
-        &body.reason,
+        body.reason,
         body.forum.as_deref().unwrap_or(""),
     );
     write(
@@ -352,7 +355,7 @@ async fn post_carry_over(
         &caller,
         body.effective.as_deref(),
         Vec::new(),
-        build,
+        Ok(change),
     )
     .await
 }
@@ -412,11 +415,12 @@ async fn import(
         recording,
         ..
     } = read;
-    let effective = recording.effective;
-    let build: Build =
-        Box::new(move |world: &World| crate::import::plan_events(world, &imported, &recording));
-    let day = projections::timescale::days_to_date(effective).map(|d| d.to_string());
-    write(&state, &caller, day.as_deref(), Vec::new(), build).await
+    let day = projections::timescale::days_to_date(recording.effective).map(|d| d.to_string());
+    let change = Change::Import {
+        plan: Box::new(imported),
+        recording,
+    };
+    write(&state, &caller, day.as_deref(), Vec::new(), Ok(change)).await
 }
 
 async fn list_challenges(
@@ -424,7 +428,7 @@ async fn list_challenges(
     Extension(caller): Extension<Caller>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    Json(pages::visible_challenges(&state, &caller, &params)).into_response()
+    Json(visible_challenges(&state, &caller, &params)).into_response()
 }
 
 async fn get_challenge(
@@ -433,11 +437,12 @@ async fn get_challenge(
     Path(id): Path<String>,
 ) -> Response {
     let live = state.shared.read();
-    let found = live.world.world().challenges.get(&id).filter(|c| {
-        caller
-            .partner_agency()
-            .is_none_or(|agency| c.to_agency.eq_ignore_ascii_case(agency))
-    });
+    let found = live
+        .world
+        .world()
+        .challenges
+        .get(&id)
+        .filter(|c| access::may_see_challenge(caller.partner_agency(), c));
     match found {
         Some(c) => Json(views::challenge_view(c, today())).into_response(),
         None => not_found(&format!("challenge {id}")),
@@ -462,26 +467,25 @@ async fn post_raise(
         Ok(b) => b,
         Err(e) => return bad_json(e),
     };
-    let due = match body
-        .due
-        .as_deref()
-        .map(|d| parse_date("due", d))
-        .transpose()
-    {
-        Ok(d) => d,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
-    };
-    match raise_build(&body.to_agency, &body.text, &body.about, due, today()) {
-        Ok(build) => write(&state, &caller, None, Vec::new(), build).await,
-        Err(e) => error(StatusCode::BAD_REQUEST, &e),
-    }
+    let today = today();
+    let change = input::optional_date(body.due.as_deref(), "due").and_then(|due| {
+        let about = input::action_refs(body.about.iter().map(String::as_str), "about")?;
+        Ok(Change::raise(
+            &body.to_agency,
+            &body.text,
+            about,
+            due,
+            today,
+        )?)
+    });
+    write(&state, &caller, None, Vec::new(), change).await
 }
 
 async fn step(
     state: AppState,
     caller: Caller,
     id: String,
-    step: &str,
+    step: Step,
     body: Result<Json<StepFields>, JsonRejection>,
 ) -> Response {
     let Json(body) = match body {
@@ -491,13 +495,8 @@ async fn step(
     if check_id("challenge id", &id).is_err() {
         return not_found("such challenge");
     }
-    let fields = match step {
-        "respond" => [body.text.as_str(), ""],
-        "escalate" => [body.to.as_str(), body.reason.as_str()],
-        _ => [body.outcome.as_str(), body.impact.as_str()],
-    };
-    let build = challenge_step_build(&caller, &id, step, fields);
-    write(&state, &caller, None, Vec::new(), build).await
+    let change = body.change(&id, step);
+    write(&state, &caller, None, Vec::new(), Ok(change)).await
 }
 
 async fn post_respond(
@@ -506,7 +505,7 @@ async fn post_respond(
     Path(id): Path<String>,
     body: Result<Json<StepFields>, JsonRejection>,
 ) -> Response {
-    step(state, caller, id, "respond", body).await
+    step(state, caller, id, Step::Respond, body).await
 }
 
 async fn post_escalate(
@@ -515,7 +514,7 @@ async fn post_escalate(
     Path(id): Path<String>,
     body: Result<Json<StepFields>, JsonRejection>,
 ) -> Response {
-    step(state, caller, id, "escalate", body).await
+    step(state, caller, id, Step::Escalate, body).await
 }
 
 async fn post_close(
@@ -524,7 +523,7 @@ async fn post_close(
     Path(id): Path<String>,
     body: Result<Json<StepFields>, JsonRejection>,
 ) -> Response {
-    step(state, caller, id, "close", body).await
+    step(state, caller, id, Step::Close, body).await
 }
 
 /// `GET /api/v1/history?subject=PREFIX&after=SEQ&limit=N`: events in seq order.
@@ -565,7 +564,7 @@ async fn history(
 }
 
 async fn verify(State(state): State<AppState>) -> Response {
-    let report = pages::verify_now(&state).await;
+    let report = verify_now(&state).await;
     let status = if report.ok {
         StatusCode::OK
     } else {
@@ -592,90 +591,4 @@ async fn checkpoint(State(state): State<AppState>) -> Response {
             )
         }
     }
-}
-
-/// An export bundle of the whole ledger as a tar file (FORMAT v1 §4 inside).
-pub async fn export_tar(state: &AppState) -> Result<Vec<u8>, String> {
-    let shared = state.shared.clone();
-    let data = state.data.clone();
-    tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
-        let suffix = super::accounts::random_id().map_err(|e| e.to_string())?;
-        let dir = data.join(format!(".export-{}", &suffix[..12]));
-        let result = (|| -> anyhow::Result<Vec<u8>> {
-            let mut ledger = shared.ledger();
-            crate::commands::export::export(&mut ledger, &dir, None, None)?;
-            // The export may have signed a checkpoint covering every event.
-            let summary = super::state::checkpoint_summary(&ledger);
-            drop(ledger);
-            shared
-                .live
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .checkpoint = summary;
-            Ok(tar_folder(&dir)?)
-        })();
-        let _ = std::fs::remove_dir_all(&dir);
-        result.map_err(|e| {
-            eprintln!("assure serve: an export failed: {e:#}");
-            "the export could not be written; the service's log says why".to_owned()
-        })
-    })
-    .await
-    .map_err(|_| "the export stopped unexpectedly".to_owned())?
-}
-
-/// A ustar archive of a folder's files (one level of subfolders, as a bundle has).
-fn tar_folder(dir: &std::path::Path) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        if entry.file_type()?.is_dir() {
-            for inner in std::fs::read_dir(entry.path())? {
-                let inner = inner?;
-                files.push((
-                    format!(
-                        "{}/{}",
-                        entry.file_name().to_string_lossy(),
-                        inner.file_name().to_string_lossy()
-                    ),
-                    inner.path(),
-                ));
-            }
-        } else {
-            files.push((
-                entry.file_name().to_string_lossy().into_owned(),
-                entry.path(),
-            ));
-        }
-    }
-    files.sort();
-    for (name, path) in files {
-        let bytes = std::fs::read(&path)?;
-        let name = format!("assure-export/{name}");
-        let mut header = [0u8; 512];
-        let name_bytes = name.as_bytes();
-        if name_bytes.len() > 100 {
-            return Err(std::io::Error::other(format!(
-                "{name} is too long for a tar header"
-            )));
-        }
-        header[..name_bytes.len()].copy_from_slice(name_bytes);
-        header[100..108].copy_from_slice(b"0000644\0");
-        header[108..116].copy_from_slice(b"0000000\0");
-        header[116..124].copy_from_slice(b"0000000\0");
-        header[124..136].copy_from_slice(format!("{:011o}\0", bytes.len()).as_bytes());
-        header[136..148].copy_from_slice(b"00000000000\0");
-        header[156] = b'0';
-        header[257..263].copy_from_slice(b"ustar\0");
-        header[263..265].copy_from_slice(b"00");
-        header[148..156].copy_from_slice(b"        ");
-        let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
-        header[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-        out.extend_from_slice(&header);
-        out.extend_from_slice(&bytes);
-        out.resize(out.len().div_ceil(512) * 512, 0);
-    }
-    out.resize(out.len() + 1024, 0);
-    Ok(out)
 }

@@ -138,7 +138,7 @@ pub(super) fn read(state: &AppState, request: &Request, bytes: &[u8]) -> Result<
             text => parse_date(flag, text).map(Some).map_err(|e| e.to_string()),
         }
     };
-    projections::commands::check_id("plan id", &request.plan).map_err(|e| e.0)?;
+    projections::planned::check_id("plan id", &request.plan).map_err(|e| e.0)?;
     let effective = day("plan starts", &request.effective)?.unwrap_or_else(today);
     let as_at = day("statuses as at", &request.as_at)?.unwrap_or(effective);
     let period = Some(request.period.trim().to_owned()).filter(|p| !p.is_empty());
@@ -444,18 +444,21 @@ async fn confirm(
     let result = state
         .shared
         .write(
-            caller.name(),
+            &caller,
             effective,
             Vec::new(),
-            Box::new(move |world: &projections::World| plan_events(world, &imported, &recording)),
+            crate::app::Change::Import {
+                plan: Box::new(imported),
+                recording,
+            },
         )
         .await;
     match result {
-        Ok(headers) => super::pages::redirect_done(
+        Ok(headers) => super::pages::forms::redirect_done(
             &format!("/plans/{plan}"),
             "imported",
             headers.first().map(|h| h.seq),
         ),
-        Err(e) => super::pages::write_error_page(&e),
+        Err(e) => super::pages::forms::write_error_page(&e),
     }
 }

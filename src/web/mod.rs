@@ -10,9 +10,10 @@ pub mod accounts;
 mod api;
 mod html;
 mod import;
+mod inputs;
 pub mod pages;
+mod read;
 pub mod session;
-mod snapshots;
 pub mod state;
 
 use std::net::SocketAddr;
@@ -133,8 +134,8 @@ pub struct AppInner {
     pub secure: bool,
     /// The last verification run: when, and what it said.
     pub verified: Arc<Mutex<Option<(String, ledger::VerifyReport)>>>,
-    /// Plan views for past dates (see `pages::ViewCache`).
-    pub views: Arc<Mutex<pages::ViewCache>>,
+    /// Plan views for past dates (see `read::ViewCache`).
+    pub views: Arc<Mutex<read::ViewCache>>,
     /// Import previews waiting for their confirmation.
     pub imports: import::PendingImports,
 }
@@ -160,7 +161,7 @@ impl AppInner {
             .is_none_or(|t| t.elapsed() >= ACCOUNTS_RECHECK);
         if due {
             cached.checked = Some(std::time::Instant::now());
-            let modified = std::fs::metadata(self.data.join("accounts.json"))
+            let modified = std::fs::metadata(self.data.join(accounts::FILE))
                 .and_then(|m| m.modified())
                 .ok();
             if modified != cached.modified {
@@ -404,7 +405,7 @@ pub fn open_state(data: &Path, secure: bool) -> Result<(AppState, std::thread::J
         accounts: Arc::new(Mutex::new(AccountsCache::default())),
         secure,
         verified: Arc::new(Mutex::new(None)),
-        views: Arc::new(Mutex::new(pages::ViewCache::default())),
+        views: Arc::new(Mutex::new(read::ViewCache::default())),
         imports: import::PendingImports::default(),
     }));
     let _ = state.accounts();

@@ -1,40 +1,43 @@
 //! The service's state: what readers see, and the one writer that changes it.
 //!
-//! Readers look at `Live`, an in-memory projection of every *durable* event behind a
-//! `RwLock` that the writer holds only to add events it has already made durable, so
-//! a page never waits for a disk flush and never shows an event that could still be
-//! lost.
+//! Readers look at `Live`, an in-memory projection of every *durable* event (a
+//! `projections::read::LiveWorld`) behind a `RwLock` that only the syncer takes to
+//! write, to add events already made durable, so a page never waits for a disk
+//! flush and never shows an event that could still be lost.
 //!
-//! Appends go through a pipeline of two threads, so that one group is prepared while
-//! the one before it is flushed (group commit):
+//! Appends go through a pipeline of three threads, so that one group is prepared
+//! while the one before it is logged (group commit); the words are the ledger's
+//! (staged → logged → applied → flushed, see `ledger`'s crate docs):
 //!
-//! - the writer owns appends. It takes every request waiting in its queue, checks
-//!   each against its own copy of the world (which already includes every earlier
-//!   request, durable or not), and stages all that passed as one atomic batch
-//!   (`Ledger::stage`: readable, not yet durable), then hands the group on;
-//! - the syncer takes every group staged so far, makes them durable with one write
-//!   and `fdatasync` of the write-ahead log (`Syncer::sync`), publishes them to
-//!   `Live`, and only then answers each request;
-//! - the applier moves logged groups into the store in large batches and flushes it
+//! - the writer owns appends. It takes every request waiting in its queue, builds
+//!   each `Change` against its own copy of the world (which already includes every
+//!   earlier request, durable or not), checks it, and stages all that passed as one
+//!   atomic batch (`Ledger::stage`), then hands the group on;
+//! - the syncer takes every group staged so far, logs them with one write and
+//!   `fdatasync` of the write-ahead log (`Syncer::sync`), publishes them to `Live`,
+//!   and only then answers each request;
+//! - the applier applies logged groups to the store in large batches and flushes it
 //!   now and then (`Syncer::maintain`), off the path of any answer.
 //!
 //! A failed sync answers every request it covered with the error, marks `Live`
 //! stopped and the ledger refuses writes from then on: nothing is shown as recorded.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, RwLock};
 
 use anyhow::{anyhow, Result};
 use ledger::{EventHeader, Ledger, NewEvent};
-use projections::commands::{validate, Context, Planned};
 use projections::events::subject;
-use projections::live::LiveWorld;
-use projections::query::decode_owned;
+use projections::planned::{stamped, validate, Context, Planned};
+use projections::read::decode_stored;
+use projections::read::{EventIndex, LiveWorld, Slot, Snapshots};
 use projections::{DomainEvent, Recorded, Rejection, Stamp, World};
 use std::sync::mpsc;
 
 use tokio::sync::oneshot;
 
+use super::Caller;
+use crate::app::{Against, Change};
 use crate::dates::today;
 
 /// Most requests one staged group takes from the queue.
@@ -43,13 +46,10 @@ const GROUP_MAX: usize = 512;
 /// The durable events, as the readers see them.
 #[derive(Debug, Default)]
 pub struct Live {
+    /// Every durable event, indexed by plan and challenge, and the world now.
     pub world: LiveWorld,
     /// `event_hash` of every event, by seq.
     pub hashes: Vec<[u8; 32]>,
-    /// Each plan's or challenge's events, as slots in `world.events()` with the
-    /// stamps a time query filters and orders by, so a replay for a past date sorts
-    /// and filters without touching the events themselves.
-    by_group: HashMap<String, Vec<Slot>>,
     /// The latest checkpoint's tree size and number of signatures, kept here so the
     /// dashboard never waits for the ledger while the writer holds it.
     pub checkpoint: Option<(u64, usize)>,
@@ -57,66 +57,22 @@ pub struct Live {
     pub stopped: bool,
 }
 
-/// Where one event of a group is, and when it took effect and was recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Slot {
-    pub position: u32,
-    pub effective: i32,
-    pub recorded_at: i64,
-    pub seq: u64,
-}
-
-impl Slot {
-    pub fn admitted(&self, query: &projections::query::TimeQuery) -> bool {
-        query.as_of.is_none_or(|d| self.effective <= d)
-            && query.known_at.is_none_or(|t| self.recorded_at <= t)
-    }
-}
-
 impl Live {
     pub(crate) fn push(&mut self, recorded: Recorded, hash: [u8; 32]) {
-        let slot = Slot {
-            position: self.world.events().len() as u32,
-            effective: recorded.stamp.effective,
-            recorded_at: recorded.stamp.recorded_at,
-            seq: recorded.stamp.seq,
-        };
-        self.add_slot(&recorded.subject, slot);
         self.hashes.push(hash);
         self.world.push(recorded);
     }
 
     /// Adds events whose world the writer replayed without the lock (see `publish`).
     fn push_replayed(&mut self, published: Vec<(Recorded, [u8; 32])>, world: World) {
-        let first = self.world.events().len();
-        let mut recorded = Vec::with_capacity(published.len());
-        for (i, (r, hash)) in published.into_iter().enumerate() {
-            let slot = Slot {
-                position: (first + i) as u32,
-                effective: r.stamp.effective,
-                recorded_at: r.stamp.recorded_at,
-                seq: r.stamp.seq,
-            };
-            self.add_slot(&r.subject, slot);
-            self.hashes.push(hash);
-            recorded.push(r);
-        }
+        let (recorded, hashes): (Vec<Recorded>, Vec<[u8; 32]>) = published.into_iter().unzip();
+        self.hashes.extend(hashes);
         self.world.push_replayed(recorded, world);
-    }
-
-    fn add_slot(&mut self, subject: &str, slot: Slot) {
-        let group = ledger::log_group(subject);
-        match self.by_group.get_mut(group) {
-            Some(slots) => slots.push(slot),
-            None => {
-                self.by_group.insert(group.to_owned(), vec![slot]);
-            }
-        }
     }
 
     /// A plan's or challenge's events, as slots, in seq order.
     pub fn group_slots(&self, group: &str) -> &[Slot] {
-        self.by_group.get(group).map_or(&[], Vec::as_slice)
+        self.world.index().group_slots(group)
     }
 
     pub fn size(&self) -> u64 {
@@ -126,28 +82,25 @@ impl Live {
     /// The events of one plan (its actions included) or one challenge, in seq order:
     /// shared, so the caller can let go of the lock before replaying them.
     pub fn group_events(&self, group: &str) -> Vec<Arc<Recorded>> {
-        let events = self.world.events();
-        self.by_group
-            .get(group)
-            .map(|slots| {
-                slots
-                    .iter()
-                    .filter_map(|s| events.get(s.position as usize).cloned())
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.world.index().group_events(group)
     }
 }
 
-/// What a request asks the writer to do: build the events against the world as it
-/// will stand (durable events plus the earlier requests of the group).
-pub type Build = Box<dyn FnOnce(&World) -> Result<Vec<Planned>, Rejection> + Send>;
+impl AsRef<EventIndex> for Live {
+    fn as_ref(&self) -> &EventIndex {
+        self.world.index()
+    }
+}
 
+/// A change for the writer to build against the world as it will stand (durable
+/// events plus the earlier requests of the group), check and stage.
 pub struct WriteRequest {
     pub actor: String,
+    /// The agency a partner lead acts for (`Caller::partner_agency`).
+    pub agency: Option<String>,
     pub effective: i32,
     pub evidence: Vec<Vec<u8>>,
-    pub build: Build,
+    pub change: Change,
     pub reply: oneshot::Sender<Result<Vec<EventHeader>, WriteError>>,
 }
 
@@ -174,13 +127,28 @@ pub enum WriteError {
     Stopped,
 }
 
+impl WriteError {
+    /// The HTTP status that answers it: 422 for the user's to fix, 503 for the disk's.
+    pub fn status(&self) -> axum::http::StatusCode {
+        match self {
+            WriteError::Rejected(_) => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            WriteError::Storage(_) | WriteError::Stopped => {
+                axum::http::StatusCode::SERVICE_UNAVAILABLE
+            }
+        }
+    }
+}
+
 /// Handles shared by every request.
 #[derive(Debug, Clone)]
 pub struct Shared {
     pub live: Arc<RwLock<Live>>,
     pub ledger: Arc<Mutex<Ledger>>,
     /// Plans as they stood on past dates, from snapshots of `live`.
-    pub snapshots: Arc<super::snapshots::Snapshots>,
+    pub snapshots: Arc<Snapshots>,
+    /// The ledger's evidence files, read without its lock (they are immutable and
+    /// named by hash).
+    pub blobs: ledger::blobs::BlobStore,
     writer: mpsc::Sender<WriteRequest>,
 }
 
@@ -190,14 +158,8 @@ impl Shared {
         let mut events = Vec::with_capacity(ledger.size() as usize);
         let mut hashes = Vec::with_capacity(ledger.size() as usize);
         ledger.scan(0..ledger.size(), &mut |event| {
-            hashes.push(*blake3::hash(&event.header.leaf_bytes()).as_bytes());
-            let seq = event.header.seq;
-            events.push(
-                decode_owned(event).map_err(|what| ledger::Error::Corruption {
-                    seq: Some(seq),
-                    what,
-                })?,
-            );
+            hashes.push(event.header.event_hash());
+            events.push(decode_stored(event)?);
             Ok(true)
         })?;
         let mut live = Live::default();
@@ -206,6 +168,7 @@ impl Shared {
         }
         live.checkpoint = checkpoint_summary(&ledger);
         let world = live.world.world().clone();
+        let blobs = ledger.blobs().clone();
         let latest = live.world.events().iter().map(|r| r.stamp.effective).max();
         let live = Arc::new(RwLock::new(live));
         let (sender, receiver) = mpsc::channel();
@@ -245,6 +208,7 @@ impl Shared {
                 live,
                 ledger,
                 snapshots: Arc::default(),
+                blobs,
                 writer: sender,
             },
             handle,
@@ -254,17 +218,18 @@ impl Shared {
     /// Sends a request to the writer and waits until it is durable (or refused).
     pub async fn write(
         &self,
-        actor: &str,
+        caller: &Caller,
         effective: i32,
         evidence: Vec<Vec<u8>>,
-        build: Build,
+        change: Change,
     ) -> Result<Vec<EventHeader>, WriteError> {
         let (reply, answer) = oneshot::channel();
         let request = WriteRequest {
-            actor: actor.to_owned(),
+            actor: caller.name().to_owned(),
+            agency: caller.partner_agency().map(str::to_owned),
             effective,
             evidence,
-            build,
+            change,
             reply,
         };
         // Unbounded, so sending never blocks an async thread; the queue is bounded in
@@ -429,7 +394,18 @@ impl Writer {
                 today,
                 actor: request.actor.clone(),
             };
-            let checked = (request.build)(&self.world)
+            let challenge_subjects = match request.change {
+                Change::Raise { .. } => self.challenge_subjects(),
+                _ => Vec::new(),
+            };
+            let against = Against {
+                world: &self.world,
+                agency: request.agency.as_deref(),
+                challenge_subjects: &challenge_subjects,
+            };
+            let checked = request
+                .change
+                .build(against)
                 .and_then(|planned| self.check(&planned, &context, &pending).map(|()| planned));
             let planned = match checked {
                 Ok(planned) => planned,
@@ -438,7 +414,7 @@ impl Writer {
                     continue;
                 }
             };
-            if let Err(e) = store_evidence(&ledger, &request.evidence) {
+            if let Err(e) = crate::app::store_evidence(&ledger, &request.evidence) {
                 eprintln!("assure serve: storing evidence failed: {e}");
                 let _ = request.reply.send(Err(WriteError::Storage(e.to_string())));
                 self.rebuild_world(&pending);
@@ -448,26 +424,8 @@ impl Writer {
                 reply: request.reply,
                 events: planned.len(),
             });
-            for (offset, p) in planned.into_iter().enumerate() {
-                pending.push(Recorded {
-                    stamp: Stamp {
-                        seq: context.next_seq + offset as u64,
-                        recorded_at: context.recorded_at,
-                        effective: p.effective_in(&context),
-                        actor: context.actor.clone(),
-                    },
-                    subject: p.subject.clone(),
-                    event: Some(p.event.clone()),
-                });
-                new_events.push(NewEvent {
-                    effective: p.effective_in(&context),
-                    actor: context.actor.clone(),
-                    subject: p.subject,
-                    kind: p.event.kind().to_owned(),
-                    payload_schema: p.event.schema(),
-                    payload: p.event.encode(),
-                });
-            }
+            pending.extend(stamped(&planned, &context));
+            new_events.extend(planned.iter().map(|p| p.to_new_event(&context)));
         }
         if new_events.is_empty() {
             return;
@@ -532,20 +490,7 @@ impl Writer {
         if latest.is_some_and(|day| day > context.today) || context.effective > context.today {
             return validate(&[], planned, context);
         }
-        let recorded: Vec<Recorded> = planned
-            .iter()
-            .enumerate()
-            .map(|(i, p)| Recorded {
-                stamp: Stamp {
-                    seq: context.next_seq + i as u64,
-                    recorded_at: context.recorded_at,
-                    effective: p.effective_in(context),
-                    actor: context.actor.clone(),
-                },
-                subject: p.subject.clone(),
-                event: Some(p.event.clone()),
-            })
-            .collect();
+        let recorded = stamped(planned, context);
         let earliest = earliest.unwrap_or(context.effective);
         let in_order = self.latest.is_none_or(|l| earliest >= l);
         if let ([only], true) = (recorded.as_slice(), in_order) {
@@ -591,6 +536,17 @@ impl Writer {
                 .cloned(),
         );
         history
+    }
+
+    /// Every challenge subject durable so far (the group's own are in `world`).
+    fn challenge_subjects(&self) -> Vec<String> {
+        let live = self.live.read().unwrap_or_else(|p| p.into_inner());
+        live.world
+            .index()
+            .groups()
+            .filter(|g| g.starts_with("challenge/"))
+            .map(str::to_owned)
+            .collect()
     }
 
     fn live_events(&self) -> Vec<Recorded> {
@@ -664,13 +620,6 @@ pub fn checkpoint_summary(ledger: &Ledger) -> Option<(u64, usize)> {
         latest.unverified_checkpoint().size,
         latest.note().signatures().len(),
     ))
-}
-
-fn store_evidence(ledger: &Ledger, evidence: &[Vec<u8>]) -> ledger::Result<()> {
-    for bytes in evidence {
-        ledger.blobs().put(bytes)?;
-    }
-    Ok(())
 }
 
 /// The actions an event names besides its own subject.

@@ -657,7 +657,7 @@ fn thirty_two_clients_appending_at_once_leave_a_gapless_chain_with_every_acknowl
     assert_eq!(report.size, before + (CLIENTS * EACH) as u64);
     for (seq, note) in &acknowledged {
         let event = ledger.event(*seq).unwrap();
-        let decoded = projections::query::domain_event(&event).unwrap().unwrap();
+        let decoded = projections::read::domain_event(&event).unwrap().unwrap();
         assert!(
             projections::views::summary(&decoded).contains(note.as_str()),
             "event {seq} is not {note}"

@@ -16,12 +16,14 @@
 //! the events after it are filtered by their slots before any is replayed.
 
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::sync::{Arc, RwLock};
 
-use projections::query::TimeQuery;
-use projections::{Recorded, World};
-
-use super::state::{Live, Slot};
+use super::index::{EventIndex, Slot};
+use super::query::TimeQuery;
+use crate::events::subject;
+use crate::views::{plan_view, PlanView};
+use crate::world::{Recorded, World};
 
 /// Events between two snapshots.
 const EVERY: usize = 256;
@@ -123,12 +125,18 @@ impl PlanSnapshots {
 }
 
 impl Snapshots {
-    /// Snapshots every `every` events (`Default` uses 1,024; tests use a few).
+    /// Snapshots every `every` events (`Default` uses `EVERY`; tests use a few).
     pub fn every(every: usize) -> Snapshots {
         Snapshots {
             every: every.max(1),
             plans: RwLock::new(HashMap::new()),
         }
+    }
+
+    /// Keeps no snapshots: every question replays the admitted events, for a one-off
+    /// reader such as a command, which asks once.
+    pub fn none() -> Snapshots {
+        Snapshots::every(usize::MAX)
     }
 
     fn plan(&self, group: &str) -> Arc<RwLock<PlanSnapshots>> {
@@ -150,23 +158,29 @@ impl Snapshots {
 
     /// The statuses-only world of the plan or challenge `group` as `query` sees it:
     /// what `World::replay_statuses_in_order` gives for the events it admits (in
-    /// effect by its date, recorded by its moment). Snapshots are built (once)
-    /// outside the readers' lock; only the plan's own snapshots are locked meanwhile.
-    pub fn world_at(&self, live: &RwLock<Live>, group: &str, query: &TimeQuery) -> World {
+    /// effect by its date, recorded by its moment). `read` gives the events (for the
+    /// server, under its readers' lock, taken twice and briefly); snapshots are built
+    /// (once) with that lock let go; only the plan's own snapshots are locked meanwhile.
+    pub fn world_at<G>(&self, read: impl Fn() -> G, group: &str, query: &TimeQuery) -> World
+    where
+        G: Deref,
+        G::Target: AsRef<EventIndex>,
+    {
         let plan = self.plan(group);
         let ready = {
-            let read = live.read().unwrap_or_else(|p| p.into_inner());
+            let guard = read();
+            let index = guard.as_ref();
             let snapshots = plan.read().unwrap_or_else(|p| p.into_inner());
             snapshots.ready(
-                read.group_slots(group).len(),
+                index.group_slots(group).len(),
                 query,
                 self.every,
-                read.world.events(),
+                index.events(),
             )
         };
         let (start, tail) = match ready {
             Some(ready) => ready,
-            None => self.catch_up_and_build(&plan, live, group, query),
+            None => self.catch_up_and_build(&plan, read(), group, query),
         };
         let mut world = (*start).clone();
         for recorded in &tail {
@@ -177,24 +191,28 @@ impl Snapshots {
 
     /// `world_at` when events came since or the snapshot it needs is not built:
     /// the snapshot to start from and the events to replay on it.
-    fn catch_up_and_build(
+    fn catch_up_and_build<G>(
         &self,
         plan: &RwLock<PlanSnapshots>,
-        live: &RwLock<Live>,
+        read: G,
         group: &str,
         query: &TimeQuery,
-    ) -> (Arc<World>, Vec<Arc<Recorded>>) {
+    ) -> (Arc<World>, Vec<Arc<Recorded>>)
+    where
+        G: Deref,
+        G::Target: AsRef<EventIndex>,
+    {
         let every = self.every;
         let mut plan = plan.write().unwrap_or_else(|p| p.into_inner());
-        let read = live.read().unwrap_or_else(|p| p.into_inner());
-        plan.catch_up(read.group_slots(group), every);
+        let index = read.as_ref();
+        plan.catch_up(index.group_slots(group), every);
         let (wanted, whole) = plan.reach(query);
         let base = whole / every;
         let built = plan.worlds.len().max(1) - 1;
         // The events to build the missing snapshots from (all admitted: they come
         // before `whole`), then those to replay on the base snapshot; read under the
         // readers' lock, replayed after it.
-        let events = read.world.events();
+        let events = index.events();
         let chosen: Vec<Arc<Recorded>> = plan.order
             [(built * every).min(base * every)..base * every]
             .iter()
@@ -221,12 +239,31 @@ impl Snapshots {
     }
 }
 
+/// The plan `id` as `query` sees it, shown on `today` (which actions are overdue):
+/// the one place "the plan on date D" is computed — the command line (over the plan's
+/// events, with no snapshots kept), the pages, the API and the report (over the
+/// server's events and its snapshots) all ask here. `None` when there was no such
+/// plan by then.
+pub fn plan_at<G>(
+    snapshots: &Snapshots,
+    read: impl Fn() -> G,
+    id: &str,
+    query: &TimeQuery,
+    today: i32,
+) -> Option<PlanView>
+where
+    G: Deref,
+    G::Target: AsRef<EventIndex>,
+{
+    let world = snapshots.world_at(read, &subject::plan(id), query);
+    Some(plan_view(world.plan(id)?, query.as_of.unwrap_or(today)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::web::state::Live;
-    use projections::events::{self, subject};
-    use projections::{DomainEvent, Stamp};
+    use crate::events;
+    use crate::{DomainEvent, Stamp};
     use proptest::prelude::*;
 
     const PLAN: &str = "p";
@@ -306,13 +343,7 @@ mod tests {
     }
 
     fn replayed(all: &[Recorded], query: &TimeQuery) -> World {
-        let mut chosen: Vec<&Recorded> = all
-            .iter()
-            .filter(|r| {
-                query.as_of.is_none_or(|d| r.stamp.effective <= d)
-                    && query.known_at.is_none_or(|t| r.stamp.recorded_at <= t)
-            })
-            .collect();
+        let mut chosen: Vec<&Recorded> = all.iter().filter(|r| query.admits(&r.stamp)).collect();
         chosen.sort_by_key(|r| (r.stamp.effective, r.stamp.seq));
         World::replay_statuses_in_order(chosen)
     }
@@ -331,7 +362,7 @@ mod tests {
             every in 1..9usize,
         ) {
             let all = history(&changes);
-            let live = RwLock::new(Live::default());
+            let live = RwLock::new(EventIndex::default());
             let snapshots = Snapshots::every(every);
             let group = subject::plan(PLAN);
             let mut added = 0;
@@ -339,10 +370,10 @@ mod tests {
                 let query = TimeQuery { as_of, known_at };
                 let upto = ((all.len() as f64 * fraction) as usize).max(added);
                 for r in &all[added..upto] {
-                    live.write().expect("lock").push(r.clone(), [0; 32]);
+                    live.write().expect("lock").push(r.clone());
                 }
                 added = upto;
-                let got = snapshots.world_at(&live, &group, &query);
+                let got = snapshots.world_at(|| live.read().expect("lock"), &group, &query);
                 prop_assert_eq!(got, replayed(&all[..added], &query));
             }
         }

@@ -1,5 +1,6 @@
-//! `LiveWorld`: a view kept up to date as events are appended, for long-running
-//! readers (the server) that should not replay the log on every request.
+//! `LiveWorld`: the world as it stands now, kept up to date as events are appended,
+//! with the index of every event, for long-running readers (the server) that should
+//! not replay the log on every request.
 //!
 //! Events normally arrive in effective-date order and are simply applied. A backdated
 //! event (effective before one already applied) changes the past, so the world is
@@ -7,12 +8,12 @@
 
 use std::sync::Arc;
 
+use super::index::EventIndex;
 use crate::world::{Recorded, World};
 
 #[derive(Debug, Clone, Default)]
 pub struct LiveWorld {
-    /// Shared, so a reader can take a set of events and let go of the world.
-    events: Vec<Arc<Recorded>>,
+    index: EventIndex,
     world: World,
     /// `(effective, seq)` of the last event applied in order.
     last: Option<(i32, u64)>,
@@ -24,7 +25,11 @@ impl LiveWorld {
     }
 
     pub fn events(&self) -> &[Arc<Recorded>] {
-        &self.events
+        self.index.events()
+    }
+
+    pub fn index(&self) -> &EventIndex {
+        &self.index
     }
 
     /// The `(effective, seq)` of the last event applied in order: an event before
@@ -37,13 +42,11 @@ impl LiveWorld {
     /// replaying every event so far and these (`World::replay`): for a backdated event,
     /// so the long replay need not run while whatever guards this value is held.
     pub fn push_replayed(&mut self, recorded: Vec<Recorded>, world: World) {
-        self.events.extend(recorded.into_iter().map(Arc::new));
+        for r in recorded {
+            self.index.push(r);
+        }
         self.world = world;
-        self.last = self
-            .events
-            .iter()
-            .map(|r| (r.stamp.effective, r.stamp.seq))
-            .max();
+        self.last = self.latest();
     }
 
     /// Adds one newly appended event (seqs must arrive in increasing order).
@@ -54,15 +57,25 @@ impl LiveWorld {
             // An event that does not fit is set aside, exactly as `World::replay` does.
             let _ = self.world.apply(&recorded);
             self.last = Some(key);
-            self.events.push(Arc::new(recorded));
+            self.index.push(recorded);
         } else {
-            self.events.push(Arc::new(recorded));
-            self.world = World::replay(self.events.iter().map(|r| &**r)).0;
-            self.last = self
-                .events
-                .iter()
-                .map(|r| (r.stamp.effective, r.stamp.seq))
-                .max();
+            self.index.push(recorded);
+            self.world = World::replay(self.index.events().iter().map(|r| &**r)).0;
+            self.last = self.latest();
         }
+    }
+
+    fn latest(&self) -> Option<(i32, u64)> {
+        self.index
+            .events()
+            .iter()
+            .map(|r| (r.stamp.effective, r.stamp.seq))
+            .max()
+    }
+}
+
+impl AsRef<EventIndex> for LiveWorld {
+    fn as_ref(&self) -> &EventIndex {
+        &self.index
     }
 }

@@ -18,9 +18,14 @@ pub struct TimeQuery {
 }
 
 impl TimeQuery {
+    /// Whether an event with this stamp counts for the query.
     pub fn admits(&self, stamp: &Stamp) -> bool {
-        self.as_of.is_none_or(|d| stamp.effective <= d)
-            && self.known_at.is_none_or(|t| stamp.recorded_at <= t)
+        self.admits_at(stamp.effective, stamp.recorded_at)
+    }
+
+    /// The one rule: effective on or before `as_of`, recorded at or before `known_at`.
+    pub fn admits_at(&self, effective: i32, recorded_at: i64) -> bool {
+        self.as_of.is_none_or(|d| effective <= d) && self.known_at.is_none_or(|t| recorded_at <= t)
     }
 }
 
@@ -51,6 +56,16 @@ pub fn decode_owned(event: Event) -> Result<Recorded, String> {
         },
         subject: header.subject,
         event: decoded,
+    })
+}
+
+/// `decode_owned` for a reader of the ledger: a payload that is present but does not
+/// decode is damage, reported at its seq like any other.
+pub fn decode_stored(event: Event) -> Result<Recorded, ledger::Error> {
+    let seq = event.header.seq;
+    decode_owned(event).map_err(|what| ledger::Error::Corruption {
+        seq: Some(seq),
+        what,
     })
 }
 

@@ -1,7 +1,7 @@
-//! Commands: what a user asks for, turned into planned events and checked against
-//! the history before anything is appended.
+//! Planned events: what a change will append, built (carry-over, raising a
+//! challenge) and checked against the history before anything is appended.
 //!
-//! A command is accepted only if replaying the relevant history with the planned
+//! A change is accepted only if replaying the relevant history with the planned
 //! events added (at their effective date, so backdating is checked too) applies every
 //! planned event and breaks no event that applied before. Pure: the caller loads the
 //! history and appends; nothing here does IO.
@@ -39,6 +39,38 @@ impl Planned {
     pub fn effective_in(&self, context: &Context) -> i32 {
         self.effective.unwrap_or(context.effective)
     }
+
+    /// The event for the ledger to stage, stamped with `context`'s actor and this
+    /// event's effective day (the ledger assigns seq and recorded time).
+    pub fn to_new_event(&self, context: &Context) -> ledger::NewEvent {
+        ledger::NewEvent {
+            effective: self.effective_in(context),
+            actor: context.actor.clone(),
+            subject: self.subject.clone(),
+            kind: self.event.kind().to_owned(),
+            payload_schema: self.event.schema(),
+            payload: self.event.encode(),
+        }
+    }
+}
+
+/// The planned events as the fold will read them once recorded in `context`:
+/// consecutive seqs from `context.next_seq`, its recorded time and actor.
+pub fn stamped(planned: &[Planned], context: &Context) -> Vec<Recorded> {
+    planned
+        .iter()
+        .enumerate()
+        .map(|(offset, p)| Recorded {
+            stamp: Stamp {
+                seq: context.next_seq + offset as u64,
+                recorded_at: context.recorded_at,
+                effective: p.effective_in(context),
+                actor: context.actor.clone(),
+            },
+            subject: p.subject.clone(),
+            event: Some(p.event.clone()),
+        })
+        .collect()
 }
 
 /// The facts the ledger will stamp on the planned events.
@@ -74,18 +106,7 @@ pub fn validate(
         .map(|(seq, _)| seq)
         .collect();
     let mut combined: Vec<Recorded> = history.to_vec();
-    for (offset, item) in planned.iter().enumerate() {
-        combined.push(Recorded {
-            stamp: Stamp {
-                seq: context.next_seq + offset as u64,
-                recorded_at: context.recorded_at,
-                effective: item.effective_in(context),
-                actor: context.actor.clone(),
-            },
-            subject: item.subject.clone(),
-            event: Some(item.event.clone()),
-        });
-    }
+    combined.extend(stamped(planned, context));
     let (_, after) = World::replay(&combined);
     for (seq, why) in after {
         if seq >= context.next_seq {

@@ -1,0 +1,198 @@
+//! Export bundles (FORMAT v1 §4): the whole ledger, or an excerpt of one subject with
+//! an inclusion proof per event, for inspectors to verify offline — written alike for
+//! `assure export` and the service's download; and the check a bundle's
+//! human-readable bodies need beyond what the ledger crate verifies.
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use ledger::bundle::{write_bundle, BundleEvent};
+use ledger::checkpoint::SignedCheckpoint;
+use ledger::Event;
+use ledger::Ledger;
+use projections::DomainEvent;
+
+use super::keys::{checkpoint_covering, ledger_vkey};
+use crate::exit::Usage;
+
+/// What an export wrote, for the caller to report.
+#[derive(Debug, Clone)]
+pub struct Exported {
+    pub excerpt: bool,
+    /// Events in the bundle, and in the ledger when it was written.
+    pub events: usize,
+    pub ledger_size: u64,
+    pub evidence_files: usize,
+    /// The size of the checkpoint it was written under.
+    pub size: u64,
+    /// The ledger's verifier key, to verify it with.
+    pub vkey: String,
+}
+
+fn decoded(event: &Event) -> Option<DomainEvent> {
+    projections::read::domain_event(event).ok().flatten()
+}
+
+pub fn export(
+    ledger: &mut Ledger,
+    out: &Path,
+    subject: Option<&str>,
+    key: Option<&Path>,
+) -> Result<Exported> {
+    // A bundle of the whole ledger needs a checkpoint that covers every event.
+    let events = ledger.size();
+    let checkpoint = checkpoint_covering(ledger, events, key)?;
+    let keys = [ledger_vkey(ledger.dir())?];
+    write(ledger, out, subject, checkpoint, &keys)
+}
+
+/// `export` with a key in hand rather than on disk (benchmarks and tests).
+pub fn export_to(
+    ledger: &mut Ledger,
+    out: &Path,
+    subject: Option<&str>,
+    key: &ledger::note::SigningKey,
+) -> Result<Exported> {
+    let checkpoint = ledger.make_checkpoint(key)?;
+    write(ledger, out, subject, checkpoint, &[key.verifier()])
+}
+
+fn write(
+    ledger: &mut Ledger,
+    out: &Path,
+    subject: Option<&str>,
+    checkpoint: SignedCheckpoint,
+    keys: &[ledger::note::VerifierKey],
+) -> Result<Exported> {
+    let size = checkpoint.unverified_checkpoint().size;
+    let mut events: Vec<Event> = match subject {
+        None => {
+            let mut all = Vec::new();
+            ledger.scan(0..size, &mut |e| {
+                all.push(e);
+                Ok(true)
+            })?;
+            all
+        }
+        Some(prefix) => {
+            let mut chosen = ledger.events_with_subject_prefix(prefix)?;
+            // A redacted event in an excerpt travels with the redaction that explains it.
+            let redacted: Vec<u64> = chosen
+                .iter()
+                .filter(|e| e.body.is_none())
+                .map(|e| e.header.seq)
+                .collect();
+            if !redacted.is_empty() {
+                for e in ledger.events_with_subject(projections::events::subject::LEDGER)? {
+                    if let Some(DomainEvent::Redacted(r)) = decoded(&e) {
+                        if redacted.contains(&r.target_seq) {
+                            chosen.push(e);
+                        }
+                    }
+                }
+                chosen.sort_by_key(|e| e.header.seq);
+            }
+            chosen
+        }
+    };
+    events.retain(|e| e.header.seq < size);
+    if events.is_empty() {
+        return Err(Usage(format!(
+            "no events match {:?}; nothing to export",
+            subject.unwrap_or("")
+        ))
+        .into());
+    }
+    let mut blob_hashes: Vec<[u8; 32]> = Vec::new();
+    let mut bundle = Vec::with_capacity(events.len());
+    for event in events {
+        let body = decoded(&event);
+        if let Some(body) = &body {
+            blob_hashes.extend(body.evidence());
+        }
+        let proof = match subject {
+            Some(_) => Some(ledger.inclusion_proof(event.header.seq, size)?),
+            None => None,
+        };
+        bundle.push(BundleEvent {
+            body_json: body.map(|b| b.body_json()),
+            header: event.header,
+            body: event.body,
+            proof,
+        });
+    }
+    if subject.is_none() {
+        blob_hashes = ledger
+            .blobs()
+            .list()?
+            .iter()
+            .filter_map(|n| ledger::blobs::parse_hex(n))
+            .collect();
+    }
+    blob_hashes.sort_unstable();
+    blob_hashes.dedup();
+    let blobs = blob_hashes
+        .iter()
+        .map(|h| ledger.blobs().get(h))
+        .collect::<Result<Vec<_>, _>>()?;
+    write_bundle(out, &bundle, subject.is_some(), &checkpoint, keys, &blobs)
+        .with_context(|| format!("writing the bundle to {}", out.display()))?;
+    Ok(Exported {
+        excerpt: subject.is_some(),
+        events: bundle.len(),
+        ledger_size: ledger.size(),
+        evidence_files: blobs.len(),
+        size,
+        vkey: keys.first().map(|k| k.to_vkey_string()).unwrap_or_default(),
+    })
+}
+
+/// The ledger crate cannot read domain payloads, so it cannot tell whether the
+/// human-readable `body` beside each payload says what the payload says, nor which
+/// evidence files a payload names. This does both: a body that differs from its
+/// (verified) payload would mislead a reader, and missing evidence would go unseen.
+pub fn check_bodies(dir: &Path) -> Result<Option<(u64, String)>> {
+    use base64::Engine as _;
+    let text = std::fs::read_to_string(dir.join("events.jsonl")).context("reading events.jsonl")?;
+    for line in text.lines() {
+        let value: serde_json::Value =
+            serde_json::from_str(line).context("reading events.jsonl")?;
+        let seq = value["seq"].as_u64().unwrap_or(u64::MAX);
+        let Some(payload) = value["payload"].as_str() else {
+            if !value["body"].is_null() {
+                return Ok(Some((
+                    seq,
+                    "a body is shown for a payload that is withheld".into(),
+                )));
+            }
+            continue;
+        };
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(payload)
+            .map_err(|e| anyhow::anyhow!("seq {seq}: payload is not base64: {e}"))?;
+        let kind = value["kind"].as_str().unwrap_or_default();
+        let schema = value["payload_schema"]
+            .as_u64()
+            .and_then(|s| u16::try_from(s).ok())
+            .unwrap_or(0);
+        let decoded = DomainEvent::decode(kind, schema, &bytes).ok();
+        if decoded.as_ref().map(DomainEvent::body_json).as_ref() != Some(&value["body"]) {
+            return Ok(Some((
+                seq,
+                "the human-readable body does not say what the signed payload says".into(),
+            )));
+        }
+        for hash in decoded.iter().flat_map(DomainEvent::evidence) {
+            let name = ledger::blobs::hex(&hash);
+            if !dir.join("blobs").join(&name).is_file() {
+                return Ok(Some((
+                    seq,
+                    format!(
+                        "evidence file {name}, named by the signed payload, is missing from blobs/"
+                    ),
+                )));
+            }
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,174 @@
+//! The application layer: what the command line and the web service both call, so a
+//! change is built once, a date is read once and "the plan on date D" is answered
+//! once. Neither front end is imported here.
+//!
+//! - `change.rs` — `Change`, one builder per kind of change; `access.rs` — the
+//!   partner-agency rules; `input.rs` — reading dates, time queries, statuses,
+//!   action refs and evidence as users type them.
+//! - `keys.rs` — the ledger's signing and verifier keys on disk; `export.rs` —
+//!   export bundles and the check of their human-readable bodies.
+//! - This file: `App` (an open ledger and who is acting) for the command line: load
+//!   the events of some subjects, and record a change after checking it. The service
+//!   records through its writer (`web/state.rs`), which takes the same steps: build,
+//!   check (`projections::planned::validate`), store evidence (`store_evidence`),
+//!   stage the planned events (`Planned::to_new_event`).
+
+pub mod access;
+pub mod change;
+pub mod export;
+pub mod input;
+pub mod keys;
+
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use ledger::{EventHeader, Ledger};
+use projections::events::subject;
+use projections::planned::{validate, Context, Planned};
+use projections::read::{decode_stored, world_at, TimeQuery};
+use projections::Recorded;
+
+pub use change::{Against, Change};
+
+use crate::dates::today;
+
+#[derive(Debug)]
+pub struct App {
+    pub ledger: Ledger,
+    pub actor: String,
+}
+
+/// Which events to load: one exact subject, or every subject under a prefix.
+#[derive(Debug, Clone)]
+pub enum Subjects {
+    Exact(String),
+    Prefix(String),
+}
+
+impl Subjects {
+    /// A plan's own events and all of its actions'.
+    pub fn plan(id: &str) -> Vec<Subjects> {
+        vec![
+            Subjects::Exact(subject::plan(id)),
+            Subjects::Prefix(format!("{}/", subject::plan(id))),
+        ]
+    }
+
+    /// Every event of a log group (`ledger::log_group`): a plan with its actions,
+    /// or one challenge.
+    pub fn group(group: &str) -> Vec<Subjects> {
+        match group.strip_prefix("plan/") {
+            Some(id) => Subjects::plan(id),
+            None => vec![Subjects::Exact(group.to_owned())],
+        }
+    }
+}
+
+/// The user name to record: --actor, $ASSURE_ACTOR, or the login name.
+pub fn actor_name(flag: Option<String>) -> String {
+    flag.or_else(|| std::env::var("USER").ok())
+        .or_else(|| std::env::var("LOGNAME").ok())
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// Stores the evidence files a change names, before the events that name them are
+/// staged (each is fsynced and renamed into place by the blob store).
+pub fn store_evidence(ledger: &Ledger, evidence: &[Vec<u8>]) -> ledger::Result<()> {
+    for bytes in evidence {
+        ledger.blobs().put(bytes)?;
+    }
+    Ok(())
+}
+
+impl App {
+    pub fn open(data: &Path, actor: String) -> Result<App> {
+        let ledger = Ledger::open(data)
+            .with_context(|| format!("opening the ledger in {}", data.display()))?;
+        Ok(App { ledger, actor })
+    }
+
+    /// The decoded events of the given subjects, in seq order, read from the ledger's
+    /// covering subject index (which `verify` checks against the log).
+    pub fn load(&self, selectors: &[Subjects]) -> Result<Vec<Recorded>> {
+        let mut events = Vec::new();
+        for selector in selectors {
+            match selector {
+                Subjects::Exact(s) => events.extend(self.ledger.events_with_subject(s)?),
+                Subjects::Prefix(p) => events.extend(self.ledger.events_with_subject_prefix(p)?),
+            }
+        }
+        events.sort_unstable_by_key(|e| e.header.seq);
+        events.dedup_by_key(|e| e.header.seq);
+        Ok(events
+            .into_iter()
+            .map(decode_stored)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// The facts the ledger would stamp on a change made now.
+    fn context(&self, effective: i32) -> Context {
+        Context {
+            next_seq: self.ledger.size(),
+            recorded_at: chrono::Utc::now().timestamp_micros(),
+            effective,
+            today: today(),
+            actor: self.actor.clone(),
+        }
+    }
+
+    /// Checks `planned` against `history` at `effective` without recording anything
+    /// (a dry run's check is the same as a commit's).
+    pub fn check(&self, history: &[Recorded], planned: &[Planned], effective: i32) -> Result<()> {
+        Ok(validate(history, planned, &self.context(effective))?)
+    }
+
+    /// Records `change` as of `effective` for the board (a command acts for no
+    /// partner agency): loads the plans and challenges it touches, builds it against
+    /// them as they stood on that date, checks and commits it.
+    pub fn record(
+        &mut self,
+        change: Change,
+        effective: i32,
+        evidence: &[Vec<u8>],
+    ) -> Result<Vec<EventHeader>> {
+        let mut history = Vec::new();
+        for group in change.groups() {
+            history.extend(self.load(&Subjects::group(&group))?);
+        }
+        let challenge_subjects = match change {
+            Change::Raise { .. } => self.ledger.subjects_with_prefix("challenge/")?,
+            _ => Vec::new(),
+        };
+        let world = world_at(
+            &history,
+            TimeQuery {
+                as_of: Some(effective),
+                known_at: None,
+            },
+        );
+        let planned = change.build(Against {
+            world: &world,
+            agency: None,
+            challenge_subjects: &challenge_subjects,
+        })?;
+        self.commit(&history, planned, effective, evidence)
+    }
+
+    /// Checks `planned` against `history` at `effective`, stores the evidence files
+    /// they name, and appends them atomically. Returns once all of it is durable.
+    pub fn commit(
+        &mut self,
+        history: &[Recorded],
+        planned: Vec<Planned>,
+        effective: i32,
+        evidence: &[Vec<u8>],
+    ) -> Result<Vec<EventHeader>> {
+        let context = self.context(effective);
+        validate(history, &planned, &context)?;
+        store_evidence(&self.ledger, evidence)?;
+        let events = planned.iter().map(|p| p.to_new_event(&context)).collect();
+        Ok(self.ledger.append(events)?)
+    }
+}

@@ -1,0 +1,151 @@
+//! The inspection report: a standalone, print-ready page of the plan, its history
+//! and its challenges as they stood on a date, with a verification statement (also
+//! written by `assure report`).
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use maud::{html, Markup};
+use projections::views::{self, plan_view, ChallengeView};
+use projections::{Rag, World};
+
+use super::forms::*;
+use crate::dates::today;
+use crate::web::html::{self, or_none, page, respond, summary_row, tag};
+use crate::web::read::*;
+use crate::web::{AppState, Caller};
+
+pub(super) async fn report_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Params,
+) -> Response {
+    if !valid_id("plan id", &id) {
+        return html::not_found();
+    }
+    let query = match time_query(&params, PAGE_TIME) {
+        Ok(q) => q,
+        Err(e) => return bad_request(&e),
+    };
+    let Some(world) = report_world(&state, &id, query) else {
+        return html::not_found();
+    };
+    let statement = {
+        let ledger = state.shared.ledger();
+        verification_statement(&ledger)
+    };
+    match report_markup(&world, &id, query.as_of, &statement) {
+        Some(markup) => respond(StatusCode::OK, markup),
+        None => html::not_found(),
+    }
+}
+
+/// What the report says about the ledger it came from.
+#[derive(Debug, Clone)]
+pub struct Statement {
+    pub size: u64,
+    pub root: String,
+    pub checkpoint: Option<String>,
+}
+
+pub fn verification_statement(ledger: &ledger::Ledger) -> Statement {
+    Statement {
+        size: ledger.size(),
+        root: ledger::blobs::hex(&ledger.root()),
+        checkpoint: ledger
+            .latest_checkpoint()
+            .ok()
+            .flatten()
+            .map(|c| c.to_string()),
+    }
+}
+
+/// The inspection report: a standalone, print-ready page (also `assure report`).
+pub fn report_markup(
+    world: &World,
+    id: &str,
+    as_of: Option<i32>,
+    statement: &Statement,
+) -> Option<Markup> {
+    let plan = world.plan(id)?;
+    let day = as_of.unwrap_or_else(today);
+    let view = plan_view(plan, day);
+    let refs: Vec<String> = view
+        .actions
+        .iter()
+        .map(|a| format!("{id}/{}", a.reference))
+        .collect();
+    let challenges: Vec<ChallengeView> = world
+        .challenges
+        .values()
+        .filter(|c| c.about.is_empty() || c.about.iter().any(|a| refs.contains(&a.to_string())))
+        .map(|c| views::challenge_view(c, day))
+        .collect();
+    let anonymous = Caller {
+        principal: None,
+        csrf: String::new(),
+    };
+    let title = format!("Inspection report: {}", view.plan.title);
+    Some(page(
+        &title,
+        &anonymous,
+        html! {
+            span class="caption" { "Plan " (id) @if let Some(p) = &view.plan.period { " · " (p) } }
+            h1 class="heading-l" { (view.plan.title) }
+            p { "As it stood on " strong { (views::date(day)) } ". Produced " (views::timestamp(chrono::Utc::now().timestamp_micros())) " from the Assure ledger." }
+            ul class="counts" aria-label="Actions by status" {
+                @for rag in Rag::ALL {
+                    @let n = view.counts.get(rag.as_str()).copied().unwrap_or(0);
+                    @if n > 0 { li { (tag(rag)) " " (n) } }
+                }
+            }
+            @for priority in &view.priorities {
+                section class="report-section" {
+                    h2 class="heading-m" { "Priority " (priority.key) ": " (priority.title) }
+                    @if !priority.description.is_empty() { p { (html::multiline(&priority.description)) } }
+                    @for a in view.actions.iter().filter(|a| a.priority == priority.key) {
+                        h3 class="heading-s" { (a.reference) " " (a.title) " " (tag(a.status)) }
+                        dl class="summary" {
+                            (summary_row("Leads", or_none(&a.leads.join("; "))))
+                            (summary_row("Timescale", or_none(&a.due)))
+                            (summary_row("Outcome measure", or_none(&a.outcome)))
+                            @for extra in &a.extras { (summary_row(&extra.header, html::multiline(&extra.text))) }
+                        }
+                        @if let Some(action) = plan.action(&a.reference) {
+                            @if !action.entries.is_empty() {
+                                table {
+                                    caption { "History of " (a.reference) }
+                                    thead { tr { th scope="col" { "Effective" } th scope="col" { "What" } th scope="col" { "By" } th scope="col" { "Event" } } }
+                                    tbody { @for e in &action.entries { tr { td { (views::date(e.stamp.effective)) } td { strong { (e.kind) } ": " (html::multiline(&e.text)) } td { (e.stamp.actor) } td { (e.stamp.seq) } } } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section class="report-section" {
+                h2 class="heading-m" { "Challenge log" }
+                @if challenges.is_empty() { p { "No challenges were recorded about this plan by this date." } }
+                @for c in &challenges {
+                    h3 class="heading-s" { (c.id) " to " (c.to) ", raised " (c.raised_on) " by " (c.raised_by) }
+                    p { (html::multiline(&c.text)) }
+                    @for r in &c.responses { p { strong { "Response " (r.effective) " (" (r.actor) "): " } (html::multiline(&r.text)) } }
+                    @for e in &c.escalations { p { strong { "Escalated " (e.effective) ": " } (html::multiline(&e.text)) } }
+                    @if let Some(o) = &c.outcome { p { strong { "Outcome: " } (o) } }
+                    @if let Some(i) = &c.impact { p { strong { "Impact: " } (i) } }
+                }
+            }
+            section class="report-section" {
+                h2 class="heading-m" { "Verification statement" }
+                p { "This report was produced from a hash-chained ledger of " (statement.size) " events whose RFC 9162 Merkle root is" }
+                p { code class="hash" { (statement.root) } }
+                @match &statement.checkpoint {
+                    Some(note) => { p { "The latest signed checkpoint:" } pre { code { (note) } } }
+                    None => { p { "No checkpoint had been signed when this report was produced." } }
+                }
+                p { "To verify: ask the business manager for an export bundle (" code { "assure export" } "), then run "
+                    code { "assure verify --bundle DIR --trust KEY" } " with the ledger's published verifier key, or follow the bundle's README.txt with your own tools. The tree size and root above must match the checkpoint." }
+            }
+        },
+    ))
+}

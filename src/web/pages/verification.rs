@@ -1,0 +1,245 @@
+//! Verification and the proofs an auditor takes away: run `verify`, sign and
+//! co-sign checkpoints, download an export bundle, and evidence files by hash.
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use maud::html;
+use serde::Deserialize;
+
+use super::forms::*;
+use crate::app::access;
+use crate::web::accounts::Role;
+use crate::web::html::{self, csrf, page, respond, summary_row, text_tag};
+use crate::web::read::*;
+use crate::web::{AppState, Caller, Need};
+
+pub(super) async fn verify_page(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Query(params): Params,
+) -> Response {
+    let verified = state
+        .verified
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .clone();
+    let (checkpoint, root, size) = {
+        let ledger = state.shared.ledger();
+        let root = ledger::blobs::hex(&ledger.root());
+        (
+            ledger.latest_checkpoint().ok().flatten(),
+            root,
+            ledger.size(),
+        )
+    };
+    let body = html! {
+        (done_notice(&params))
+        h1 class="heading-l" { "Verification" }
+        dl class="summary" {
+            (summary_row("Events", html! { (size) }))
+            (summary_row("Merkle root (RFC 9162)", html! { code class="hash" { (root) } }))
+            (summary_row("Last run", match &verified {
+                Some((at, report)) if report.ok => html! { (text_tag("ok", "Verified")) " " (report.size) " events and " (report.blobs) " evidence files at " (at) },
+                Some((at, report)) => html! { (text_tag("bad", "Failed")) " at " (at) ": " (report.problem.clone().unwrap_or_default())
+                    @if let Some(seq) = report.first_bad_seq { " (first bad event " (seq) ")" } },
+                None => html! { "not run since the service started" },
+            }))
+        }
+        form method="post" action="/verify" {
+            (csrf(&caller))
+            button class="button" type="submit" { "Verify the ledger now" }
+        }
+        h2 class="heading-m" { "Latest signed checkpoint" }
+        @match &checkpoint {
+            Some(c) => {
+                p { "Tree size " (c.unverified_checkpoint().size) ", signed by:" }
+                ul { @for s in c.note().signatures() { li { (s.name) " (key id " (ledger::note::key_id_hex(&s.key_id)) ")" } } }
+                pre { code { (c.to_string()) } }
+            }
+            None => { p { "No checkpoint has been signed yet." } }
+        }
+        @if Need::Manage.allows(caller.role()) {
+            form method="post" action="/checkpoint" {
+                (csrf(&caller))
+                button class="button button-secondary" type="submit" { "Sign a checkpoint of the current tree" }
+            }
+        }
+        @if caller.role() == Some(Role::Chair) && checkpoint.is_some() {
+            h2 class="heading-m" { "Co-sign the checkpoint" }
+            form method="post" action="/checkpoint/cosign" {
+                (csrf(&caller))
+                div class="form-group" {
+                    label for="note" { "The checkpoint with your co-signature" }
+                    span class="hint" id="note-hint" {
+                        "Save the checkpoint above to a file, run "
+                        code { "assure checkpoint cosign FILE --key YOUR.key --offline" }
+                        " on your own computer, and paste what it prints. Your key never leaves your computer; the signature is checked against the verifier key registered for you."
+                    }
+                    textarea id="note" name="note" rows="8" aria-describedby="note-hint" spellcheck="false" {}
+                }
+                button class="button button-secondary" type="submit" { "Add my co-signature" }
+            }
+        }
+        h2 class="heading-m" { "Export for auditors" }
+        p { a href="/export" download { "Download an export bundle (tar)" } " — verify it anywhere with "
+            code { "assure verify --bundle DIR --trust KEY" } " or the steps in its README.txt." }
+    };
+    respond(StatusCode::OK, page("Verification", &caller, body))
+}
+
+pub(super) async fn run_verify(State(state): State<AppState>) -> Response {
+    verify_now(&state).await;
+    Redirect::to("/verify?done=verified").into_response()
+}
+
+pub(super) async fn sign_checkpoint(State(state): State<AppState>) -> Response {
+    let shared = state.shared.clone();
+    let data = state.data.clone();
+    let signed = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let key = crate::app::keys::ledger_key(&data, None)?;
+        let mut ledger = shared.ledger();
+        ledger.make_checkpoint(&key)?;
+        let summary = crate::web::state::checkpoint_summary(&ledger);
+        drop(ledger);
+        shared
+            .live
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .checkpoint = summary;
+        Ok(())
+    })
+    .await;
+    match signed {
+        Ok(Ok(())) => Redirect::to("/verify?done=checkpoint").into_response(),
+        Ok(Err(e)) => html::error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "No checkpoint was signed",
+            &format!("{e:#}"),
+        ),
+        Err(_) => html::error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "No checkpoint was signed",
+            "The signing stopped unexpectedly.",
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct CosignForm {
+    #[serde(default)]
+    note: String,
+}
+
+/// The chair's offline co-signature, checked against the chair's registered
+/// verifier key, is added to the checkpoint the ledger holds.
+pub(super) async fn cosign_checkpoint(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Form(form): Form<CosignForm>,
+) -> Response {
+    let refused = |why: &str| {
+        html::error_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The co-signature was not added",
+            why,
+        )
+    };
+    let accounts = state.accounts();
+    let Some(vkey) = accounts.find(caller.name()).and_then(|a| a.vkey.clone()) else {
+        return refused(&format!(
+            "No verifier key is registered for {}. Register it with `assure user vkey {} VKEY` (print it with `assure key show --key YOUR.key`).",
+            caller.name(),
+            caller.name()
+        ));
+    };
+    let Ok(vkey) = ledger::note::VerifierKey::parse(&vkey) else {
+        return refused("The verifier key registered for you is not valid; register it again.");
+    };
+    // Browsers send a text area's lines with CR LF; a signed note has LF only.
+    let mut note = form.note.replace("\r\n", "\n").trim().to_owned();
+    note.push('\n');
+    let shared = state.shared.clone();
+    let added = tokio::task::spawn_blocking(move || {
+        let mut ledger = shared.ledger();
+        let added = ledger.attach_cosignature(note.as_bytes(), &vkey);
+        let summary = crate::web::state::checkpoint_summary(&ledger);
+        drop(ledger);
+        shared
+            .live
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .checkpoint = summary;
+        added
+    })
+    .await;
+    match added {
+        Ok(Ok(_)) => Redirect::to("/verify?done=cosigned").into_response(),
+        Ok(Err(ledger::Error::Rejected(why))) => refused(&why),
+        Ok(Err(e)) => {
+            eprintln!("assure serve: storing a co-signature failed: {e}");
+            html::error_page(StatusCode::SERVICE_UNAVAILABLE, "The co-signature was not added", "The ledger could not store it; try again, and tell the administrator if it happens again.")
+        }
+        Err(_) => html::error_page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The co-signature was not added",
+            "The service stopped unexpectedly while adding it.",
+        ),
+    }
+}
+
+pub(super) async fn export_bundle(State(state): State<AppState>) -> Response {
+    match crate::web::read::export_tar(&state).await {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "application/x-tar".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"assure-export.tar\"".to_owned(),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(e) => html::error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The export could not be made",
+            &e,
+        ),
+    }
+}
+
+/// Evidence by hash only; a partner lead only what is attached to something it can read.
+pub(super) async fn evidence(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(hash): Path<String>,
+) -> Response {
+    let Some(parsed) = ledger::blobs::parse_hex(&hash).filter(|_| hash.len() == 64) else {
+        return html::not_found();
+    };
+    let allowed = {
+        let live = state.shared.read();
+        access::may_see_evidence(live.world.world(), caller.partner_agency(), &parsed)
+    };
+    if !allowed {
+        return html::not_found();
+    }
+    // Evidence files are immutable and named by hash: read without the ledger's lock.
+    let bytes = state.shared.blobs.get(&parsed);
+    match bytes {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"evidence-{hash}\""),
+                ),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => html::not_found(),
+    }
+}

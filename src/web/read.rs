@@ -1,0 +1,284 @@
+//! The reads the pages and the API share: a page's time query, and the plan at a time —
+//! "now" from the live world under the read lock, a past date or moment through
+//! `projections::read::plan_at` (snapshots, outside the lock), kept in `ViewCache`
+//! while no later event could change it — and the world the report shows.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::response::Response;
+use projections::events::*;
+use projections::read::TimeQuery;
+use projections::views::{
+    self, challenge_log, plan_view, ChallengeFilter, ChallengeView, PlanView,
+};
+use projections::World;
+
+use crate::app::input;
+use crate::dates::today;
+use crate::web::html::{self};
+use crate::web::pages::forms::{bad_request, param, valid_id};
+use crate::web::{AppState, Caller};
+
+/// The time query of a page or an API call: `as_of` (a date) and `known_at` (a
+/// moment), named in errors as `names` says.
+pub(super) fn time_query(
+    params: &HashMap<String, String>,
+    names: [&str; 2],
+) -> Result<TimeQuery, String> {
+    let get = |name| params.get(name).map(String::as_str);
+    input::time_query(get("as_of"), get("known_at"), names).map_err(|e| e.to_string())
+}
+
+/// What a page calls the two inputs of a time query.
+pub(super) const PAGE_TIME: [&str; 2] = ["as it stood on", "as recorded at"];
+
+/// The world the inspection report shows: the plan and the challenge log, now or
+/// replayed for a time query.
+pub(super) fn report_world(state: &AppState, id: &str, query: TimeQuery) -> Option<World> {
+    let live = state.shared.read();
+    if query == TimeQuery::default() {
+        let world = live.world.world();
+        let mut one = World::default();
+        one.plans.insert(id.to_owned(), world.plan(id)?.clone());
+        one.challenges = world.challenges.clone();
+        return Some(one);
+    }
+    let mut events = live.group_events(&subject::plan(id));
+    let groups: Vec<String> = live
+        .world
+        .world()
+        .challenges
+        .keys()
+        .map(|c| subject::challenge(c))
+        .collect();
+    for group in groups {
+        events.extend(live.group_events(&group));
+    }
+    drop(live);
+    let events: Vec<projections::Recorded> = events.iter().map(|r| (**r).clone()).collect();
+    let world = projections::read::world_at(&events, query);
+    world.plan(id)?;
+    Some(world)
+}
+
+/// Plan views for a time query, each kept with how many of the plan's events it
+/// has seen; it is used again only while no event appended since could change it.
+#[derive(Debug, Default)]
+pub struct ViewCache {
+    entries: HashMap<ViewKey, (usize, Arc<PlanView>)>,
+}
+
+pub(super) type ViewKey = (String, Option<i32>, Option<i64>, i32);
+
+/// Most views kept.
+pub(super) const VIEW_CACHE_MAX: usize = 512;
+
+/// The plan view a plan page, CSV or API call shows: for "now", from the live world
+/// under the read lock; for a time query, `projections::read::plan_at` outside it
+/// (or a cached view that no later event could change).
+pub(super) fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Option<Arc<PlanView>> {
+    let day = query.as_of.unwrap_or_else(today);
+    let group = subject::plan(id);
+    let live = state.shared.read();
+    if query == TimeQuery::default() {
+        return live
+            .world
+            .world()
+            .plan(id)
+            .map(|p| Arc::new(plan_view(p, day)));
+    }
+    let key: ViewKey = (id.to_owned(), query.as_of, query.known_at, day);
+    let slots = live.group_slots(&group);
+    let cached = state
+        .views
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .entries
+        .get(&key)
+        .cloned();
+    if let Some((seen, view)) = cached {
+        let unchanged = slots
+            .get(seen..)
+            .is_some_and(|new| new.iter().all(|s| !s.admitted(&query)));
+        if unchanged {
+            return Some(view);
+        }
+    }
+    let seen = slots.len();
+    drop(live);
+    let view = projections::read::plan_at(
+        &state.shared.snapshots,
+        || state.shared.read(),
+        id,
+        &query,
+        day,
+    );
+    let view = Arc::new(view?);
+    let mut cache = state.views.lock().unwrap_or_else(|p| p.into_inner());
+    // Full: one view makes room (any: a view costs a fraction of a millisecond to
+    // make again), freed after the lock is let go, so no reader waits on it.
+    let evicted = if cache.entries.len() >= VIEW_CACHE_MAX {
+        let any = cache.entries.keys().next().cloned();
+        any.and_then(|k| cache.entries.remove(&k))
+    } else {
+        None
+    };
+    cache.entries.insert(key, (seen, view.clone()));
+    drop(cache);
+    drop(evicted);
+    Some(view)
+}
+
+/// The plan a page or download asks for, at the time its query names.
+/// A past date may replay thousands of events: that runs on the blocking pool, so
+/// the async workers go on answering pages for "now" meanwhile.
+pub(super) async fn requested_plan_view(
+    state: &AppState,
+    id: &str,
+    params: &HashMap<String, String>,
+) -> Result<(TimeQuery, Arc<PlanView>), Box<Response>> {
+    if !valid_id("plan id", id) {
+        return Err(Box::new(html::not_found()));
+    }
+    let query = time_query(params, PAGE_TIME).map_err(|e| Box::new(bad_request(&e)))?;
+    let view = if query == TimeQuery::default() {
+        plan_view_at(state, id, query)
+    } else {
+        let (state, id) = (state.clone(), id.to_owned());
+        tokio::task::spawn_blocking(move || plan_view_at(&state, &id, query))
+            .await
+            .ok()
+            .flatten()
+    };
+    let view = view.ok_or_else(|| Box::new(html::not_found()))?;
+    Ok((query, view))
+}
+
+/// Runs `verify` off the async threads and keeps the result for the dashboard.
+pub(super) async fn verify_now(state: &AppState) -> ledger::VerifyReport {
+    let shared = state.shared.clone();
+    let report = tokio::task::spawn_blocking(move || shared.ledger().verify())
+        .await
+        .unwrap_or_else(|_| ledger::VerifyReport {
+            ok: false,
+            size: 0,
+            head: String::new(),
+            first_bad_seq: None,
+            problem: Some("verification stopped unexpectedly".into()),
+            blobs: 0,
+            root: String::new(),
+        });
+    let at = views::timestamp(chrono::Utc::now().timestamp_micros());
+    *state.verified.lock().unwrap_or_else(|p| p.into_inner()) = Some((at, report.clone()));
+    report
+}
+
+/// The challenge log a caller may read: a partner lead sees its own agency's only.
+pub(super) fn visible_challenges(
+    state: &AppState,
+    caller: &Caller,
+    params: &HashMap<String, String>,
+) -> Vec<ChallengeView> {
+    let today = today();
+    let agency = match caller.partner_agency() {
+        Some(a) => Some(a.to_owned()),
+        None => param(params, "agency").map(str::to_owned),
+    };
+    let filter = ChallengeFilter {
+        open_only: param(params, "open").is_some(),
+        agency,
+    };
+    let live = state.shared.read();
+    let mut log = challenge_log(live.world.world(), &filter, today);
+    if param(params, "overdue").is_some() {
+        log.retain(|c| c.overdue);
+    }
+    log
+}
+
+/// An export bundle of the whole ledger as a tar file (FORMAT v1 §4 inside).
+pub(super) async fn export_tar(state: &AppState) -> Result<Vec<u8>, String> {
+    let shared = state.shared.clone();
+    let data = state.data.clone();
+    tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
+        let suffix = super::accounts::random_id().map_err(|e| e.to_string())?;
+        let dir = data.join(format!(".export-{}", &suffix[..12]));
+        let result = (|| -> anyhow::Result<Vec<u8>> {
+            let mut ledger = shared.ledger();
+            crate::app::export::export(&mut ledger, &dir, None, None)?;
+            // The export may have signed a checkpoint covering every event.
+            let summary = super::state::checkpoint_summary(&ledger);
+            drop(ledger);
+            shared
+                .live
+                .write()
+                .unwrap_or_else(|p| p.into_inner())
+                .checkpoint = summary;
+            Ok(tar_folder(&dir)?)
+        })();
+        let _ = std::fs::remove_dir_all(&dir);
+        result.map_err(|e| {
+            eprintln!("assure serve: an export failed: {e:#}");
+            "the export could not be written; the service's log says why".to_owned()
+        })
+    })
+    .await
+    .map_err(|_| "the export stopped unexpectedly".to_owned())?
+}
+
+/// A ustar archive of a folder's files (one level of subfolders, as a bundle has).
+fn tar_folder(dir: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            for inner in std::fs::read_dir(entry.path())? {
+                let inner = inner?;
+                files.push((
+                    format!(
+                        "{}/{}",
+                        entry.file_name().to_string_lossy(),
+                        inner.file_name().to_string_lossy()
+                    ),
+                    inner.path(),
+                ));
+            }
+        } else {
+            files.push((
+                entry.file_name().to_string_lossy().into_owned(),
+                entry.path(),
+            ));
+        }
+    }
+    files.sort();
+    for (name, path) in files {
+        let bytes = std::fs::read(&path)?;
+        let name = format!("assure-export/{name}");
+        let mut header = [0u8; 512];
+        let name_bytes = name.as_bytes();
+        if name_bytes.len() > 100 {
+            return Err(std::io::Error::other(format!(
+                "{name} is too long for a tar header"
+            )));
+        }
+        header[..name_bytes.len()].copy_from_slice(name_bytes);
+        header[100..108].copy_from_slice(b"0000644\0");
+        header[108..116].copy_from_slice(b"0000000\0");
+        header[116..124].copy_from_slice(b"0000000\0");
+        header[124..136].copy_from_slice(format!("{:011o}\0", bytes.len()).as_bytes());
+        header[136..148].copy_from_slice(b"00000000000\0");
+        header[156] = b'0';
+        header[257..263].copy_from_slice(b"ustar\0");
+        header[263..265].copy_from_slice(b"00");
+        header[148..156].copy_from_slice(b"        ");
+        let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
+        header[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&bytes);
+        out.resize(out.len().div_ceil(512) * 512, 0);
+    }
+    out.resize(out.len() + 1024, 0);
+    Ok(out)
+}
