@@ -172,3 +172,6 @@ impl App {
         Ok(self.ledger.append(events)?)
     }
 }
+
+#[cfg(test)]
+mod tests;

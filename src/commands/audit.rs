@@ -1,4 +1,5 @@
-//! Ledger-wide commands: init, history and verify.
+//! Ledger-wide commands: history, verify and redact (the one way a payload is erased;
+//! its builder is `Ledger::redact`, which the ledger crate owns).
 
 use anyhow::{Context as _, Result};
 use projections::read::decode_owned;

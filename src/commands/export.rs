@@ -1,6 +1,5 @@
-//! Export bundles (FORMAT v1 §4): the whole ledger, or an excerpt of one subject with
-//! an inclusion proof per event, for inspectors to verify offline; and `verify
-//! --bundle`, the same check an auditor's own tool would make.
+//! `export` (the bundle is written by `app::export`, shared with the service) and
+//! `verify --bundle`, the same check an auditor's own tool would make (FORMAT v1 §4).
 
 use std::path::Path;
 
