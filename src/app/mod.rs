@@ -16,6 +16,7 @@
 pub mod access;
 pub mod change;
 pub mod export;
+pub mod import;
 pub mod input;
 pub mod keys;
 

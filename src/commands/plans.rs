@@ -3,22 +3,20 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::import::PlanYears;
 use anyhow::{Context as _, Result};
-use chrono::Datelike as _;
 use projections::events::*;
-use projections::planned::check_id;
 use projections::read::{self, world_at, EventIndex, Snapshots, TimeQuery};
 use projections::views::{action_timeline, date, plan_view};
 use projections::World;
 
 use super::{print_json, read_evidence};
+use crate::app::import::{read_import, ImportRequest};
 use crate::app::{input, App, Change, Subjects};
 use crate::cli::ImportArgs;
 use crate::cli::TimeArgs;
 use crate::dates::today;
 use crate::exit::Usage;
-use crate::import::{plan_events, preview, read_plan, ImportOptions, Recording};
+use crate::import::{plan_events, preview};
 use crate::table;
 
 pub fn time_query(time: &TimeArgs) -> Result<TimeQuery> {
@@ -64,39 +62,31 @@ pub fn import(data: &Path, open: impl Fn() -> Result<App>, args: &ImportArgs) ->
 
 /// `import` into an open ledger (`None`: a dry run with no ledger yet).
 pub fn import_into(app: Option<&mut App>, args: &ImportArgs) -> Result<()> {
-    check_id("plan id", &args.plan)?;
-    let effective = input::effective_day(args.effective.as_deref(), "--effective")?;
-    let as_at = input::optional_date(args.as_at.as_deref(), "--as-at")?.unwrap_or(effective);
-    let years = match &args.period {
-        Some(period) => PlanYears::from_period(period),
-        None => PlanYears::default(),
-    };
     let bytes =
         std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
     let file_name = args.file.file_name().map_or_else(
         || args.file.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let mut options =
-        ImportOptions::new(args.sheet.clone(), &args.maps, &args.legends, years).map_err(Usage)?;
-    options.around_year = projections::timescale::days_to_date(effective).map(|d| d.year());
-    let imported = read_plan(&args.file.display().to_string(), &bytes, &options)
-        .map_err(|e| Usage(e.to_string()))?;
-    let title = args.title.clone().unwrap_or_else(|| {
-        imported.title_block.first().cloned().unwrap_or_else(|| {
-            args.file
-                .file_stem()
-                .map_or_else(|| args.plan.clone(), |s| s.to_string_lossy().into_owned())
-        })
-    });
-    let recording = Recording {
-        plan_id: args.plan.clone(),
-        title,
-        period: args.period.clone(),
-        effective,
-        as_at,
+    let request = ImportRequest {
+        plan: args.plan.clone(),
         file_name: file_name.clone(),
+        shown_as: args.file.display().to_string(),
+        title: args.title.clone(),
+        period: args.period.clone(),
+        effective: args.effective.clone(),
+        as_at: args.as_at.clone(),
+        sheet: args.sheet.clone(),
+        maps: args.maps.clone(),
+        legends: args.legends.clone(),
+        fallback_title: args
+            .file
+            .file_stem()
+            .map_or_else(|| args.plan.clone(), |s| s.to_string_lossy().into_owned()),
+        date_names: ["--effective", "--as-at"],
     };
+    let (imported, recording) = read_import(&request, &bytes)?;
+    let (effective, as_at) = (recording.effective, recording.as_at);
     let history = match &app {
         Some(app) => app.load(&Subjects::plan(&args.plan))?,
         None => Vec::new(),

@@ -18,13 +18,12 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use axum::{Extension, Form};
 use maud::{html, Markup};
-use projections::timescale::{days_to_date, PlanYears};
 use serde::Deserialize;
 
 use super::html::{self, csrf, page, respond};
 use super::{AppState, Caller, Need, Routes};
-use crate::dates::{parse_date, today};
-use crate::import::{plan_events, preview, read_plan, ImportOptions, ImportedPlan, Recording};
+use crate::app::import::{read_import, ImportRequest};
+use crate::import::{plan_events, preview, ImportedPlan, Recording};
 
 /// How long a preview waits for its confirmation.
 const PENDING_FOR: Duration = Duration::from_secs(30 * 60);
@@ -132,41 +131,22 @@ pub(super) struct Read {
 /// Reads the file as `request` says and builds the events it would record against
 /// the world as it is now; shared by the pages and the API.
 pub(super) fn read(state: &AppState, request: &Request, bytes: &[u8]) -> Result<Read, String> {
-    let day = |flag: &str, text: &str| -> Result<Option<i32>, String> {
-        match text.trim() {
-            "" => Ok(None),
-            text => parse_date(flag, text).map(Some).map_err(|e| e.to_string()),
-        }
-    };
-    projections::planned::check_id("plan id", &request.plan).map_err(|e| e.0)?;
-    let effective = day("plan starts", &request.effective)?.unwrap_or_else(today);
-    let as_at = day("statuses as at", &request.as_at)?.unwrap_or(effective);
-    let period = Some(request.period.trim().to_owned()).filter(|p| !p.is_empty());
-    let years = period
-        .as_deref()
-        .map(PlanYears::from_period)
-        .unwrap_or_default();
-    let sheet = Some(request.sheet.trim().to_owned()).filter(|s| !s.is_empty());
-    let mut options = ImportOptions::new(
-        sheet,
-        &lines(&request.maps),
-        &lines(&request.legends),
-        years,
-    )?;
-    options.around_year = days_to_date(effective).map(|d| chrono::Datelike::year(&d));
-    let imported = read_plan(&request.file_name, bytes, &options).map_err(|e| e.to_string())?;
-    let title = Some(request.title.trim().to_owned())
-        .filter(|t| !t.is_empty())
-        .or_else(|| imported.title_block.first().cloned())
-        .unwrap_or_else(|| request.plan.clone());
-    let recording = Recording {
-        plan_id: request.plan.clone(),
-        title,
-        period,
-        effective,
-        as_at,
+    let given = |text: &str| Some(text.to_owned()).filter(|t| !t.trim().is_empty());
+    let import = ImportRequest {
+        plan: request.plan.clone(),
         file_name: request.file_name.clone(),
+        shown_as: request.file_name.clone(),
+        title: given(&request.title),
+        period: given(&request.period),
+        effective: given(&request.effective),
+        as_at: given(&request.as_at),
+        sheet: given(&request.sheet),
+        maps: lines(&request.maps),
+        legends: lines(&request.legends),
+        fallback_title: request.plan.clone(),
+        date_names: ["plan starts", "statuses as at"],
     };
+    let (imported, recording) = read_import(&import, bytes).map_err(|e| e.to_string())?;
     let events = {
         let live = state.shared.read();
         plan_events(live.world.world(), &imported, &recording).map_err(|e| e.0)?
