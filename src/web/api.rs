@@ -543,22 +543,13 @@ async fn history(
         .unwrap_or(100)
         .clamp(1, 1000);
     let live = state.shared.read();
-    let world = live.world.world();
     let events = live.world.events();
     let start = events.partition_point(|r| r.stamp.seq < after);
     let entries: Vec<views::HistoryEntry> = events[start..]
         .iter()
         .filter(|r| r.subject.starts_with(&prefix))
         .take(limit)
-        .map(|r| {
-            let hash = live
-                .hashes
-                .get(r.stamp.seq as usize)
-                .map(ledger::blobs::hex)
-                .unwrap_or_default();
-            let kind = r.event.as_ref().map_or("redacted", |e| e.kind());
-            views::history_entry(r, hash, kind, &world.redactions)
-        })
+        .map(|r| live.history_entry(r))
         .collect();
     Json(json!({ "size": live.size(), "events": entries })).into_response()
 }

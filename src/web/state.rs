@@ -79,6 +79,18 @@ impl Live {
         self.hashes.len() as u64
     }
 
+    /// One event as the history shows it (pages and API alike): its hash, and what
+    /// it was or why its payload is gone.
+    pub fn history_entry(&self, recorded: &Recorded) -> projections::views::HistoryEntry {
+        let hash = self
+            .hashes
+            .get(recorded.stamp.seq as usize)
+            .map(ledger::blobs::hex)
+            .unwrap_or_default();
+        let kind = recorded.event.as_ref().map_or("redacted", |e| e.kind());
+        projections::views::history_entry(recorded, hash, kind, &self.world.world().redactions)
+    }
+
     /// The events of one plan (its actions included) or one challenge, in seq order:
     /// shared, so the caller can let go of the lock before replaying them.
     pub fn group_events(&self, group: &str) -> Vec<Arc<Recorded>> {

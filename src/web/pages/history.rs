@@ -25,7 +25,6 @@ pub(super) async fn history_page(
         .max(1);
     let (entries, total) = {
         let live = state.shared.read();
-        let world = live.world.world();
         let matching: Vec<usize> = live
             .world
             .events()
@@ -40,16 +39,7 @@ pub(super) async fn history_page(
             .rev()
             .skip((page_number - 1) * PAGE)
             .take(PAGE)
-            .filter_map(|&i| {
-                let r = live.world.events().get(i)?;
-                let hash = live
-                    .hashes
-                    .get(r.stamp.seq as usize)
-                    .map(ledger::blobs::hex)
-                    .unwrap_or_default();
-                let kind = r.event.as_ref().map_or("redacted", |e| e.kind());
-                Some(views::history_entry(r, hash, kind, &world.redactions))
-            })
+            .filter_map(|&i| Some(live.history_entry(live.world.events().get(i)?)))
             .collect();
         (entries, total)
     };
