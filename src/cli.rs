@@ -32,7 +32,7 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct Effective {
-    /// The date the change took effect (YYYY-MM-DD) [default: today]
+    /// The date the change took effect (YYYY-MM-DD or DD/MM/YYYY, four-digit year) [default: today]
     #[arg(long)]
     pub effective: Option<String>,
 }
@@ -49,10 +49,10 @@ pub struct ImportArgs {
     /// The plan's period, e.g. 2024-25 (also reads two-digit years in timescales)
     #[arg(long)]
     pub period: Option<String>,
-    /// When the plan starts: the plan and its actions exist from then (YYYY-MM-DD) [default: today]
+    /// When the plan starts: the plan and its actions exist from then (YYYY-MM-DD or DD/MM/YYYY, four-digit year) [default: today]
     #[arg(long)]
     pub effective: Option<String>,
-    /// The date the file's statuses and progress describe (YYYY-MM-DD) [default: --effective]
+    /// The date the file's statuses and progress describe (YYYY-MM-DD or DD/MM/YYYY, four-digit year) [default: --effective]
     #[arg(long)]
     pub as_at: Option<String>,
     /// The sheet of a workbook to read [default: the first visible sheet]
@@ -94,7 +94,7 @@ impl ImportArgs {
 
 #[derive(Debug, Args)]
 pub struct TimeArgs {
-    /// Show the state on this date, by effective date (YYYY-MM-DD)
+    /// Show the state on this date, by effective date (YYYY-MM-DD or DD/MM/YYYY, four-digit year)
     #[arg(long)]
     pub as_of: Option<String>,
     /// Show only what had been recorded by this moment (RFC 3339, or YYYY-MM-DD for the end of that day, UTC)
@@ -355,7 +355,7 @@ pub enum ChallengeCommand {
         /// An action the challenge is about, as PLAN/REF (repeatable)
         #[arg(long)]
         about: Vec<String>,
-        /// Response due by (YYYY-MM-DD)
+        /// Response due by (YYYY-MM-DD or DD/MM/YYYY, four-digit year)
         #[arg(long)]
         due: Option<String>,
         #[command(flatten)]

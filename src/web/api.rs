@@ -180,8 +180,8 @@ async fn get_action(
 }
 
 /// Sends a change to the writer: 201 with the new events' seqs and hashes once they
-/// are durable; 422 when the history refuses it; 503 when the disk did; 400 when an
-/// input could not be read.
+/// are durable; 422 when an input cannot be read (a date with a two-digit year) or
+/// the history refuses the change; 503 when the disk did.
 async fn write(
     state: &AppState,
     caller: &Caller,
@@ -193,7 +193,7 @@ async fn write(
         .and_then(|day| change.map(|change| (day, change)));
     let (effective, change) = match input {
         Ok(input) => input,
-        Err(e) => return error(StatusCode::BAD_REQUEST, &e.to_string()),
+        Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, &e.to_string()),
     };
     match state
         .shared
