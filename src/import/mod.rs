@@ -21,6 +21,7 @@ pub mod columns;
 mod docx;
 pub mod grid;
 mod layout;
+mod office;
 pub mod preview;
 mod sheet;
 mod sniff;

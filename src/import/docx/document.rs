@@ -273,7 +273,9 @@ impl DocumentReader {
             ("vanish", _) if run_properties => self.run.hidden = switched_on(element),
             ("gridSpan", Some(Tag::CellProperties)) => {
                 if let Some(cell) = cell {
-                    cell.span = number_attribute(element, "val").unwrap_or(1).max(1);
+                    cell.span = number_attribute::<usize>(element, "val")
+                        .unwrap_or(1)
+                        .max(1);
                 }
             }
             ("vMerge" | "hMerge", Some(Tag::CellProperties)) => {
@@ -286,7 +288,7 @@ impl DocumentReader {
                 }
             }
             ("gridBefore" | "gridAfter", Some(Tag::RowProperties)) => {
-                let count = number_attribute(element, "val").unwrap_or(0);
+                let count = number_attribute::<usize>(element, "val").unwrap_or(0);
                 if let Some(row) = self.tables.last_mut().and_then(|table| table.row.as_mut()) {
                     match name {
                         "gridBefore" => row.before = count,
@@ -300,7 +302,7 @@ impl DocumentReader {
                 if let Some(paragraph) = self.paragraph.as_mut() {
                     match name {
                         "numId" => paragraph.num_id = attribute(element, "val"),
-                        _ => paragraph.ilvl = number_attribute(element, "val"),
+                        _ => paragraph.ilvl = number_attribute::<usize>(element, "val"),
                     }
                 }
             }

@@ -13,7 +13,7 @@
 //! `document.xml`: runs, paragraphs and the formatting that matters), `tables` (rows,
 //! cells and merges), `numbering` (list numbers put back before their text) and
 //! `shading` (theme colours, tint and shade, highlights). The small XML helpers they
-//! share are here.
+//! share beyond those in `office` are here.
 
 mod document;
 mod numbering;
@@ -21,10 +21,10 @@ mod package;
 mod shading;
 mod tables;
 
-use quick_xml::events::{BytesStart, Event};
-use quick_xml::{Reader, XmlVersion};
+use quick_xml::events::BytesStart;
 
 use super::grid::{Grid, Unreadable};
+use super::office::{self, attribute, number_attribute};
 use document::DocumentReader;
 use numbering::ListNumbering;
 use package::{missing_document, open_package, read_part, xml_text};
@@ -64,24 +64,6 @@ fn damaged(part: &str, error: impl std::fmt::Display) -> Unreadable {
     ))
 }
 
-/// The value of an attribute by its local name (`w:val` is asked for as "val").
-fn attribute(element: &BytesStart, local_name: &str) -> Option<String> {
-    element
-        .attributes()
-        .flatten()
-        .find(|attribute| attribute.key.local_name().as_ref() == local_name)
-        .and_then(|attribute| {
-            attribute
-                .normalized_value(XmlVersion::Implicit1_0)
-                .ok()
-                .map(|value| value.into_owned())
-        })
-}
-
-fn number_attribute(element: &BytesStart, local_name: &str) -> Option<usize> {
-    attribute(element, local_name)?.trim().parse().ok()
-}
-
 /// Reads an OOXML on/off property: present means on unless its value says off.
 fn switched_on(element: &BytesStart) -> bool {
     !matches!(
@@ -90,29 +72,14 @@ fn switched_on(element: &BytesStart) -> bool {
     )
 }
 
-/// Runs every element of a small part (theme, numbering, styles) through `visit`,
-/// with the local names of its ancestors, so those parts need no state machine.
+/// Walks a small part (theme, numbering, styles; see [`office::walk_part`]),
+/// refusing it as damaged if it is not well-formed XML.
 fn walk_part(
     part: &str,
     xml: &str,
-    mut visit: impl FnMut(&[String], &BytesStart, bool),
+    visit: impl FnMut(&[String], &BytesStart, bool),
 ) -> Result<(), Unreadable> {
-    let mut reader = Reader::from_str(xml);
-    let mut ancestors: Vec<String> = Vec::new();
-    loop {
-        match reader.read_event().map_err(|error| damaged(part, error))? {
-            Event::Start(element) => {
-                visit(&ancestors, &element, true);
-                ancestors.push(element.local_name().as_ref().to_string());
-            }
-            Event::Empty(element) => visit(&ancestors, &element, false),
-            Event::End(_) => {
-                ancestors.pop();
-            }
-            Event::Eof => return Ok(()),
-            _ => {}
-        }
-    }
+    office::walk_part(xml, visit).map_err(|error| damaged(part, error))
 }
 
 #[cfg(test)]

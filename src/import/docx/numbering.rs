@@ -79,7 +79,9 @@ impl ListNumbering {
                     instance.abstract_id = val().unwrap_or_default();
                 }
                 "lvlOverride" => {
-                    override_level = number_attribute(element, "ilvl").unwrap_or(0).min(8)
+                    override_level = number_attribute::<usize>(element, "ilvl")
+                        .unwrap_or(0)
+                        .min(8)
                 }
                 "startOverride" => {
                     let instance = self.instances.entry(instance_id.clone()).or_default();
@@ -90,7 +92,9 @@ impl ListNumbering {
                     let in_override = ancestors.iter().any(|a| a == "lvlOverride");
                     let ilvl = match in_override {
                         true => override_level,
-                        false => number_attribute(element, "ilvl").unwrap_or(0).min(8),
+                        false => number_attribute::<usize>(element, "ilvl")
+                            .unwrap_or(0)
+                            .min(8),
                     };
                     level = Some((ilvl, in_override));
                 }
@@ -147,7 +151,7 @@ impl ListNumbering {
             match (name.as_ref(), parent) {
                 ("basedOn", _) => entry.based_on = attribute(element, "val"),
                 ("numId", Some("numPr")) => entry.num_id = attribute(element, "val"),
-                ("ilvl", Some("numPr")) => entry.ilvl = number_attribute(element, "val"),
+                ("ilvl", Some("numPr")) => entry.ilvl = number_attribute::<usize>(element, "val"),
                 _ => {}
             }
         })

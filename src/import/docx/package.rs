@@ -6,12 +6,13 @@
 //! It reads bytes and nothing else: it never interprets a part, and never unpacks a
 //! part past its limit, whatever the package declares.
 
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 
 use zip::result::ZipError;
 use zip::ZipArchive;
 
 use super::super::grid::Unreadable;
+use super::super::office::read_within;
 use super::{damaged, RESAVE};
 
 /// The most any one part of the package may unpack to; more is refused as a zip bomb.
@@ -60,21 +61,16 @@ pub(super) fn read_part_within(
         Err(ZipError::FileNotFound) => return Ok(None),
         Err(error) => return Err(damaged(name, error)),
     };
-    // The declared size may lie, so it only sizes the first allocation; the limit
-    // itself is enforced on what actually comes out of the decompressor.
-    let declared = usize::try_from(file.size().min(16 * 1024 * 1024)).unwrap_or(0);
-    let mut bytes = Vec::with_capacity(declared);
-    file.take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|error| damaged(name, error))?;
-    if bytes.len() as u64 > limit {
+    let declared = file.size();
+    let Some(bytes) = read_within(file, declared, limit).map_err(|error| damaged(name, error))?
+    else {
         return Err(Unreadable::new(format!(
             "the Word document's {name} unpacks to more than {} MiB, far more than any \
              action plan, so it was not read (it may be damaged or built to exhaust memory); \
              copy the plan's tables into a new document and import that",
             limit / (1024 * 1024)
         )));
-    }
+    };
     Ok(Some(bytes))
 }
 

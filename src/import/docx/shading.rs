@@ -10,7 +10,8 @@ use std::collections::HashMap;
 use quick_xml::events::BytesStart;
 
 use super::super::grid::{Rgb, Unreadable};
-use super::{attribute, walk_part};
+use super::super::office::{first_colour_scheme, SchemeColour};
+use super::{attribute, damaged};
 
 /// The document theme's colour scheme, by the names Word uses in `w:themeFill`.
 #[derive(Debug, Default)]
@@ -20,28 +21,17 @@ pub(super) struct Theme {
 
 pub(super) fn read_theme(xml: &str) -> Result<Theme, Unreadable> {
     let mut theme = Theme::default();
-    // Only the first colour scheme counts: later ones are alternatives Word offers.
-    let mut schemes_seen = 0;
-    walk_part("word/theme/theme1.xml", xml, |ancestors, element, _| {
-        let name = element.local_name();
-        if name.as_ref() == "clrScheme" {
-            schemes_seen += 1;
-        }
-        let [.., scheme, slot] = ancestors else {
-            return;
-        };
-        if scheme != "clrScheme" || schemes_seen != 1 {
-            return;
-        }
-        let value = match name.as_ref() {
-            "srgbClr" => attribute(element, "val"),
-            "sysClr" => attribute(element, "lastClr"),
-            _ => None,
+    let scheme =
+        first_colour_scheme(xml).map_err(|error| damaged("word/theme/theme1.xml", error))?;
+    for (slot, colour) in scheme {
+        let value = match colour {
+            SchemeColour::Rgb(value) => value,
+            SchemeColour::System { last, .. } => last,
         };
         if let Some(rgb) = value.as_deref().and_then(Rgb::from_hex) {
-            theme.colours.entry(slot.clone()).or_insert(rgb);
+            theme.colours.entry(slot).or_insert(rgb);
         }
-    })?;
+    }
     Ok(theme)
 }
 

@@ -14,10 +14,11 @@ use quick_xml::events::Event;
 use quick_xml::Reader as XmlReader;
 
 use super::super::grid::{Cell, Unreadable};
+use super::super::office::number_attribute;
 use super::cell_text::{value_text, with_plain_line_breaks};
 use super::merges::{cell_mut, place_values_and_merges, Merge};
 use super::sheets::{choose_sheet, chosen_name, refuse_empty, sheet_list};
-use super::style::{flag_attribute, number_attribute, ExcelStyles, SpreadsheetKind};
+use super::style::{flag_attribute, ExcelStyles, SpreadsheetKind};
 use super::{Extent, SheetRead, SheetValues, CELL_LIMIT, COLUMN_LIMIT, ROW_LIMIT};
 
 pub(super) fn read_excel_values(
@@ -134,7 +135,7 @@ pub(super) fn read_excel_sheet_layout(
             "sheetData" => in_sheet_data = matches!(event, Event::Start(_)),
             "row" if in_sheet_data => {
                 // Rows without a number follow the one before, as calamine counts them.
-                let row = number_attribute(element, "r")
+                let row = number_attribute::<u64>(element, "r")
                     .and_then(|r| u32::try_from(r).ok())
                     .and_then(|r| r.checked_sub(1))
                     .unwrap_or(next_row);
@@ -146,7 +147,7 @@ pub(super) fn read_excel_sheet_layout(
                     layout.hidden_rows.push(row);
                 }
                 if flag_attribute(element, "customFormat") {
-                    if let Some(format) = number_attribute(element, "s")
+                    if let Some(format) = number_attribute::<u64>(element, "s")
                         .and_then(|format| usize::try_from(format).ok())
                     {
                         layout.row_formats.insert(row, format);
@@ -155,8 +156,11 @@ pub(super) fn read_excel_sheet_layout(
             }
             // Excel writes at most one `<col>` per column; more can only stall the reader.
             "col" if !in_sheet_data && layout.columns.len() < COLUMN_LIMIT as usize => {
-                let first = number_attribute(element, "min").unwrap_or(1).max(1) - 1;
-                let last = number_attribute(element, "max").unwrap_or(first + 1).max(1) - 1;
+                let first = number_attribute::<u64>(element, "min").unwrap_or(1).max(1) - 1;
+                let last = number_attribute::<u64>(element, "max")
+                    .unwrap_or(first + 1)
+                    .max(1)
+                    - 1;
                 let (first, last) = (
                     first.min(u64::from(COLUMN_LIMIT)) as u32,
                     last.min(u64::from(COLUMN_LIMIT) - 1) as u32,
@@ -165,7 +169,7 @@ pub(super) fn read_excel_sheet_layout(
                     layout.columns.push(ExcelColumns {
                         first,
                         last,
-                        format: number_attribute(element, "style")
+                        format: number_attribute::<u64>(element, "style")
                             .and_then(|format| usize::try_from(format).ok()),
                         hidden: flag_attribute(element, "hidden"),
                     });

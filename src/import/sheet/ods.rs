@@ -14,10 +14,11 @@ use quick_xml::events::Event;
 use quick_xml::Reader as XmlReader;
 
 use super::super::grid::{Cell, Rgb, Unreadable};
+use super::super::office::{attribute, local_name, number_attribute};
 use super::cell_text::value_text;
 use super::merges::{place_values_and_merges, Merge};
 use super::sheets::{choose_sheet, chosen_name, refuse_empty};
-use super::style::{attribute, local_name, number_attribute, OdsCellStyles, SpreadsheetKind};
+use super::style::{OdsCellStyles, SpreadsheetKind};
 use super::{Extent, SheetRead, SheetValues, COLUMN_LIMIT, ROW_LIMIT};
 
 /// The most merged ranges read from an OpenDocument sheet, where one repeated spanned
@@ -117,7 +118,7 @@ impl OdsLayout {
 
 /// How many times an element repeats, at least once and never past `room`.
 fn repeats(element: &quick_xml::events::BytesStart, attribute_name: &str, room: u32) -> u32 {
-    let count = number_attribute(element, attribute_name)
+    let count = number_attribute::<u64>(element, attribute_name)
         .unwrap_or(1)
         .max(1);
     count.min(u64::from(room)) as u32
@@ -274,7 +275,7 @@ fn is_collapsed(element: &quick_xml::events::BytesStart) -> bool {
 }
 
 fn span_attribute(element: &quick_xml::events::BytesStart, name: &str) -> u32 {
-    number_attribute(element, name)
+    number_attribute::<u64>(element, name)
         .unwrap_or(1)
         .clamp(1, u64::from(ROW_LIMIT)) as u32
 }

@@ -14,6 +14,7 @@ use quick_xml::Reader as XmlReader;
 use zip::ZipArchive;
 
 use super::super::grid::Unreadable;
+use super::super::office::read_within;
 use super::style::{part_text, SpreadsheetKind};
 
 /// The most any one part of the package may unpack to; more is refused as a zip bomb.
@@ -83,16 +84,11 @@ impl<'a> Package<'a> {
             .archive
             .by_index(index)
             .map_err(|error| kind.damaged(name, error))?;
-        // The declared size may lie, so it only sizes the first allocation.
-        let declared = usize::try_from(file.size().min(16 * 1024 * 1024)).unwrap_or(0);
-        let mut bytes = Vec::with_capacity(declared);
-        file.take(PART_LIMIT + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|error| kind.damaged(name, error))?;
-        if bytes.len() as u64 > PART_LIMIT {
-            return Err(too_large_part(kind, name));
+        let declared = file.size();
+        match read_within(file, declared, PART_LIMIT).map_err(|error| kind.damaged(name, error))? {
+            Some(bytes) => Ok(Some(bytes)),
+            None => Err(too_large_part(kind, name)),
         }
-        Ok(Some(bytes))
     }
 
     pub(super) fn read_text(&mut self, name: &str) -> Result<Option<String>, Unreadable> {

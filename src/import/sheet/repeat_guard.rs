@@ -11,7 +11,8 @@ use quick_xml::events::Event;
 use quick_xml::Reader as XmlReader;
 
 use super::super::grid::Unreadable;
-use super::style::{attribute, number_attribute, SpreadsheetKind};
+use super::super::office::{attribute, number_attribute};
+use super::style::SpreadsheetKind;
 
 /// How many cells with a value an OpenDocument file may make by repeating them
 /// (`number-columns-repeated` × `number-rows-repeated`): far beyond any plan, and
@@ -42,12 +43,14 @@ pub(super) fn check_ods_repeats(
         };
         match element.local_name().as_ref() {
             "table-row" => {
-                rows_repeated = number_attribute(element, "number-rows-repeated").unwrap_or(1);
+                rows_repeated =
+                    number_attribute::<u64>(element, "number-rows-repeated").unwrap_or(1);
             }
             "table-cell" | "covered-table-cell" => {
                 let valued = has_children || attribute(element, "value-type").is_some();
                 if valued {
-                    let columns = number_attribute(element, "number-columns-repeated").unwrap_or(1);
+                    let columns =
+                        number_attribute::<u64>(element, "number-columns-repeated").unwrap_or(1);
                     total = total.saturating_add(columns.saturating_mul(rows_repeated));
                     if total > MAX_REPEATED_VALUES {
                         return Err(Unreadable::new(format!(

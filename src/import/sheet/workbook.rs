@@ -6,8 +6,9 @@
 //! outside the package is never followed.
 
 use super::super::grid::Unreadable;
+use super::super::office::{attribute, local_name};
 use super::package::Package;
-use super::style::{attribute, local_name, walk_part, SpreadsheetKind};
+use super::style::{walk_part, SpreadsheetKind};
 
 /// The workbook part and the parts it relates to, found through the package's
 /// relationships as Excel finds them instead of by the usual names: writers number
