@@ -11,6 +11,7 @@
 //!   what cannot be read, saying what to export instead;
 //! - `text`, `docx` and `sheet` read the file into a [`grid::Grid`]: rows of cells
 //!   with their text, fill colour and merges, where the user finds them;
+//!   `office` holds what the Word and spreadsheet readers share;
 //! - `layout` reads the plan out of the grid (header, title block, priority rows,
 //!   continuations, cross-references, compound cells), `columns` says which column
 //!   is which field, `status` reads RAG words and colours;
@@ -21,6 +22,7 @@ pub mod columns;
 mod docx;
 pub mod grid;
 mod layout;
+mod office;
 pub mod preview;
 mod sheet;
 mod sniff;

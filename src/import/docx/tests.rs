@@ -2,11 +2,15 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::Write;
+use std::io::{Cursor, Write};
 
 use zip::write::SimpleFileOptions;
 use zip::ZipWriter;
 
+use super::super::grid::{Cell, Rgb, Row, RowAt};
+use super::numbering::format_list_number;
+use super::package::{open_package, read_part_within};
+use super::shading::tint_and_shade;
 use super::*;
 
 const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";

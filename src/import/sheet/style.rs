@@ -6,15 +6,20 @@
 //!
 //! It only reports colours. It never decides what a colour means, never touches the
 //! ledger, and refuses a damaged part as a whole instead of guessing at part of it.
-//! It also holds the small XML helpers both spreadsheet readers share.
+//! It also holds the small XML helpers both spreadsheet readers share beyond those
+//! in `office`: the kind of spreadsheet for messages, on/off attributes, and parts
+//! walked or decoded with a damaged part refused in the program's own words.
 
 use std::collections::HashMap;
 use std::io::BufRead;
 
 use quick_xml::events::{BytesStart, Event};
-use quick_xml::{Reader, XmlVersion};
+use quick_xml::Reader;
 
 use super::super::grid::{Rgb, Unreadable};
+use super::super::office::{
+    self, attribute, first_colour_scheme, local_name, number_attribute, SchemeColour,
+};
 
 /// Which kind of spreadsheet is being read, for messages that name the program the
 /// user should open it in.
@@ -40,26 +45,6 @@ impl SpreadsheetKind {
     }
 }
 
-/// The value of an attribute by its local name (`r:id` is asked for as "id"), with
-/// entities decoded.
-pub(super) fn attribute(element: &BytesStart, local_name: &str) -> Option<String> {
-    element
-        .attributes()
-        .flatten()
-        .find(|attribute| attribute.key.local_name().as_ref() == local_name)
-        .and_then(|attribute| {
-            attribute
-                .normalized_value(XmlVersion::Implicit1_0)
-                .ok()
-                .map(|value| value.into_owned())
-        })
-}
-
-/// An attribute read as a whole number; anything else counts as absent.
-pub(super) fn number_attribute(element: &BytesStart, local_name: &str) -> Option<u64> {
-    attribute(element, local_name)?.trim().parse().ok()
-}
-
 /// An OOXML on/off attribute such as `hidden="1"` or `customFormat="true"`.
 pub(super) fn flag_attribute(element: &BytesStart, local_name: &str) -> bool {
     matches!(
@@ -68,38 +53,16 @@ pub(super) fn flag_attribute(element: &BytesStart, local_name: &str) -> bool {
     )
 }
 
-/// The local name of an element as text (`x:row` gives "row").
-pub(super) fn local_name(element: &BytesStart) -> String {
-    element.local_name().as_ref().to_string()
-}
-
-/// Runs every element of a small, fully read part through `visit` with the local
-/// names of its ancestors, so that styles and themes need no state machine.
+/// Walks a small, fully read part (see [`office::walk_part`]), refusing it as
+/// damaged if it is not well-formed XML.
 pub(super) fn walk_part(
     kind: SpreadsheetKind,
     part: &str,
     xml: &str,
     mut visit: impl FnMut(&[String], &BytesStart),
 ) -> Result<(), Unreadable> {
-    let mut reader = Reader::from_str(xml);
-    let mut ancestors: Vec<String> = Vec::new();
-    loop {
-        match reader
-            .read_event()
-            .map_err(|error| kind.damaged(part, error))?
-        {
-            Event::Start(element) => {
-                visit(&ancestors, &element);
-                ancestors.push(local_name(&element));
-            }
-            Event::Empty(element) => visit(&ancestors, &element),
-            Event::End(_) => {
-                ancestors.pop();
-            }
-            Event::Eof => return Ok(()),
-            _ => {}
-        }
-    }
+    office::walk_part(xml, |ancestors, element, _| visit(ancestors, element))
+        .map_err(|error| kind.damaged(part, error))
 }
 
 /// Decodes a part's bytes as the UTF-8 that Excel and LibreOffice write.
@@ -160,36 +123,23 @@ fn rgb_from_u32(value: u32) -> Rgb {
 /// order; slots the theme leaves out keep the Office theme's colour.
 pub(super) fn read_excel_theme(part: &str, xml: &str) -> Result<[Rgb; 12], Unreadable> {
     let mut colours = OFFICE_THEME;
-    // Only the first scheme counts; a theme part may carry alternatives after it.
-    let mut schemes_seen = 0;
-    walk_part(SpreadsheetKind::Excel, part, xml, |ancestors, element| {
-        let name = local_name(element);
-        if name == "clrScheme" {
-            schemes_seen += 1;
-        }
-        let [.., scheme, slot] = ancestors else {
-            return;
-        };
-        if scheme != "clrScheme" || schemes_seen != 1 {
-            return;
-        }
-        let value = match name.as_str() {
-            "srgbClr" => attribute(element, "val"),
+    let scheme =
+        first_colour_scheme(xml).map_err(|error| SpreadsheetKind::Excel.damaged(part, error))?;
+    for (slot, colour) in scheme {
+        let value = match colour {
+            SchemeColour::Rgb(value) => value,
             // A system colour records the colour it last had, which is what Excel shows.
-            "sysClr" => attribute(element, "lastClr").or_else(|| {
-                match attribute(element, "val").as_deref() {
-                    Some("windowText") => Some("000000".to_string()),
-                    Some("window") => Some("FFFFFF".to_string()),
-                    _ => None,
-                }
+            SchemeColour::System { last, name } => last.or_else(|| match name.as_deref() {
+                Some("windowText") => Some("000000".to_string()),
+                Some("window") => Some("FFFFFF".to_string()),
+                _ => None,
             }),
-            _ => None,
         };
-        let index = THEME_SLOTS.iter().position(|candidate| candidate == slot);
+        let index = THEME_SLOTS.iter().position(|candidate| *candidate == slot);
         if let (Some(index), Some(rgb)) = (index, value.as_deref().and_then(Rgb::from_hex)) {
             colours[index] = rgb;
         }
-    })?;
+    }
     Ok(colours)
 }
 
@@ -208,8 +158,8 @@ impl ColourReference {
         ColourReference {
             automatic: flag_attribute(element, "auto"),
             rgb: attribute(element, "rgb"),
-            theme: number_attribute(element, "theme"),
-            indexed: number_attribute(element, "indexed"),
+            theme: number_attribute::<u64>(element, "theme"),
+            indexed: number_attribute::<u64>(element, "indexed"),
             tint: attribute(element, "tint")
                 .and_then(|tint| tint.trim().parse::<f64>().ok())
                 .filter(|tint| tint.is_finite())
@@ -408,7 +358,7 @@ pub(super) fn read_excel_styles(
                 }
             }
             ([_, "cellXfs"], "xf") => {
-                let fill_id = number_attribute(element, "fillId")
+                let fill_id = number_attribute::<u64>(element, "fillId")
                     .and_then(|id| usize::try_from(id).ok())
                     .unwrap_or(0);
                 fill_ids.push(fill_id);

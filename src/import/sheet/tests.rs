@@ -2,12 +2,16 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::Write;
+use std::io::{Cursor, Write};
 
 use proptest::prelude::*;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
+use super::super::grid::{Rgb, Row, RowAt};
+use super::cell_text::{iso_date_text, iso_duration_text, number_text, with_plain_line_breaks};
+use super::finish::hidden_note;
+use super::workbook::resolve_target;
 use super::*;
 
 const MAIN: &str = "http://schemas.openxmlformats.org/spreadsheetml/2006/main";
