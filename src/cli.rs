@@ -107,8 +107,13 @@ pub enum StatusArg {
     Green,
     Amber,
     Red,
+    /// Complete (a plan's Grey)
+    #[value(alias = "grey", alias = "gray")]
     Complete,
     NotStarted,
+    /// Carried over (a plan's Blue): recorded by `carry-over`, never set as a status
+    #[value(alias = "carried-over")]
+    Blue,
 }
 
 #[derive(Debug, Subcommand)]

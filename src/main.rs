@@ -5,6 +5,7 @@ use assure::{cli, commands, exit};
 use clap::Parser;
 
 fn main() {
+    quiet_on_a_closed_pipe();
     let cli = cli::Cli::parse();
     if let Err(error) = commands::run(cli) {
         let code = exit::code_for(&error);
@@ -13,4 +14,24 @@ fn main() {
         }
         std::process::exit(code);
     }
+}
+
+/// Output to a pipe the reader has closed (`assure history --json | head`) ends the
+/// program quietly, as a Unix tool does. Rust ignores SIGPIPE, so printing to a
+/// closed pipe panics; the panic is recognised here and becomes a quiet exit.
+/// Everything that writes to the ledger has finished before it prints.
+fn quiet_on_a_closed_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(0);
+        }
+        default(info);
+    }));
 }

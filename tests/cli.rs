@@ -706,7 +706,7 @@ fn evidence_over_the_limit_or_missing_is_refused_clearly() {
             "--evidence",
             "/nonexistent/file.pdf",
         ])
-        .fails_with(1, "/nonexistent/file.pdf");
+        .fails_with(2, "/nonexistent/file.pdf");
     let empty = ledger.file("empty.txt", b"");
     ledger
         .run(&[

@@ -33,7 +33,7 @@ pub fn write_private(path: &Path, text: &str) -> Result<()> {
 pub fn read_key(path: &Path) -> Result<SigningKey> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading the signing key {}", path.display()))?;
-    SigningKey::from_file_string(&text)
+    SigningKey::from_file_string(text.replace("\r\n", "\n").trim())
         .map_err(|e| Usage(format!("{} is not a signing key: {e}", path.display())).into())
 }
 
@@ -103,4 +103,33 @@ pub fn checkpoint_covering(
     ledger
         .make_checkpoint(&key)
         .context("making a checkpoint for the current head")
+}
+
+/// A signed note (a checkpoint) as saved by people: Windows line endings and a
+/// missing or doubled final newline are read as the note they stand for, so a file
+/// that went through an editor or an email verifies like the original.
+pub fn read_note(path: &Path) -> Result<Vec<u8>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(normalise_note(&bytes))
+}
+
+/// `read_note` on bytes already read.
+pub fn normalise_note(bytes: &[u8]) -> Vec<u8> {
+    let mut text = Vec::with_capacity(bytes.len() + 1);
+    let mut rest = bytes;
+    while let Some((&first, tail)) = rest.split_first() {
+        if first == b'\r' && tail.first() == Some(&b'\n') {
+            rest = tail;
+            continue;
+        }
+        text.push(first);
+        rest = tail;
+    }
+    while text.ends_with(b"\n\n") {
+        text.pop();
+    }
+    if !text.ends_with(b"\n") {
+        text.push(b'\n');
+    }
+    text
 }

@@ -32,6 +32,7 @@ use projections::Recorded;
 pub use change::{Against, Change};
 
 use crate::dates::today;
+use crate::exit::Usage;
 
 #[derive(Debug)]
 pub struct App {
@@ -65,13 +66,15 @@ impl Subjects {
     }
 }
 
-/// The user name to record: --actor, $ASSURE_ACTOR, or the login name.
+/// The user name to record: --actor (or $ASSURE_ACTOR, which clap reads into it),
+/// else the login name. Empty when none is known — a change is then refused
+/// (`App::actor`), never recorded as made by "unknown"; `--actor ""` does not fall
+/// back to the login name.
 pub fn actor_name(flag: Option<String>) -> String {
     flag.or_else(|| std::env::var("USER").ok())
         .or_else(|| std::env::var("LOGNAME").ok())
         .map(|name| name.trim().to_owned())
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| "unknown".to_owned())
+        .unwrap_or_default()
 }
 
 /// Stores the evidence files a change names, before the events that name them are
@@ -108,21 +111,42 @@ impl App {
             .collect::<Result<_, _>>()?)
     }
 
+    /// Who is making a change: refused when nobody is named, so no event is ever
+    /// signed as made by an unknown or empty actor.
+    pub fn actor(&self) -> Result<String> {
+        if self.actor.trim().is_empty() {
+            return Err(Usage(
+                "who is making this change is not known: pass --actor NAME or set ASSURE_ACTOR (the login name is used when the system gives one)".into(),
+            )
+            .into());
+        }
+        Ok(projections::planned::require_text(
+            "the actor (--actor)",
+            &self.actor,
+        )?)
+    }
+
     /// The facts the ledger would stamp on a change made now.
-    fn context(&self, effective: i32) -> Context {
+    fn context(&self, effective: i32) -> Result<Context> {
+        Ok(self.context_as(effective, self.actor()?))
+    }
+
+    fn context_as(&self, effective: i32, actor: String) -> Context {
         Context {
             next_seq: self.ledger.size(),
             recorded_at: chrono::Utc::now().timestamp_micros(),
             effective,
             today: today(),
-            actor: self.actor.clone(),
+            actor,
         }
     }
 
     /// Checks `planned` against `history` at `effective` without recording anything
     /// (a dry run's check is the same as a commit's).
     pub fn check(&self, history: &[Recorded], planned: &[Planned], effective: i32) -> Result<()> {
-        Ok(validate(history, planned, &self.context(effective))?)
+        // A check records nothing, so it needs no one named to sign.
+        let context = self.context_as(effective, self.actor().unwrap_or_default());
+        Ok(validate(history, planned, &context)?)
     }
 
     /// Records `change` as of `effective` for the board (a command acts for no
@@ -166,7 +190,7 @@ impl App {
         effective: i32,
         evidence: &[Vec<u8>],
     ) -> Result<Vec<EventHeader>> {
-        let context = self.context(effective);
+        let context = self.context(effective)?;
         validate(history, &planned, &context)?;
         store_evidence(&self.ledger, evidence)?;
         let events = planned.iter().map(|p| p.to_new_event(&context)).collect();

@@ -2,13 +2,45 @@
 //! its builder is `Ledger::redact`, which the ledger crate owns).
 
 use anyhow::{Context as _, Result};
-use projections::read::decode_owned;
+use projections::read::decode_stored;
 use projections::views::history_entry;
 use projections::World;
 
 use super::{print_json, report_verification, Verdict};
 use crate::app::App;
 use crate::table;
+
+/// What to say when no subject starts with `prefix`: the subjects nearest it (those
+/// that share its first part and its last), so `plan/X/2.3` leads to
+/// `plan/X/action/2.3`.
+fn no_such_subject(app: &App, prefix: &str) -> Result<String> {
+    let first = prefix.split('/').next().unwrap_or_default();
+    let last = prefix
+        .rsplit('/')
+        .find(|p| !p.is_empty())
+        .unwrap_or_default();
+    let mut near: Vec<String> = app
+        .ledger
+        .subjects_with_prefix(first)?
+        .into_iter()
+        .filter(|s| !last.is_empty() && s.split('/').any(|part| part == last))
+        .take(5)
+        .collect();
+    if near.is_empty() {
+        near = app
+            .ledger
+            .subjects_with_prefix(first)?
+            .into_iter()
+            .take(5)
+            .collect();
+    }
+    let mut message = format!("No event has a subject starting with {prefix:?}.");
+    if !near.is_empty() {
+        message.push_str(&format!(" Subjects near it: {}.", near.join(", ")));
+    }
+    message.push_str(" Subjects look like plan/ID, plan/ID/action/REF and challenge/C-0001.");
+    Ok(message)
+}
 
 pub fn history(app: &App, prefix: Option<&str>, json: bool) -> Result<()> {
     let events = match prefix {
@@ -29,13 +61,10 @@ pub fn history(app: &App, prefix: Option<&str>, json: bool) -> Result<()> {
             ledger::blobs::hex(&event.header.event_hash()),
             event.header.kind.clone(),
         ));
-        let seq = event.header.seq;
-        recorded.push(
-            decode_owned(event).map_err(|what| ledger::Error::Corruption {
-                seq: Some(seq),
-                what,
-            })?,
-        );
+        recorded.push(decode_stored(event)?);
+    }
+    if let (Some(prefix), true) = (prefix, recorded.is_empty()) {
+        eprintln!("{}", no_such_subject(app, prefix)?);
     }
     // Redactions are ledger-wide events; they explain gaps in any subject's history.
     let redaction_events = app.load(&[crate::app::Subjects::Exact(
@@ -117,13 +146,14 @@ pub fn verify(app: &App, json: bool) -> Result<()> {
 }
 
 pub fn redact(app: &mut App, seq: u64, reason: &str, effective: i32) -> Result<()> {
+    let actor = app.actor()?;
     let header = app
         .ledger
-        .redact(seq, reason, &app.actor, effective)
+        .redact(seq, reason, &actor, effective)
         .with_context(|| format!("redacting event {seq}"))?;
     println!(
         "The payload of event {seq} was erased; the erasure is recorded as event {} (authorised by {}).",
-        header.seq, app.actor
+        header.seq, actor
     );
     Ok(())
 }

@@ -87,6 +87,12 @@ pub fn run(cli: Cli) -> Result<()> {
                 crate::cli::StatusArg::Red => Rag::Red,
                 crate::cli::StatusArg::Complete => Rag::Complete,
                 crate::cli::StatusArg::NotStarted => Rag::NotStarted,
+                crate::cli::StatusArg::Blue => {
+                    return Err(Usage(format!(
+                        "blue (carried over) is not a status one sets: carry the action into next year's plan with `assure carry-over {id} {reference} --to PLAN`"
+                    ))
+                    .into())
+                }
             };
             plans::status(
                 &mut open()?,
@@ -249,7 +255,12 @@ fn read_evidence(paths: &[std::path::PathBuf]) -> Result<(Vec<Vec<u8>>, Vec<Evid
     let mut records = Vec::new();
     for path in paths {
         let size = std::fs::metadata(path)
-            .with_context(|| format!("reading evidence file {}", path.display()))?
+            .map_err(|e| {
+                Usage(format!(
+                    "evidence file {} cannot be read ({e}); check the path",
+                    path.display()
+                ))
+            })?
             .len();
         if size > ledger::blobs::MAX_BLOB_BYTES {
             return Err(Usage(format!(

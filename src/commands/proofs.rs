@@ -11,8 +11,8 @@ use ledger::Ledger;
 
 use super::{report_verification, Verdict};
 use crate::app::keys::{
-    checkpoint_covering, getrandom_fill, ledger_key, ledger_vkey, read_key, write_private,
-    KEY_FILE, KEY_LOCATION, VKEY_FILE,
+    checkpoint_covering, getrandom_fill, ledger_key, ledger_vkey, read_key, read_note,
+    write_private, KEY_FILE, KEY_LOCATION, VKEY_FILE,
 };
 use crate::app::App;
 use crate::exit::Usage;
@@ -93,7 +93,7 @@ pub fn checkpoint(app: &mut App, key: Option<&Path>) -> Result<()> {
 
 pub fn cosign(app: &mut App, file: &Path, key: &Path, out: Option<&Path>) -> Result<()> {
     let key = read_key(key)?;
-    let note = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let note = read_note(file)?;
     let signed = app
         .ledger
         .cosign_checkpoint(&note, &key)
@@ -106,7 +106,7 @@ pub fn cosign(app: &mut App, file: &Path, key: &Path, out: Option<&Path>) -> Res
 /// signer's registered verifier key before keeping the signature.
 pub fn cosign_offline(file: &Path, key: &Path, out: Option<&Path>) -> Result<()> {
     let key = read_key(key)?;
-    let note = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let note = read_note(file)?;
     let mut signed = ledger::checkpoint::SignedCheckpoint::parse(&note).map_err(|e| {
         Usage(format!(
             "{} is not a signed checkpoint: {e}",
@@ -208,7 +208,7 @@ struct AgainstReport {
 
 pub fn verify_against(app: &App, file: &Path, trust: &[String], json: bool) -> Result<()> {
     let trusted = trusted_keys(trust)?;
-    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let bytes = read_note(file)?;
     let report = app.ledger.verify();
     let mut outcome = AgainstReport {
         ok: false,

@@ -158,12 +158,11 @@ pub(super) async fn cosign_checkpoint(
         return refused("The verifier key registered for you is not valid; register it again.");
     };
     // Browsers send a text area's lines with CR LF; a signed note has LF only.
-    let mut note = form.note.replace("\r\n", "\n").trim().to_owned();
-    note.push('\n');
+    let note = crate::app::keys::normalise_note(form.note.trim().as_bytes());
     let shared = state.shared.clone();
     let added = tokio::task::spawn_blocking(move || {
         let mut ledger = shared.ledger();
-        let added = ledger.attach_cosignature(note.as_bytes(), &vkey);
+        let added = ledger.attach_cosignature(&note, &vkey);
         let summary = crate::web::state::checkpoint_summary(&ledger);
         drop(ledger);
         shared
