@@ -232,6 +232,15 @@ pub enum Command {
         /// The board or forum that agreed it
         #[arg(long)]
         forum: Option<String>,
+        /// The priority it goes under in the new plan [default: its own, added if missing]
+        #[arg(long)]
+        priority: Option<String>,
+        /// Its timescale in the new plan [default: its own]
+        #[arg(long)]
+        timescale: Option<String>,
+        /// Its RAG in the new plan [default: its own]
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
         #[command(flatten)]
         effective: Effective,
     },

@@ -150,12 +150,14 @@ pub fn run(dir: &Path) -> Result<()> {
     )?;
     plans::carry_over(
         &mut app,
-        plan,
-        "6.5",
-        next,
-        "1.1",
+        (plan, "6.5"),
+        (next, "1.1"),
         "Pilot not yet launched; agreed to continue.",
         Some("MSP Executive, April 2024".into()),
+        projections::planned::CarryOptions {
+            timescale: Some("March 2025".into()),
+            ..Default::default()
+        },
         day("2024-04-02")?,
     )?;
 

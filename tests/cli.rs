@@ -450,9 +450,25 @@ fn blue_rows_without_a_destination_can_be_carried_into_a_named_plan() {
             "--effective",
             "2019-04-01",
         ])
+        .fails_with(2, "no RAG of its own");
+    ledger
+        .run(&[
+            "carry-over",
+            "old",
+            "1.1",
+            "--to",
+            "new",
+            "--reason",
+            "carried at year end",
+            "--status",
+            "amber",
+            "--effective",
+            "2019-04-01",
+        ])
         .ok();
     let new = ledger.run(&["plan", "new", "--json"]).ok().json();
     assert_eq!(Ledger::action(&new, "1.1")["carried_from"], "old/1.1");
+    assert_eq!(Ledger::action(&new, "1.1")["status"], "amber");
     let old = ledger
         .run(&["plan", "old", "--as-of", "2019-03-31", "--json"])
         .ok()

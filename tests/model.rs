@@ -384,12 +384,11 @@ fn step(sys: &mut System, model: &mut Model, op: &Op, figures: &mut Figures) -> 
                 && !model.plans[&target].1.contains_key(&reference);
             let result = plans::carry_over(
                 sys.app(),
-                &plan,
-                &reference,
-                &target,
-                &reference,
+                (&plan, &reference),
+                (&target, &reference),
                 "not finished this year",
                 None,
+                Default::default(),
                 today(),
             );
             if allowed {

@@ -189,14 +189,28 @@ pub fn check_id(what: &str, id: &str) -> Result<(), Rejection> {
     }
 }
 
+/// What a carry-over may change as the action moves into next year's plan; what is
+/// not given is kept from the source.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CarryOptions {
+    /// The priority it goes under in the new plan (which must have it).
+    pub priority: Option<String>,
+    /// Its new timescale, read into milestones within the new plan's years.
+    pub timescale: Option<String>,
+    /// Its RAG in the new plan; by default the source's own.
+    pub status: Option<Rag>,
+}
+
 /// The events that carry `from` into plan `to_plan` as `to_ref`: the destination
 /// action (and its priority, if that plan lacks it) first, then the mark on the source.
+/// The carried action keeps the source's details and RAG except where `options` say.
 pub fn carry_over(
     world: &World,
     from: &ActionRef,
     to: &ActionRef,
     reason: &str,
     forum: Option<String>,
+    options: CarryOptions,
 ) -> Result<Vec<Planned>, Rejection> {
     check_id("plan id", &to.plan)?;
     check_id("action ref", &to.reference)?;
@@ -215,36 +229,87 @@ pub fn carry_over(
             to.plan
         ))
     })?;
-    let mut planned = Vec::new();
-    let key = &source.details.priority_key;
-    if !target_plan.priorities.iter().any(|p| &p.key == key) {
-        let (title, description) = source_plan
-            .priorities
-            .iter()
-            .find(|p| &p.key == key)
-            .map_or_else(
-                || (format!("Priority {key}"), String::new()),
-                |p| (p.title.clone(), p.description.clone()),
-            );
-        planned.push(Planned::new(
-            subject::plan(&to.plan),
-            DomainEvent::PriorityAdded(PriorityAdded {
-                key: key.clone(),
-                title,
-                description,
-            }),
-        ));
+    if let Some(went) = &source.carried_to {
+        return Err(Rejection(format!(
+            "{from} was already carried over to {went}; carry on from there"
+        )));
     }
+    let mut details = source.details.clone();
+    let mut planned = Vec::new();
+    match &options.priority {
+        Some(key) => {
+            if !target_plan.priorities.iter().any(|p| &p.key == key) {
+                let keys: Vec<&str> = target_plan
+                    .priorities
+                    .iter()
+                    .map(|p| p.key.as_str())
+                    .collect();
+                return Err(Rejection(format!(
+                    "plan {} has no priority {key}; its priorities are: {}",
+                    to.plan,
+                    if keys.is_empty() {
+                        "none yet".to_owned()
+                    } else {
+                        keys.join(", ")
+                    }
+                )));
+            }
+            details.priority_key = key.clone();
+        }
+        None => {
+            let key = &source.details.priority_key;
+            if !target_plan.priorities.iter().any(|p| &p.key == key) {
+                let (title, description) = source_plan
+                    .priorities
+                    .iter()
+                    .find(|p| &p.key == key)
+                    .map_or_else(
+                        || (format!("Priority {key}"), String::new()),
+                        |p| (p.title.clone(), p.description.clone()),
+                    );
+                planned.push(Planned::new(
+                    subject::plan(&to.plan),
+                    DomainEvent::PriorityAdded(PriorityAdded {
+                        key: key.clone(),
+                        title,
+                        description,
+                    }),
+                ));
+            }
+        }
+    }
+    if let Some(raw) = options.timescale {
+        let years = target_plan
+            .period
+            .as_deref()
+            .map(crate::timescale::PlanYears::from_period)
+            .unwrap_or_default();
+        details.milestones = crate::timescale::parse_timescale_in(&raw, years);
+        details.timescale = require_text("the timescale", &raw)?;
+    }
+    let status = match options.status {
+        Some(Rag::CarriedOver) => {
+            return Err(Rejection(
+                "carried over is what the source becomes, not a status for the carried action"
+                    .into(),
+            ))
+        }
+        Some(status) => status,
+        // A row a plan marked Blue has no RAG of its own to keep: the board says it.
+        None if source.status == Rag::CarriedOver => {
+            return Err(Rejection(format!(
+                "{from} has no RAG of its own to keep (its plan marked it carried over); say its status in the new plan (--status, or the form's Status)"
+            )))
+        }
+        None => source.status,
+    };
     let reason = require_text("the reason", reason)?;
     planned.push(Planned::new(
         subject::action(&to.plan, &to.reference),
         DomainEvent::CarriedIn(CarriedIn {
             from: from.clone(),
-            details: source.details.clone(),
-            status: match source.status {
-                Rag::CarriedOver | Rag::Complete => Rag::Amber,
-                other => other,
-            },
+            details,
+            status,
             reason: reason.clone(),
         }),
     ));

@@ -177,7 +177,9 @@ fn validation_refuses_a_backdated_event_that_breaks_a_later_one() {
             plan: "q".into(),
             reference: "1.1".into(),
         };
-        let planned = crate::planned::carry_over(&world_q, &from, &to, "continue", None).unwrap();
+        let planned =
+            crate::planned::carry_over(&world_q, &from, &to, "continue", None, Default::default())
+                .unwrap();
         validate(
             &with_next,
             &planned,
@@ -358,7 +360,8 @@ fn planned_for(op: &Op, world: &World) -> Vec<Planned> {
                 plan: "q".into(),
                 reference: format!("1.{a}"),
             };
-            crate::planned::carry_over(world, &from, &to, "r", None).unwrap_or_default()
+            crate::planned::carry_over(world, &from, &to, "r", None, Default::default())
+                .unwrap_or_default()
         }
         Op::Raise(c) => vec![Planned::new(
             subject::challenge(&format!("C-{c}")),
@@ -499,4 +502,69 @@ proptest! {
             prop_assert_eq!(known, World::replay(&events[..n]).0);
         }
     }
+}
+
+#[test]
+fn a_carried_action_keeps_its_rag_unless_told_and_may_take_a_new_priority_and_timescale() {
+    let mut h = History::new();
+    h.plan("p", 10)
+        .action("p", "1.1", 10)
+        .status("p", "1.1", Rag::Red, 11);
+    h.plan("q", 12);
+    let world = world_at(&h.events, TimeQuery::default());
+    let (from, to) = (
+        ActionRef {
+            plan: "p".into(),
+            reference: "1.1".into(),
+        },
+        ActionRef {
+            plan: "q".into(),
+            reference: "2.1".into(),
+        },
+    );
+    let carried_in = |planned: &[Planned]| {
+        planned
+            .iter()
+            .find_map(|p| match &p.event {
+                DomainEvent::CarriedIn(c) => Some(c.clone()),
+                _ => None,
+            })
+            .unwrap()
+    };
+    // By default: the source's RAG (Red, never a made-up Amber) and its priority,
+    // which the new plan already has.
+    let kept = crate::planned::carry_over(&world, &from, &to, "r", None, Default::default());
+    let kept = kept.unwrap();
+    assert_eq!(carried_in(&kept).status, Rag::Red);
+    assert_eq!(carried_in(&kept).details.priority_key, "1");
+    assert!(!kept
+        .iter()
+        .any(|p| matches!(p.event, DomainEvent::PriorityAdded(_))));
+    // A priority the new plan lacks is refused, naming the ones it has.
+    let options = crate::planned::CarryOptions {
+        priority: Some("9".into()),
+        ..Default::default()
+    };
+    let refused = crate::planned::carry_over(&world, &from, &to, "r", None, options).unwrap_err();
+    assert!(
+        refused.0.contains("no priority 9; its priorities are: 1"),
+        "{refused}"
+    );
+    // A new timescale is read into milestones; a new status is taken.
+    let options = crate::planned::CarryOptions {
+        timescale: Some("March 2025".into()),
+        status: Some(Rag::Amber),
+        ..Default::default()
+    };
+    let moved = crate::planned::carry_over(&world, &from, &to, "r", None, options).unwrap();
+    let carried = carried_in(&moved);
+    assert_eq!(carried.status, Rag::Amber);
+    assert_eq!(carried.details.timescale, "March 2025");
+    assert_eq!(carried.details.milestones.len(), 1);
+    // Carried over is what the source becomes, never the carried action's status.
+    let options = crate::planned::CarryOptions {
+        status: Some(Rag::CarriedOver),
+        ..Default::default()
+    };
+    assert!(crate::planned::carry_over(&world, &from, &to, "r", None, options).is_err());
 }

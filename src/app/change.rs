@@ -9,7 +9,7 @@
 //! Nothing here parses user text (see `input.rs`) or does IO.
 
 use projections::events::*;
-use projections::planned::{check_id, require_text, Planned};
+use projections::planned::{check_id, require_text, CarryOptions, Planned};
 use projections::world::Challenge;
 use projections::{Rejection, World};
 
@@ -52,6 +52,8 @@ pub enum Change {
         to: ActionRef,
         reason: String,
         forum: Option<String>,
+        /// New priority, timescale or RAG in next year's plan.
+        options: CarryOptions,
     },
     Raise {
         to_agency: String,
@@ -217,7 +219,10 @@ impl Change {
                 to,
                 reason,
                 forum,
-            } => return projections::planned::carry_over(world, &from, &to, &reason, forum),
+                options,
+            } => {
+                return projections::planned::carry_over(world, &from, &to, &reason, forum, options)
+            }
             Change::Raise {
                 to_agency,
                 text,

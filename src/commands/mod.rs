@@ -9,6 +9,7 @@ pub mod serve;
 
 use anyhow::{Context as _, Result};
 use projections::events::{Evidence, Rag};
+use projections::planned::CarryOptions;
 
 use crate::app::{actor_name, App};
 use crate::cli::{
@@ -81,19 +82,7 @@ pub fn run(cli: Cli) -> Result<()> {
             note,
             effective,
         } => {
-            let status = match status {
-                crate::cli::StatusArg::Green => Rag::Green,
-                crate::cli::StatusArg::Amber => Rag::Amber,
-                crate::cli::StatusArg::Red => Rag::Red,
-                crate::cli::StatusArg::Complete => Rag::Complete,
-                crate::cli::StatusArg::NotStarted => Rag::NotStarted,
-                crate::cli::StatusArg::Blue => {
-                    return Err(Usage(format!(
-                        "blue (carried over) is not a status one sets: carry the action into next year's plan with `assure carry-over {id} {reference} --to PLAN`"
-                    ))
-                    .into())
-                }
-            };
+            let status = rag(status, &id, &reference)?;
             plans::status(
                 &mut open()?,
                 &id,
@@ -142,17 +131,24 @@ pub fn run(cli: Cli) -> Result<()> {
             as_ref,
             reason,
             forum,
+            priority,
+            timescale,
+            status,
             effective,
         } => {
             let to_ref = as_ref.unwrap_or_else(|| reference.clone());
+            let options = CarryOptions {
+                priority,
+                timescale,
+                status: status.map(|s| rag(s, &id, &reference)).transpose()?,
+            };
             plans::carry_over(
                 &mut open()?,
-                &id,
-                &reference,
-                &to,
-                &to_ref,
+                (&id, &reference),
+                (&to, &to_ref),
                 &reason,
                 forum,
+                options,
                 effective_day(&effective)?,
             )
         }
@@ -242,6 +238,25 @@ pub fn run(cli: Cli) -> Result<()> {
             effective,
         } => audit::redact(&mut open()?, seq, &reason, effective_day(&effective)?),
     }
+}
+
+/// The RAG a status argument names; blue (carried over) is refused, since carrying
+/// over records it.
+fn rag(status: crate::cli::StatusArg, id: &str, reference: &str) -> Result<Rag> {
+    use crate::cli::StatusArg;
+    Ok(match status {
+        StatusArg::Green => Rag::Green,
+        StatusArg::Amber => Rag::Amber,
+        StatusArg::Red => Rag::Red,
+        StatusArg::Complete => Rag::Complete,
+        StatusArg::NotStarted => Rag::NotStarted,
+        StatusArg::Blue => {
+            return Err(Usage(format!(
+                "blue (carried over) is not a status one sets: carry the action into next year's plan with `assure carry-over {id} {reference} --to PLAN`"
+            ))
+            .into())
+        }
+    })
 }
 
 fn effective_day(effective: &Effective) -> Result<i32> {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use projections::events::*;
+use projections::planned::CarryOptions;
 use projections::read::{self, world_at, EventIndex, Snapshots, TimeQuery};
 use projections::views::{action_timeline, date, plan_view};
 use projections::World;
@@ -471,15 +472,13 @@ pub fn amend(
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
 pub fn carry_over(
     app: &mut App,
-    id: &str,
-    reference: &str,
-    to_plan: &str,
-    to_ref: &str,
+    (id, reference): (&str, &str),
+    (to_plan, to_ref): (&str, &str),
     reason: &str,
     forum: Option<String>,
+    options: CarryOptions,
     effective: i32,
 ) -> Result<()> {
     let (from, to) = (action_ref(id, reference), action_ref(to_plan, to_ref));
@@ -488,6 +487,7 @@ pub fn carry_over(
         to: to.clone(),
         reason: reason.to_owned(),
         forum,
+        options,
     };
     app.record(change, effective, &[])?;
     println!("Carried {from} over to {to}.");

@@ -16,7 +16,7 @@ use projections::views::{self, plan_view};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::inputs::{carry_over, Step, StepFields};
+use super::inputs::{CarryFields, Step, StepFields};
 use super::read::{plan_view_at, time_query, verify_now, visible_challenges};
 use super::{AppState, Caller, Need, Routes};
 use crate::app::{access, input, Change};
@@ -320,20 +320,11 @@ async fn post_progress(
     .await
 }
 
-#[derive(Deserialize)]
-struct CarryBody {
-    to_plan: String,
-    to_ref: Option<String>,
-    reason: String,
-    forum: Option<String>,
-    effective: Option<String>,
-}
-
 async fn post_carry_over(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path((id, reference)): Path<(String, String)>,
-    body: Result<Json<CarryBody>, JsonRejection>,
+    body: Result<Json<CarryFields>, JsonRejection>,
 ) -> Response {
     let Json(body) = match body {
         Ok(b) => b,
@@ -342,22 +333,9 @@ async fn post_carry_over(
     if !ids_ok(&id, &reference) {
         return not_found("such action");
     }
-    let change = carry_over(
-        &id,
-        &reference,
-        &body.to_plan,
-        body.to_ref.as_deref().unwrap_or(""),
-        body.reason,
-        body.forum.as_deref().unwrap_or(""),
-    );
-    write(
-        &state,
-        &caller,
-        body.effective.as_deref(),
-        Vec::new(),
-        Ok(change),
-    )
-    .await
+    let effective = body.effective.clone();
+    let change = body.change(&id, &reference);
+    write(&state, &caller, effective.as_deref(), Vec::new(), change).await
 }
 
 /// `POST /api/v1/plans/{id}/import?title=T&period=P&effective=D&as_at=D&sheet=S&file_name=F&map=H%3DFIELD&legend=C%3DSTATUS&dry_run=true`,

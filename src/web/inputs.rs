@@ -4,7 +4,9 @@
 use projections::events::ActionRef;
 use serde::Deserialize;
 
-use crate::app::Change;
+use projections::planned::CarryOptions;
+
+use crate::app::{input, Change};
 
 /// The fields of a challenge step (respond, escalate, close), from a page form or
 /// an API body.
@@ -54,24 +56,49 @@ impl StepFields {
     }
 }
 
-/// A carry-over from a form or an API body: the destination ref is the source's
-/// unless one is given; an empty forum is none.
-pub(super) fn carry_over(
-    id: &str,
-    reference: &str,
-    to_plan: &str,
-    to_ref: &str,
-    reason: String,
-    forum: &str,
-) -> Change {
-    let to_ref = Some(to_ref.trim())
-        .filter(|r| !r.is_empty())
-        .unwrap_or(reference);
-    Change::CarryOver {
-        from: action_ref(id, reference),
-        to: action_ref(to_plan.trim(), to_ref),
-        reason,
-        forum: Some(forum.trim().to_owned()).filter(|f| !f.is_empty()),
+/// The fields of a carry-over, from the action page's form or an API body; empty
+/// text counts as not given.
+#[derive(Deserialize, Default)]
+pub(super) struct CarryFields {
+    #[serde(default)]
+    pub to_plan: String,
+    /// Its ref in the new plan [default: the same ref].
+    #[serde(default)]
+    pub to_ref: Option<String>,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub forum: Option<String>,
+    #[serde(default)]
+    pub priority: Option<String>,
+    #[serde(default)]
+    pub timescale: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub effective: Option<String>,
+}
+
+fn given(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+impl CarryFields {
+    /// The carry-over of action `reference` of plan `id` these fields ask for.
+    pub(super) fn change(self, id: &str, reference: &str) -> anyhow::Result<Change> {
+        let status = given(self.status).map(|s| input::status(&s)).transpose()?;
+        let to_ref = given(self.to_ref).unwrap_or_else(|| reference.to_owned());
+        Ok(Change::CarryOver {
+            from: action_ref(id, reference),
+            to: action_ref(self.to_plan.trim(), &to_ref),
+            reason: self.reason,
+            forum: given(self.forum),
+            options: CarryOptions {
+                priority: given(self.priority),
+                timescale: given(self.timescale),
+                status,
+            },
+        })
     }
 }
 

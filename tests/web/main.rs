@@ -761,6 +761,7 @@ fn assure(data: &Path, args: &[&str], stdin: &str) -> std::process::Output {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
         .arg("--data")
         .arg(data)
+        .env("ASSURE_ACTOR", "web.tester")
         .args(args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

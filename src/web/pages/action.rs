@@ -194,6 +194,23 @@ pub(super) fn render_action(
                             label for="forum" { "Agreed at (optional)" }
                             input type="text" id="forum" name="forum";
                         }
+                        div class="form-group" {
+                            label for="carry-priority" { "Under priority (optional)" }
+                            span class="hint" id="carry-priority-hint" { "A priority key of the new plan; leave empty to keep " (a.priority) }
+                            input type="text" id="carry-priority" name="priority" aria-describedby="carry-priority-hint";
+                        }
+                        div class="form-group" {
+                            label for="carry-timescale" { "New timescale (optional)" }
+                            span class="hint" id="carry-timescale-hint" { "Leave empty to keep " (a.due) }
+                            input type="text" id="carry-timescale" name="timescale" aria-describedby="carry-timescale-hint";
+                        }
+                        div class="form-group" {
+                            label for="carry-status" { "Status in the new plan" }
+                            select id="carry-status" name="status" {
+                                option value="" selected { "Keep " (a.status.label()) }
+                                @for rag in [Rag::Green, Rag::Amber, Rag::Red, Rag::NotStarted] { option value=(rag.as_str()) { (rag.label()) } }
+                            }
+                        }
                         (effective_field("carry"))
                         button class="button button-secondary" type="submit" { "Carry it over" }
                     }
@@ -338,42 +355,22 @@ pub(super) async fn post_progress(
     .await
 }
 
-#[derive(Deserialize)]
-pub(super) struct CarryForm {
-    #[serde(default)]
-    to_plan: String,
-    #[serde(default)]
-    to_ref: String,
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    forum: String,
-    #[serde(default)]
-    effective: String,
-}
-
 pub(super) async fn post_carry_over(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Path((id, reference)): Path<(String, String)>,
-    Form(form): Form<CarryForm>,
+    Form(form): Form<CarryFields>,
 ) -> Response {
-    let change = carry_over(
-        &id,
-        &reference,
-        &form.to_plan,
-        &form.to_ref,
-        form.reason,
-        &form.forum,
-    );
+    let effective = form.effective.clone().unwrap_or_default();
+    let change = form.change(&id, &reference);
     write_action(
         &state,
         &caller,
         &id,
         &reference,
-        &form.effective,
+        &effective,
         Vec::new(),
-        Ok(change),
+        change,
         "carried",
     )
     .await
