@@ -568,3 +568,22 @@ fn a_carried_action_keeps_its_rag_unless_told_and_may_take_a_new_priority_and_ti
     };
     assert!(crate::planned::carry_over(&world, &from, &to, "r", None, options).is_err());
 }
+
+#[test]
+fn an_entry_recorded_long_after_it_took_effect_is_late() {
+    let day = 86_400_000_000_i64;
+    let stamp = |effective: i32, recorded_day: i64| Stamp {
+        seq: 0,
+        recorded_at: recorded_day * day + day / 2,
+        effective,
+        actor: "t".into(),
+    };
+    use crate::views::{is_late, late_days};
+    assert_eq!(late_days(&stamp(100, 100)), 0);
+    assert_eq!(late_days(&stamp(100, 99)), 0, "never negative");
+    assert_eq!(late_days(&stamp(100, 114)), 14);
+    assert!(!is_late(late_days(&stamp(100, 114))));
+    assert!(is_late(late_days(&stamp(100, 115))));
+    // Two years later, as the issue found: visible.
+    assert_eq!(late_days(&stamp(19_000, 19_730)), 730);
+}

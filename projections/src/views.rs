@@ -28,6 +28,23 @@ pub fn timestamp(micros: i64) -> String {
     )
 }
 
+/// Entries written more than this many days after they took effect are marked late
+/// where an inspector looks (plan, timeline, challenge thread, report, history).
+pub const LATE_AFTER_DAYS: i64 = 14;
+
+/// How many days after it took effect an event was recorded (0 when on the day).
+/// Inspectors asking what the plan said on a date need to see which entries were
+/// written afterwards.
+pub fn late_days(stamp: &Stamp) -> i64 {
+    let recorded_on = stamp.recorded_at.div_euclid(86_400_000_000);
+    (recorded_on - i64::from(stamp.effective)).max(0)
+}
+
+/// Whether an entry counts as late (`LATE_AFTER_DAYS`).
+pub fn is_late(late_days: i64) -> bool {
+    late_days > LATE_AFTER_DAYS
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanHeading {
     pub id: String,
@@ -47,6 +64,8 @@ pub struct UpdateView {
     pub effective: String,
     pub recorded_at: String,
     pub actor: String,
+    /// Days between when it took effect and when it was recorded.
+    pub late_days: i64,
 }
 
 impl From<&Stamp> for UpdateView {
@@ -56,6 +75,7 @@ impl From<&Stamp> for UpdateView {
             effective: date(stamp.effective),
             recorded_at: timestamp(stamp.recorded_at),
             actor: stamp.actor.clone(),
+            late_days: late_days(stamp),
         }
     }
 }
@@ -190,11 +210,14 @@ pub struct EntryView {
     pub kind: &'static str,
     pub text: String,
     pub evidence: Vec<EvidenceView>,
+    /// Days between when it took effect and when it was recorded.
+    pub late_days: i64,
 }
 
 fn entry_view(entry: &Entry) -> EntryView {
     EntryView {
         seq: entry.stamp.seq,
+        late_days: late_days(&entry.stamp),
         effective: date(entry.stamp.effective),
         recorded_at: timestamp(entry.stamp.recorded_at),
         actor: entry.stamp.actor.clone(),
@@ -280,6 +303,8 @@ pub struct HistoryEntry {
     pub kind: String,
     pub summary: String,
     pub body: Option<serde_json::Value>,
+    /// Days between when it took effect and when it was recorded (0 when on time).
+    pub late_days: i64,
 }
 
 /// A one-line description of an event for people.
@@ -340,6 +365,7 @@ pub fn history_entry(
         kind: kind.to_owned(),
         summary: summary_text,
         body,
+        late_days: late_days(&recorded.stamp),
     }
 }
 

@@ -372,8 +372,13 @@ pub fn action(app: &App, id: &str, reference: &str, time: &TimeArgs, json: bool)
             println!("  progress (imported): {}", step.imported_progress);
         }
         for e in &step.entries {
+            let late = if projections::views::is_late(e.late_days) {
+                format!(", recorded {} days later", e.late_days)
+            } else {
+                String::new()
+            };
             println!(
-                "  {} [{}] {} — {} (seq {})",
+                "  {} [{}] {} — {} (seq {}{late})",
                 e.effective, e.kind, e.text, e.actor, e.seq
             );
             for file in &e.evidence {

@@ -74,6 +74,16 @@ pub fn tag(rag: Rag) -> Markup {
     html! { strong class={ "tag tag-" (rag.as_str()) } { (rag.label()) } }
 }
 
+/// The mark of an entry written well after the date it took effect
+/// (`views::is_late`), so an inspector sees which entries were written afterwards.
+pub fn late(late_days: i64) -> Markup {
+    html! {
+        @if projections::views::is_late(late_days) {
+            " " strong class="tag tag-late" { "Recorded " (late_days) " days later" }
+        }
+    }
+}
+
 pub fn text_tag(class: &str, text: &str) -> Markup {
     html! { strong class={ "tag tag-" (class) } { (text) } }
 }

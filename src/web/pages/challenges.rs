@@ -275,7 +275,7 @@ pub(super) fn render_challenge(
                 h2 class="heading-m" { (title) }
                 @for e in list {
                     div class="summary" {
-                        p { strong { (e.effective) " · " (e.actor) } " (event " (e.seq) ")" }
+                        p { strong { (e.effective) " · " (e.actor) } " (event " (e.seq) ")" (html::late(e.late_days)) }
                         p { (html::multiline(&e.text)) }
                         @for ev in &e.evidence { p { "Evidence: " a href={ "/evidence/" (ev.blake3) } { (ev.name) } } }
                     }

@@ -85,6 +85,23 @@ pub fn report_markup(
         principal: None,
         csrf: String::new(),
     };
+    let stamps = plan
+        .actions
+        .values()
+        .flat_map(|a| a.entries.iter().map(|e| &e.stamp))
+        .chain(
+            world
+                .challenges
+                .values()
+                .filter(|c| challenges.iter().any(|shown| shown.id == c.id))
+                .flat_map(|c| c.responses.iter().chain(&c.escalations).map(|e| &e.stamp)),
+        );
+    let (entries, late) = stamps.fold((0, 0), |(n, late), stamp| {
+        (
+            n + 1,
+            late + usize::from(views::is_late(views::late_days(stamp))),
+        )
+    });
     let title = format!("Inspection report: {}", view.plan.title);
     Some(page(
         &title,
@@ -116,7 +133,7 @@ pub fn report_markup(
                                 table {
                                     caption { "History of " (a.reference) }
                                     thead { tr { th scope="col" { "Effective" } th scope="col" { "What" } th scope="col" { "By" } th scope="col" { "Event" } } }
-                                    tbody { @for e in &action.entries { tr { td { (views::date(e.stamp.effective)) } td { strong { (e.kind) } ": " (html::multiline(&e.text)) } td { (e.stamp.actor) } td { (e.stamp.seq) } } } }
+                                    tbody { @for e in &action.entries { tr { td { (views::date(e.stamp.effective)) (html::late(views::late_days(&e.stamp))) } td { strong { (e.kind) } ": " (html::multiline(&e.text)) } td { (e.stamp.actor) } td { (e.stamp.seq) } } } }
                                 }
                             }
                         }
@@ -129,7 +146,7 @@ pub fn report_markup(
                 @for c in &challenges {
                     h3 class="heading-s" { (c.id) " to " (c.to) ", raised " (c.raised_on) " by " (c.raised_by) }
                     p { (html::multiline(&c.text)) }
-                    @for r in &c.responses { p { strong { "Response " (r.effective) " (" (r.actor) "): " } (html::multiline(&r.text)) } }
+                    @for r in &c.responses { p { strong { "Response " (r.effective) " (" (r.actor) "): " } (html::multiline(&r.text)) (html::late(r.late_days)) } }
                     @for e in &c.escalations { p { strong { "Escalated " (e.effective) ": " } (html::multiline(&e.text)) } }
                     @if let Some(o) = &c.outcome { p { strong { "Outcome: " } (o) } }
                     @if let Some(i) = &c.impact { p { strong { "Impact: " } (i) } }
@@ -137,6 +154,8 @@ pub fn report_markup(
             }
             section class="report-section" {
                 h2 class="heading-m" { "Verification statement" }
+                p { "Entries recorded more than " (views::LATE_AFTER_DAYS) " days after they took effect are marked \u{201c}Recorded N days later\u{201d}: "
+                    (late) " of the " (entries) " entries in this report were." }
                 p { "This report was produced from a hash-chained ledger of " (statement.size) " events whose RFC 9162 Merkle root is" }
                 p { code class="hash" { (statement.root) } }
                 @match &statement.checkpoint {
