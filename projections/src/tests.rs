@@ -587,3 +587,60 @@ fn an_entry_recorded_long_after_it_took_effect_is_late() {
     // Two years later, as the issue found: visible.
     assert_eq!(late_days(&stamp(19_000, 19_730)), 730);
 }
+
+#[test]
+fn a_reopened_challenge_shows_open_keeps_its_closure_in_the_thread_and_names_its_escalation() {
+    let mut h = History::new();
+    h.plan("p", 10);
+    let c = subject::challenge("C-0001");
+    h.push(
+        11,
+        c.clone(),
+        DomainEvent::ChallengeRaised(ChallengeRaised {
+            to_agency: "GMP".into(),
+            about: vec![],
+            text: "why?".into(),
+            response_due: None,
+        }),
+    )
+    .push(
+        12,
+        c.clone(),
+        DomainEvent::ChallengeEscalated(ChallengeEscalated {
+            to: "Board".into(),
+            reason: "no answer".into(),
+        }),
+    )
+    .push(
+        13,
+        c.clone(),
+        DomainEvent::ChallengeClosed(ChallengeClosed {
+            outcome: "agreed".into(),
+            impact: Some("fewer delays".into()),
+        }),
+    )
+    .push(
+        14,
+        c,
+        DomainEvent::ChallengeReopened(ChallengeReopened {
+            reason: "delays again".into(),
+        }),
+    );
+    let world = world_at(&h.events, TimeQuery::default());
+    let view = crate::views::challenge_view(&world.challenges["C-0001"], 20);
+    assert_eq!(view.status, ChallengeStatus::Open);
+    assert_eq!(
+        view.outcome, None,
+        "the log shows it reopened, not the old outcome"
+    );
+    assert_eq!(view.escalated_to.as_deref(), Some("Board"));
+    let thread: Vec<&str> = view.escalations.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(
+        thread,
+        [
+            "escalated to Board: no answer",
+            "closed: agreed (impact: fewer delays)",
+            "reopened: delays again"
+        ]
+    );
+}

@@ -239,7 +239,10 @@ pub struct ChallengeView {
     pub status: ChallengeStatus,
     pub overdue: bool,
     pub responses: Vec<EntryView>,
+    /// Escalations, earlier closures and reopenings, in order.
     pub escalations: Vec<EntryView>,
+    /// Where it was last escalated to.
+    pub escalated_to: Option<String>,
     pub outcome: Option<String>,
     pub impact: Option<String>,
     pub closed_on: Option<String>,
@@ -263,6 +266,7 @@ pub fn challenge_view(challenge: &Challenge, today: i32) -> ChallengeView {
         overdue: awaiting && challenge.response_due.is_some_and(|due| due < today),
         responses: challenge.responses.iter().map(entry_view).collect(),
         escalations: challenge.escalations.iter().map(entry_view).collect(),
+        escalated_to: challenge.escalated_to.clone(),
         outcome: challenge.outcome.clone(),
         impact: challenge.impact.clone(),
         closed_on: challenge.closed.as_ref().map(|s| date(s.effective)),

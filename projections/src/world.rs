@@ -106,7 +106,12 @@ pub struct Challenge {
     pub response_due: Option<i32>,
     pub status: ChallengeStatus,
     pub responses: Vec<Entry>,
+    /// Escalations, earlier closures and reopenings, in the order they happened.
     pub escalations: Vec<Entry>,
+    /// Where it was last escalated to.
+    pub escalated_to: Option<String>,
+    /// The outcome and impact of its closure; cleared when it is reopened (the
+    /// closure stays in `escalations`, so the thread keeps it).
     pub outcome: Option<String>,
     pub impact: Option<String>,
     pub closed: Option<Stamp>,
@@ -351,6 +356,7 @@ impl World {
                         status: ChallengeStatus::Open,
                         responses: Vec::new(),
                         escalations: Vec::new(),
+                        escalated_to: None,
                         outcome: None,
                         impact: None,
                         closed: None,
@@ -374,6 +380,7 @@ impl World {
             (Parsed::Challenge(id), DomainEvent::ChallengeEscalated(escalation)) => {
                 let challenge = self.open_challenge(id, stamp.effective, "escalate")?;
                 challenge.status = ChallengeStatus::Escalated;
+                challenge.escalated_to = Some(escalation.to.clone());
                 challenge.last_update = stamp.clone();
                 let text = format!("escalated to {}: {}", escalation.to, escalation.reason);
                 challenge.escalations.push(Entry {
@@ -401,7 +408,21 @@ impl World {
                     ));
                 }
                 challenge.status = ChallengeStatus::Open;
-                challenge.closed = None;
+                // The closure it reopens stays in the thread; the log shows it open.
+                if let (Some(closed), Some(outcome)) =
+                    (challenge.closed.take(), challenge.outcome.take())
+                {
+                    let text = match challenge.impact.take() {
+                        Some(impact) => format!("closed: {outcome} (impact: {impact})"),
+                        None => format!("closed: {outcome}"),
+                    };
+                    challenge.escalations.push(Entry {
+                        stamp: closed,
+                        kind: "closed",
+                        text,
+                        evidence: Vec::new(),
+                    });
+                }
                 challenge.last_update = stamp.clone();
                 let text = format!("reopened: {}", reopened.reason);
                 challenge.escalations.push(Entry {

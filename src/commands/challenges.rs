@@ -153,6 +153,7 @@ pub fn list(
                     .last()
                     .map(|r| r.text.clone())
                     .unwrap_or_default(),
+                c.escalated_to.clone().unwrap_or_default(),
                 c.outcome.clone().unwrap_or_default(),
             ]
         })
@@ -168,6 +169,7 @@ pub fn list(
                 "due",
                 "challenge",
                 "latest response",
+                "escalated to",
                 "outcome"
             ],
             &rows,

@@ -93,7 +93,7 @@ pub(super) fn render_challenges(
         }
         p class="no-print" { a href={ "/challenges/csv" @if !query_string.is_empty() { "?" (query_string) } } download { "Download as CSV" } }
         table {
-            thead { tr { th scope="col" { "Id" } th scope="col" { "To" } th scope="col" { "Challenge" } th scope="col" { "Raised" } th scope="col" { "Response due" } th scope="col" { "Status" } } }
+            thead { tr { th scope="col" { "Id" } th scope="col" { "To" } th scope="col" { "Challenge" } th scope="col" { "Raised" } th scope="col" { "Response due" } th scope="col" { "Status" } th scope="col" { "Latest response" } } }
             tbody {
                 @for c in &log {
                     tr {
@@ -102,7 +102,8 @@ pub(super) fn render_challenges(
                         td { (c.text) }
                         td { (c.raised_on) " by " (c.raised_by) }
                         td { (c.due.clone().unwrap_or_default()) }
-                        td { (challenge_status_tag(c)) }
+                        td { (challenge_status_tag(c)) @if let Some(to) = &c.escalated_to { br; "Escalated to " (to) } }
+                        td { @if let Some(r) = c.responses.last() { (r.effective) ": " (r.text) } }
                     }
                 }
             }
@@ -154,6 +155,7 @@ pub(super) async fn challenges_csv(
         "Overdue",
         "Responses",
         "Escalations",
+        "Escalated to",
         "Outcome",
         "Impact",
         "Closed on",
@@ -181,6 +183,7 @@ pub(super) async fn challenges_csv(
             if c.overdue { "yes" } else { "no" }.to_owned(),
             joined(&c.responses),
             joined(&c.escalations),
+            c.escalated_to.clone().unwrap_or_default(),
             c.outcome.clone().unwrap_or_default(),
             c.impact.clone().unwrap_or_default(),
             c.closed_on.clone().unwrap_or_default(),
@@ -300,7 +303,8 @@ pub(super) fn render_challenge(
             @if let Some(d) = &c.closed_on { (summary_row("Closed on", html! { (d) })) }
         }
         (entries("Responses", &c.responses))
-        (entries("Escalations", &c.escalations))
+        (entries("Escalations, earlier closures and reopenings", &c.escalations))
+        @if let Some(to) = &c.escalated_to { p { "Last escalated to " strong { (to) } "." } }
         @if c.status != ChallengeStatus::Closed {
             @if may_respond {
                 h2 class="heading-m" { "Record the response" }
