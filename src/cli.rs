@@ -360,6 +360,12 @@ pub enum TokenCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum ChallengeCommand {
+    /// One challenge's whole life: raised, responses, escalations, closures, reopenings
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Raise a challenge to a partner agency (prints its id)
     Raise {
         #[arg(long)]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use projections::events::*;
 use projections::read::world_at;
-use projections::views::{challenge_log, ChallengeFilter};
+use projections::views::{challenge_log, challenge_view, ChallengeFilter};
 
 use super::plans::time_query;
 use super::{print_json, read_evidence};
@@ -108,6 +108,81 @@ pub fn reopen(app: &mut App, id: &str, reason: &str, effective: i32) -> Result<(
     };
     let seq = record(app, id, change, effective, &[])?;
     println!("{id} reopened (event {seq}).");
+    Ok(())
+}
+
+/// `challenge show`: the whole thread of one challenge, as an inspector reads it.
+pub fn show(app: &App, id: &str, json: bool) -> Result<()> {
+    let history = challenge_history(app, id)?;
+    let world = world_at(&history, Default::default());
+    let Some(challenge) = world.challenges.get(id) else {
+        return Err(Usage(format!(
+            "challenge {id}'s raising was erased; `assure history --subject challenge/{id}` shows what remains"
+        ))
+        .into());
+    };
+    let view = challenge_view(challenge, today());
+    if json {
+        return print_json(&view);
+    }
+    let late = |days: i64| {
+        if projections::views::is_late(days) {
+            format!(" (recorded {days} days later)")
+        } else {
+            String::new()
+        }
+    };
+    println!("Challenge {} to {}", view.id, view.to);
+    println!("  raised:   {} by {}", view.raised_on, view.raised_by);
+    println!(
+        "  status:   {:?}{}",
+        view.status,
+        if view.overdue { " (overdue)" } else { "" }
+    );
+    if let Some(due) = &view.due {
+        println!("  due:      {due}");
+    }
+    if !view.about.is_empty() {
+        println!("  about:    {}", view.about.join(", "));
+    }
+    println!("  text:     {}", view.text);
+    for r in &view.responses {
+        println!(
+            "  {} response by {}: {}{}",
+            r.effective,
+            r.actor,
+            r.text,
+            late(r.late_days)
+        );
+        for file in &r.evidence {
+            println!(
+                "      evidence: {} ({} bytes, blake3 {})",
+                file.name, file.bytes, file.blake3
+            );
+        }
+    }
+    for e in &view.escalations {
+        println!(
+            "  {} {} by {}: {}{}",
+            e.effective,
+            e.kind,
+            e.actor,
+            e.text,
+            late(e.late_days)
+        );
+    }
+    if let Some(to) = &view.escalated_to {
+        println!("  escalated to: {to}");
+    }
+    if let Some(outcome) = &view.outcome {
+        println!(
+            "  closed {}: {outcome}",
+            view.closed_on.as_deref().unwrap_or_default()
+        );
+    }
+    if let Some(impact) = &view.impact {
+        println!("  impact:   {impact}");
+    }
     Ok(())
 }
 

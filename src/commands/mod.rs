@@ -205,6 +205,7 @@ pub fn run(cli: Cli) -> Result<()> {
                 reason,
                 effective,
             } => challenges::reopen(&mut open()?, &id, &reason, effective_day(&effective)?),
+            ChallengeCommand::Show { id, json } => challenges::show(&open()?, &id, json),
         },
         Command::Challenges {
             open: open_only,
