@@ -26,18 +26,7 @@ pub fn blake3_of(bytes: &[u8]) -> Hash {
     *blake3::hash(bytes).as_bytes()
 }
 
-/// Lower-case hex of a hash, the blob's file name.
-pub fn hex(hash: &Hash) -> String {
-    blake3::Hash::from_bytes(*hash).to_hex().to_string()
-}
-
-/// Parses a 64-character lower-case hex hash; anything else is refused.
-pub fn parse_hex(text: &str) -> Option<Hash> {
-    if text.len() != 64 || !text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-        return None;
-    }
-    blake3::Hash::from_hex(text).ok().map(|h| *h.as_bytes())
-}
+use crate::hex::hex;
 
 impl BlobStore {
     pub fn new(dir: PathBuf) -> BlobStore {

@@ -8,20 +8,26 @@
 //! It must never offer an API that deletes or rewrites an event header, and only the
 //! `storage` module may touch sled.
 
-pub mod checkpoint;
 pub mod checkpoints;
-pub mod merkle;
-pub mod note;
+pub(crate) mod export;
+pub mod proof;
+pub use proof::{checkpoint, merkle, note};
+
+/// Export bundles: their format and check (`proof::bundle`) and their writing.
+pub mod bundle {
+    pub use crate::export::write_bundle;
+    pub use crate::proof::bundle::*;
+}
 
 /// A 32-byte hash: BLAKE3 for event and payload hashes, SHA-256 for Merkle nodes.
 pub type Hash = [u8; 32];
 
 pub mod blobs;
-pub mod bundle;
 pub mod codec;
 pub mod error;
 pub mod faults;
 pub mod header;
+pub mod hex;
 mod index;
 pub mod log;
 pub mod redaction;

@@ -1,8 +1,7 @@
-//! The `ledger.redacted` event: lawful erasure of one earlier event's payload.
-//!
-//! The ledger itself understands this one kind, because `verify` accepts a missing
-//! payload only where such an event names it (FORMAT v1 §2). `Ledger::redact` is the
-//! only code that removes a payload, and it never touches a header.
+//! `Ledger::redact`: lawful erasure of one earlier event's payload — the only code
+//! that removes a payload, and it never touches a header. The `ledger.redacted`
+//! payload itself is a format (`proof::redaction`), since `verify` and an auditor's
+//! tool accept a missing payload only where such an event names it (FORMAT v1 §2).
 
 use crate::codec;
 use crate::error::{Error, Result};
@@ -10,19 +9,7 @@ use crate::header::{EventHeader, NewEvent};
 use crate::log::{keys, Ledger};
 use crate::storage::Store;
 
-/// The kind of the event that authorises a redaction.
-pub const REDACTION_KIND: &str = "ledger.redacted";
-
-/// The payload of a `ledger.redacted` event.
-#[derive(Debug, Clone, PartialEq, Eq, bincode::Encode, bincode::Decode, serde::Serialize)]
-pub struct Redaction {
-    /// The earlier event whose salt and payload were destroyed.
-    pub target_seq: u64,
-    /// Why (e.g. the erasure request reference).
-    pub reason: String,
-    /// Who authorised it.
-    pub authorised_by: String,
-}
+pub use crate::proof::redaction::{Redaction, REDACTION_KIND};
 
 impl Ledger {
     /// Lawful erasure: destroys the salt and payload of event `target` (in the log and

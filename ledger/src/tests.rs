@@ -146,7 +146,7 @@ fn evidence_is_content_addressed_and_checked() {
     let hash = ledger.blobs().put(b"minutes of the board").unwrap();
     assert_eq!(ledger.blobs().put(b"minutes of the board").unwrap(), hash);
     assert_eq!(ledger.blobs().get(&hash).unwrap(), b"minutes of the board");
-    let path = ledger.blobs().dir().join(crate::blobs::hex(&hash));
+    let path = ledger.blobs().dir().join(crate::hex::hex(&hash));
     std::fs::write(&path, b"minutes of the bored").unwrap();
     assert!(matches!(
         ledger.blobs().get(&hash),
@@ -503,7 +503,7 @@ fn the_stored_merkle_tree_matches_a_fresh_one_and_its_proofs_verify() {
     }
     let report = ledger.verify();
     assert!(report.ok, "{report:?}");
-    assert_eq!(report.root, crate::blobs::hex(&reference.root()));
+    assert_eq!(report.root, crate::hex::hex(&reference.root()));
 }
 
 #[test]

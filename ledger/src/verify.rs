@@ -128,11 +128,11 @@ impl Ledger {
         VerifyReport {
             ok,
             size: chain.checked,
-            head: crate::blobs::hex(&chain.last_good),
+            head: crate::hex::hex(&chain.last_good),
             first_bad_seq,
             problem,
             blobs,
-            root: crate::blobs::hex(&chain.frontier.root()),
+            root: crate::hex::hex(&chain.frontier.root()),
         }
     }
 
@@ -231,7 +231,7 @@ impl Ledger {
 
     fn verify_blobs(&self, count: &mut u64) -> std::result::Result<(), Failure> {
         for name in self.blobs().list()? {
-            let Some(hash) = crate::blobs::parse_hex(&name) else {
+            let Some(hash) = crate::hex::parse_hash(&name) else {
                 return fail(
                     None,
                     format!("evidence folder holds a file not named by its hash: {name}"),

@@ -249,7 +249,7 @@ fn evidence_checkpoints_and_exports_return_only_after_their_fsyncs() {
     let guard = faults::install(Injector::trace());
     let hash = ledger.blobs().put(b"minutes of the board").unwrap();
     let trace = guard.trace();
-    let name = format!("evidence {}", ledger::blobs::hex(&hash));
+    let name = format!("evidence {}", ledger::hex::hex(&hash));
     let order = [
         pos(&trace, Op::Create, &name).unwrap(),
         pos(&trace, Op::Write, &name).unwrap(),
@@ -309,7 +309,7 @@ fn export(
         .blobs()
         .list()?
         .iter()
-        .filter_map(|n| ledger::blobs::parse_hex(n))
+        .filter_map(|n| ledger::hex::parse_hash(n))
         .map(|h| ledger.blobs().get(&h))
         .collect::<ledger::Result<Vec<_>>>()?;
     write_bundle(out, &events, false, signed, &[key().verifier()], &blobs)

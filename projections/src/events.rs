@@ -79,7 +79,7 @@ pub struct Evidence {
 }
 
 fn hex_hash<S: serde::Serializer>(hash: &[u8; 32], serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(&ledger::blobs::hex(hash))
+    serializer.serialize_str(&ledger::hex::hex(hash))
 }
 
 /// Points at one action of one plan.

@@ -195,7 +195,7 @@ fn evidence_views(evidence: &[Evidence]) -> Vec<EvidenceView> {
         .iter()
         .map(|e| EvidenceView {
             name: e.name.clone(),
-            blake3: ledger::blobs::hex(&e.blake3),
+            blake3: ledger::hex::hex(&e.blake3),
             bytes: e.bytes,
         })
         .collect()

@@ -126,7 +126,7 @@ fn write(
             .blobs()
             .list()?
             .iter()
-            .filter_map(|n| ledger::blobs::parse_hex(n))
+            .filter_map(|n| ledger::hex::parse_hash(n))
             .collect();
     }
     blob_hashes.sort_unstable();
@@ -183,7 +183,7 @@ pub fn check_bodies(dir: &Path) -> Result<Option<(u64, String)>> {
             )));
         }
         for hash in decoded.iter().flat_map(DomainEvent::evidence) {
-            let name = ledger::blobs::hex(&hash);
+            let name = ledger::hex::hex(&hash);
             if !dir.join("blobs").join(&name).is_file() {
                 return Ok(Some((
                     seq,

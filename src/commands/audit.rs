@@ -58,7 +58,7 @@ pub fn history(app: &App, prefix: Option<&str>, json: bool) -> Result<()> {
     let mut hashes = Vec::with_capacity(events.len());
     for event in events {
         hashes.push((
-            ledger::blobs::hex(&event.header.event_hash()),
+            ledger::hex::hex(&event.header.event_hash()),
             event.header.kind.clone(),
         ));
         recorded.push(decode_stored(event)?);
@@ -175,7 +175,7 @@ fn missing_evidence(app: &App) -> Result<Option<(u64, String)>> {
                     event.header.seq,
                     format!(
                         "evidence file {} named by this event is missing from the data folder; restore it from a backup or an export bundle",
-                        ledger::blobs::hex(&hash)
+                        ledger::hex::hex(&hash)
                     ),
                 ));
                 return Ok(false);

@@ -38,10 +38,7 @@ pub fn init(data: &Path, key: Option<&Path>) -> Result<()> {
         None => {
             let mut id = [0u8; 4];
             getrandom_fill(&mut id)?;
-            let name = format!(
-                "assure.ledger/{}",
-                id.iter().map(|b| format!("{b:02x}")).collect::<String>()
-            );
+            let name = format!("assure.ledger/{}", ledger::hex::hex(&id));
             let signing = SigningKey::generate(&name)
                 .map_err(|e| anyhow::anyhow!("making the ledger's key: {e}"))?;
             write_private(&data.join(KEY_FILE), &signing.to_file_string())?;
@@ -147,7 +144,7 @@ pub fn list(app: &App) -> Result<()> {
         println!(
             "size {:>8}  root {}  signed by {}",
             c.size,
-            ledger::blobs::hex(&c.root),
+            ledger::hex::hex(&c.root),
             signers.join(", ")
         );
     }
@@ -239,7 +236,7 @@ pub fn verify_against(app: &App, file: &Path, trust: &[String], json: bool) -> R
                 old.size, report.size
             ));
         }
-        let root = ledger::blobs::parse_hex(&report.root).ok_or("bad recomputed root")?;
+        let root = ledger::hex::parse_hash(&report.root).ok_or("bad recomputed root")?;
         let proof = if old.size == 0 || old.size == report.size {
             Vec::new()
         } else {

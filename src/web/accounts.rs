@@ -96,7 +96,7 @@ fn path(data: &Path) -> PathBuf {
 
 pub fn token_digest(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    ledger::hex::hex(&digest)
 }
 
 /// Checks a user name: it becomes the actor of every event the user records.

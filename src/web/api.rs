@@ -203,7 +203,7 @@ async fn write(
         Ok(headers) => {
             let events: Vec<Value> = headers
                 .iter()
-                .map(|h| json!({ "seq": h.seq, "hash": ledger::blobs::hex(&h.event_hash()), "subject": h.subject, "kind": h.kind }))
+                .map(|h| json!({ "seq": h.seq, "hash": ledger::hex::hex(&h.event_hash()), "subject": h.subject, "kind": h.kind }))
                 .collect();
             (StatusCode::CREATED, Json(json!({ "events": events }))).into_response()
         }

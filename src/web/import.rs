@@ -75,7 +75,7 @@ impl PendingImports {
     fn put(&self, pending: Pending) -> Option<String> {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).ok()?;
-        let token = ledger::blobs::hex(&bytes);
+        let token = ledger::hex::hex(&bytes);
         let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         map.retain(|_, p| p.made.elapsed() < PENDING_FOR);
         let user = pending.user.clone();

@@ -85,7 +85,7 @@ impl Live {
         let hash = self
             .hashes
             .get(recorded.stamp.seq as usize)
-            .map(ledger::blobs::hex)
+            .map(|h| ledger::hex::hex(h))
             .unwrap_or_default();
         let kind = recorded.event.as_ref().map_or("redacted", |e| e.kind());
         projections::views::history_entry(recorded, hash, kind, &self.world.world().redactions)

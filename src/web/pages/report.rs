@@ -51,7 +51,7 @@ pub struct Statement {
 pub fn verification_statement(ledger: &ledger::Ledger) -> Statement {
     Statement {
         size: ledger.size(),
-        root: ledger::blobs::hex(&ledger.root()),
+        root: ledger::hex::hex(&ledger.root()),
         checkpoint: ledger
             .latest_checkpoint()
             .ok()

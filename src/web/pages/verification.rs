@@ -27,7 +27,7 @@ pub(super) async fn verify_page(
         .clone();
     let (checkpoint, root, size) = {
         let ledger = state.shared.ledger();
-        let root = ledger::blobs::hex(&ledger.root());
+        let root = ledger::hex::hex(&ledger.root());
         (
             ledger.latest_checkpoint().ok().flatten(),
             root,
@@ -215,7 +215,7 @@ pub(super) async fn evidence(
     Extension(caller): Extension<Caller>,
     Path(hash): Path<String>,
 ) -> Response {
-    let Some(parsed) = ledger::blobs::parse_hex(&hash).filter(|_| hash.len() == 64) else {
+    let Some(parsed) = ledger::hex::parse_hash(&hash).filter(|_| hash.len() == 64) else {
         return html::not_found();
     };
     let allowed = {
