@@ -8,7 +8,7 @@
 
 use crate::checkpoint::{Checkpoint, SignedCheckpoint};
 use crate::error::{Error, Result};
-use crate::log::Ledger;
+use crate::ledger::Ledger;
 use crate::note::{SigningKey, VerifierKey};
 
 fn checkpoint_key(size: u64) -> [u8; 9] {

@@ -5,7 +5,9 @@
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::header::Event;
-use crate::log::{decode_event, keys, IndexVisitor, Ledger};
+use crate::layout::keys;
+use crate::ledger::{IndexVisitor, Ledger};
+use crate::reads::decode_event;
 use crate::storage::Store;
 
 impl Ledger {

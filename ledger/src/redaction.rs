@@ -6,7 +6,8 @@
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::header::{EventHeader, NewEvent};
-use crate::log::{keys, Ledger};
+use crate::layout::keys;
+use crate::ledger::Ledger;
 use crate::storage::Store;
 
 pub use crate::proof::redaction::{Redaction, REDACTION_KIND};

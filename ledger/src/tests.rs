@@ -103,7 +103,7 @@ fn foreign_and_missing_folders_are_not_ledgers_and_are_left_untouched() {
 fn oversized_and_malformed_events_are_rejected_whole() {
     let (_dir, mut ledger) = fresh();
     let mut big = new_event(1, "s");
-    big.payload = vec![0; crate::log::MAX_PAYLOAD_BYTES + 1];
+    big.payload = vec![0; crate::ledger::MAX_PAYLOAD_BYTES + 1];
     assert!(matches!(
         ledger.append(vec![new_event(0, "s"), big]),
         Err(Error::Rejected(_))

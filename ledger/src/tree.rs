@@ -5,10 +5,11 @@
 //! Subtrees below 16 leaves are recomputed from the event hashes when a proof needs
 //! them: that keeps the append path to one extra store entry per 16 events.
 
+use crate::chunks::scan_records;
 use crate::codec;
 use crate::error::{Error, Result};
-use crate::log::Ledger;
 use crate::merkle::{self, Frontier, NodeSource};
+use crate::storage::Store;
 use crate::storage::Write as StoreWrite;
 use crate::Hash;
 
@@ -50,12 +51,19 @@ pub(crate) fn read_frontier(bytes: Option<Vec<u8>>) -> Result<Frontier> {
         .map_err(|e| Error::corruption(None, format!("Merkle tree frontier: {e}")))
 }
 
-impl NodeSource for Ledger {
+/// The tree of the first `size` events as the store holds it: stored subtrees read,
+/// smaller ones recomputed from the events' records.
+pub(crate) struct StoredTree<'a> {
+    pub(crate) store: &'a dyn Store,
+    pub(crate) size: u64,
+}
+
+impl NodeSource for StoredTree<'_> {
     type Error = Error;
 
     fn node(&self, level: u8, index: u64) -> Result<Hash> {
         if level >= STORED_LEVEL {
-            let bytes = self.store_get(&node_key(level, index))?.ok_or_else(|| {
+            let bytes = self.store.get(&node_key(level, index))?.ok_or_else(|| {
                 Error::corruption(
                     None,
                     format!("Merkle tree node ({level}, {index}) is missing"),
@@ -72,16 +80,20 @@ impl NodeSource for Ledger {
         let first = index << level;
         let count = 1u64 << level;
         let mut leaves = Vec::with_capacity(count as usize);
-        self.scan_raw(first..first + count, &mut |seq, record| {
-            let parts =
-                codec::split_record(record).map_err(|why| Error::corruption(Some(seq), why))?;
-            leaves.push(merkle::leaf_hash(blake3::hash(parts.leaf).as_bytes()));
-            Ok(true)
-        })?;
+        scan_records(
+            self.store,
+            first..(first + count).min(self.size),
+            &mut |seq, record| {
+                let parts =
+                    codec::split_record(record).map_err(|why| Error::corruption(Some(seq), why))?;
+                leaves.push(merkle::leaf_hash(blake3::hash(parts.leaf).as_bytes()));
+                Ok(true)
+            },
+        )?;
         if leaves.len() as u64 != count {
             return Err(Error::Rejected(format!(
                 "no complete subtree ({level}, {index}) in a ledger of {}",
-                self.size()
+                self.size
             )));
         }
         while leaves.len() > 1 {
@@ -96,42 +108,7 @@ impl NodeSource for Ledger {
     }
 }
 
-impl Ledger {
-    /// The Merkle root of the whole log, from the frontier (no recomputation).
-    pub fn root(&self) -> Hash {
-        self.frontier().root()
-    }
-
-    /// The Merkle root of the first `size` events.
-    pub fn root_at(&self, size: u64) -> Result<Hash> {
-        self.check_size(size)?;
-        merkle::root_at(size, self).map_err(proof_error)
-    }
-
-    /// The RFC 9162 inclusion proof of event `seq` in the tree of `size` events.
-    pub fn inclusion_proof(&self, seq: u64, size: u64) -> Result<Vec<Hash>> {
-        self.check_size(size)?;
-        merkle::inclusion_proof(seq, size, self).map_err(proof_error)
-    }
-
-    /// The RFC 9162 consistency proof from the tree of `old_size` to that of `new_size`.
-    pub fn consistency_proof(&self, old_size: u64, new_size: u64) -> Result<Vec<Hash>> {
-        self.check_size(new_size)?;
-        merkle::consistency_proof(old_size, new_size, self).map_err(proof_error)
-    }
-
-    fn check_size(&self, size: u64) -> Result<()> {
-        if size > self.size() {
-            return Err(Error::Rejected(format!(
-                "the ledger holds {} events, not {size}",
-                self.size()
-            )));
-        }
-        Ok(())
-    }
-}
-
-fn proof_error(error: merkle::ProofError<Error>) -> Error {
+pub(crate) fn proof_error(error: merkle::ProofError<Error>) -> Error {
     match error {
         merkle::ProofError::Source { source, .. } => source,
         other => Error::Rejected(other.to_string()),

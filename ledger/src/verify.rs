@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::codec::{self, Head};
 use crate::error::Error;
 use crate::header::{payload_hash, GENESIS_PREV};
-use crate::log::Ledger;
+use crate::ledger::Ledger;
 use crate::redaction::{Redaction, REDACTION_KIND};
 use crate::Hash;
 
@@ -271,7 +271,7 @@ impl Ledger {
         let mut copies = Vec::new();
         loop {
             let part = next_part.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            if part >= crate::log::INDEX_PARTS {
+            if part >= crate::layout::INDEX_PARTS {
                 return Ok(copies);
             }
             self.scan_index_part(part, &mut |subject, seq, record| {

@@ -3,7 +3,7 @@
 //! Each staged batch is one frame, `u32 length ‖ BLAKE3(body) ‖ body`, appended and
 //! fdatasynced (`Syncer::sync`) before anything of it is acknowledged. The store
 //! (sled) gets the batches later, many at once (`Settling::settle`), and is flushed
-//! from time to time (`Syncer::checkpoint`), after which the log is emptied. On open,
+//! from time to time (`Syncer::flush_store`), after which the log is emptied. On open,
 //! the frames the store does not hold yet are applied to it.
 //!
 //! A crash can tear only the last write: a frame that does not check at the end of

@@ -266,7 +266,7 @@ impl Shared {
     /// exported. (After a storage failure the sync is refused and the reader goes on.)
     pub fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
         let ledger = self.ledger.lock().unwrap_or_else(|p| p.into_inner());
-        let _ = ledger.syncer().checkpoint();
+        let _ = ledger.syncer().flush_store();
         ledger
     }
 }
