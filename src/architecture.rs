@@ -115,11 +115,12 @@ fn the_verification_side_imports_no_storage() {
         "Ledger",
         "sled",
     ] {
-        assert_eq!(
-            mentioning("ledger/src/proof", needle),
-            Vec::<String>::new(),
-            "{needle}"
-        );
+        // Its tests may write a bundle through the ledger to check it.
+        let code: Vec<String> = mentioning("ledger/src/proof", needle)
+            .into_iter()
+            .filter(|path| !path.ends_with("tests.rs"))
+            .collect();
+        assert_eq!(code, Vec::<String>::new(), "{needle}");
     }
 }
 
