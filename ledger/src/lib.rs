@@ -75,7 +75,7 @@ pub use syncer::Syncer;
 
 /// The plan (`plan/{id}`, actions included) or challenge a subject belongs to: the
 /// unit the subject index groups by.
-pub fn log_group(subject: &str) -> &str {
+pub fn group_of(subject: &str) -> &str {
     keys::group_of(subject)
 }
 pub use verify::VerifyReport;

@@ -56,7 +56,7 @@ impl Subjects {
         ]
     }
 
-    /// Every event of a log group (`ledger::log_group`): a plan with its actions,
+    /// Every event of a log group (`ledger::group_of`): a plan with its actions,
     /// or one challenge.
     pub fn group(group: &str) -> Vec<Subjects> {
         match group.strip_prefix("plan/") {

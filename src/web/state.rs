@@ -530,7 +530,7 @@ impl Writer {
     fn history_of(&self, planned: &[Planned], pending: &[Recorded]) -> Vec<Recorded> {
         let mut groups = BTreeSet::new();
         for p in planned {
-            groups.insert(ledger::log_group(&p.subject).to_owned());
+            groups.insert(ledger::group_of(&p.subject).to_owned());
             for at in referenced_actions(&p.event) {
                 groups.insert(subject::plan(&at.plan));
             }
@@ -544,7 +544,7 @@ impl Writer {
         history.extend(
             pending
                 .iter()
-                .filter(|r| groups.contains(ledger::log_group(&r.subject)))
+                .filter(|r| groups.contains(ledger::group_of(&r.subject)))
                 .cloned(),
         );
         history

@@ -1,5 +1,5 @@
 //! `EventIndex`: the events a reader holds, in seq order, and for each plan or
-//! challenge (a log group, `ledger::log_group`) where its events are and when they
+//! challenge (a log group, `ledger::group_of`) where its events are and when they
 //! took effect and were recorded — so a replay for a past date sorts and filters
 //! without touching the events themselves. Only ever added to.
 
@@ -51,7 +51,7 @@ impl EventIndex {
             recorded_at: recorded.stamp.recorded_at,
             seq: recorded.stamp.seq,
         };
-        let group = ledger::log_group(&recorded.subject);
+        let group = ledger::group_of(&recorded.subject);
         match self.by_group.get_mut(group) {
             Some(slots) => slots.push(slot),
             None => {
