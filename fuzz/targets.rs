@@ -1,5 +1,5 @@
 //! The bodies of the fuzz targets, shared by `fuzz/fuzz_targets/*.rs` (cargo-fuzz,
-//! libFuzzer) and `tests/fuzz_inputs.rs` (proptest, in the normal `cargo test`).
+//! libFuzzer) and `tests/it/fuzz_inputs.rs` (proptest, in the normal `cargo test`).
 //! Each takes arbitrary bytes and must never panic: bad input is an `Err`.
 //! Properties beyond "no panic" are asserted where they are cheap: what parses
 //! prints back to something that parses to the same value.

@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 #[allow(dead_code)]
-#[path = "web/server.rs"]
+#[path = "it/support/server.rs"]
 mod server;
 
 use assure::web::accounts::Role;

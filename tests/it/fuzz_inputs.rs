@@ -7,7 +7,7 @@
 
 #![allow(clippy::unwrap_used)]
 
-#[path = "../fuzz/targets.rs"]
+#[path = "../../fuzz/targets.rs"]
 mod targets;
 
 use std::path::Path;
@@ -158,7 +158,7 @@ fn a_payload_claiming_a_huge_length_is_an_error_not_an_abort() {
 }
 
 /// Writes the seed corpus from real inputs (run by hand after a format change:
-/// `cargo test --test fuzz_inputs -- --ignored write_seed_corpus`).
+/// `cargo test --test it -- --ignored write_seed_corpus`).
 #[test]
 #[ignore = "writes fuzz/corpus; run by hand"]
 fn write_seed_corpus() {

@@ -14,7 +14,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,22 +23,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-mod common;
-use common::{env_count, Rng};
+use crate::support::rng::{self, env_count, Rng};
+use crate::support::{assure, fixture};
 
 fn seed(name: &str) -> u64 {
-    common::seed("ASSURE_CRASH_SEED", name)
-}
-
-fn fixture() -> PathBuf {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/manchester-jtai-2023.csv");
-    assert!(
-        path.is_file(),
-        "missing fixture {} — the tests need ../shared beside the checkout",
-        path.display()
-    );
-    path
+    rng::seed("ASSURE_CRASH_SEED", name)
 }
 
 struct Run {
@@ -55,15 +44,7 @@ fn no_panic(stderr: &str) {
 }
 
 fn command(data: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_assure"));
-    command
-        .arg("--data")
-        .arg(data)
-        .arg("--actor")
-        .arg("crash-loop")
-        .env_remove("ASSURE_DATA")
-        .env_remove("ASSURE_ACTOR");
-    command
+    assure(data, "crash-loop")
 }
 
 fn run(data: &Path, args: &[&str]) -> Run {
@@ -94,7 +75,7 @@ fn new_ledger() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     ok(&data, &["init"]);
-    let csv = fixture();
+    let csv = fixture("manchester-jtai-2023.csv");
     ok(&data, &["import", csv.to_str().unwrap(), "--plan", "mcr"]);
     (dir, data)
 }
@@ -374,8 +355,7 @@ fn killed_cli_appends_lose_nothing_acknowledged() {
 // ---------------------------------------------------------------- the service
 
 fn free_port() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.local_addr().unwrap()
+    SocketAddr::from(([127, 0, 0, 1], crate::support::free_port()))
 }
 
 /// One request per connection. `None` when the connection failed or the reply was

@@ -10,17 +10,13 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use assure::web::accounts::Role;
 use serde_json::{json, Value};
 
-// The test service and its HTTP client, shared with the web suites.
-#[allow(dead_code)]
-#[path = "web/server.rs"]
-mod server;
-use server::Server;
+use crate::support::server::Server;
+use crate::support::{Ledger, Run};
 
 const HEADER: &str = "ref,priority,action,impact,outcome,lead,due,status,cross_refs";
 /// The characters a spreadsheet reads as the start of a formula.
@@ -28,101 +24,7 @@ const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 // ------------------------------------------------------------------ the CLI
 
-struct Ledger {
-    dir: tempfile::TempDir,
-    data: PathBuf,
-}
-
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn ok(self) -> Run {
-        assert_eq!(self.code, 0, "expected success: {self:?}");
-        self
-    }
-
-    /// Exit `code`, and every needle in the output (the message says what and where).
-    fn fails_with(self, code: i32, needles: &[&str]) -> Run {
-        assert_eq!(self.code, code, "expected exit {code}: {self:?}");
-        for needle in needles {
-            assert!(
-                self.stderr.contains(needle) || self.stdout.contains(needle),
-                "expected {needle:?} in the message: {self:?}"
-            );
-        }
-        self
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {self:?}"))
-    }
-}
-
 impl Ledger {
-    fn new() -> Ledger {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        let ledger = Ledger { dir, data };
-        ledger.run(&["init"]).ok();
-        ledger
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        self.run_as("tester", args)
-    }
-
-    fn run_as(&self, actor: &str, args: &[&str]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_assure"))
-            .arg("--data")
-            .arg(&self.data)
-            .arg(format!("--actor={actor}"))
-            .args(args)
-            .env_remove("ASSURE_DATA")
-            .env_remove("ASSURE_ACTOR")
-            .output()
-            .unwrap();
-        let run = Run {
-            code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        };
-        assert!(
-            !run.stderr.contains("panicked"),
-            "the binary panicked: {run:?}"
-        );
-        run
-    }
-
-    /// Writes a file beside the data folder and returns its path.
-    fn file(&self, name: &str, contents: &[u8]) -> String {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, contents).unwrap();
-        path.to_string_lossy().into_owned()
-    }
-
-    fn import_manchester(&self) {
-        let file = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fixtures/manchester-jtai-2023.csv");
-        self.run(&[
-            "import",
-            file.to_str().unwrap(),
-            "--plan",
-            "mcr",
-            "--effective",
-            "2023-11-20",
-        ])
-        .ok();
-    }
-
-    fn history(&self) -> Value {
-        self.run(&["history", "--json"]).ok().json()
-    }
-
     /// Runs a command that must be refused, and checks it wrote nothing.
     fn refused(&self, args: &[&str], code: i32, needles: &[&str]) -> Run {
         let before = self.history();

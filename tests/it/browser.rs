@@ -8,11 +8,13 @@
 //! `ASSURE_REQUIRE_BROWSER=1` is set (as CI does), when it fails instead.
 
 use std::fs::{self, File};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::support::free_port;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const SERVER_START_TIMEOUT: Duration = Duration::from_secs(60);
@@ -69,15 +71,6 @@ fn missing_prerequisite(browser_dir: &Path) -> Option<String> {
         ));
     }
     None
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0 to find a free port");
-    listener
-        .local_addr()
-        .expect("local address of the probe listener")
-        .port()
-    // The listener is dropped here, freeing the port for the server.
 }
 
 fn read_lossy(path: &Path) -> String {

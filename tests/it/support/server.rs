@@ -1,7 +1,7 @@
 //! The test service: a running server with one account (and token) per role, on a
 //! demo ledger or a given data folder, and a small HTTP client. Shared by
-//! `tests/web/main.rs`, `tests/web_storage.rs` (a process of its own) and
-//! `tests/hostile.rs`.
+//! the `web` and `hostile` suites and by `tests/web_storage.rs` (a process of its
+//! own, which includes this file by path).
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};

@@ -245,7 +245,7 @@ impl System {
     }
 
     /// Reopens the ledger; if a kill left sled's known unfinished snapshot (see
-    /// docs/RELIABILITY.md, tests/crash.rs), removes it as the crash loops do.
+    /// docs/RELIABILITY.md, tests/it/crash.rs), removes it as the crash loops do.
     fn reopen(&mut self, figures: &mut Figures) {
         self.app = None;
         match App::open(&self.data, "model".into()) {

@@ -15,8 +15,7 @@ use serde_json::{json, Value};
 
 // Shared with tests/web_storage.rs; each binary uses part of it.
 #[allow(dead_code)]
-mod server;
-use server::*;
+use crate::support::server::*;
 
 /// Who may use each route: `*` anyone, else the letters of the roles (Chair,
 /// Manager, Partner lead, Auditor). Every registered route must be listed here.
@@ -758,10 +757,7 @@ fn a_plan_as_it_stood_shows_a_backdated_change_recorded_after_it_was_first_viewe
 
 /// Runs the real binary on `data`.
 fn assure(data: &Path, args: &[&str], stdin: &str) -> std::process::Output {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
-        .arg("--data")
-        .arg(data)
-        .env("ASSURE_ACTOR", "web.tester")
+    let mut child = crate::support::assure(data, "web.tester")
         .args(args)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

@@ -5,139 +5,12 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::Value;
 
-/// A temporary data folder and a way to run `assure` on it.
-struct Ledger {
-    _dir: tempfile::TempDir,
-    data: PathBuf,
-}
-
-fn fixture(name: &str) -> PathBuf {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/fixtures")
-        .join(name);
-    assert!(
-        path.is_file(),
-        "missing fixture {} — the tests need ../shared beside the checkout",
-        path.display()
-    );
-    path
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn ok(self) -> Run {
-        assert_eq!(
-            self.code, 0,
-            "expected success\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-
-    fn fails_with(self, code: i32, needle: &str) -> Run {
-        assert_eq!(
-            self.code, code,
-            "expected exit {code}\nstdout: {}\nstderr: {}",
-            self.stdout, self.stderr
-        );
-        assert!(
-            self.stderr.contains(needle) || self.stdout.contains(needle),
-            "expected {needle:?} in output\nstdout: {}\nstderr: {}",
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.stdout))
-    }
-}
-
-fn from_output(output: Output) -> Run {
-    let run = Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    };
-    assert!(
-        !run.stderr.contains("panicked"),
-        "the binary panicked: {}",
-        run.stderr
-    );
-    run
-}
-
-impl Ledger {
-    fn new() -> Ledger {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        let ledger = Ledger { _dir: dir, data };
-        ledger.run(&["init"]).ok();
-        ledger
-    }
-
-    fn uninitialised() -> Ledger {
-        let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("data");
-        Ledger { _dir: dir, data }
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let output = Command::new(env!("CARGO_BIN_EXE_assure"))
-            .arg("--data")
-            .arg(&self.data)
-            .arg("--actor")
-            .arg("tester")
-            .args(args)
-            .env_remove("ASSURE_DATA")
-            .env_remove("ASSURE_ACTOR")
-            .output()
-            .unwrap();
-        from_output(output)
-    }
-
-    fn file(&self, name: &str, contents: &[u8]) -> String {
-        let path = self.data.parent().unwrap().join(name);
-        std::fs::write(&path, contents).unwrap();
-        path.to_string_lossy().into_owned()
-    }
-
-    fn import_manchester(&self) {
-        let file = fixture("manchester-jtai-2023.csv");
-        self.run(&[
-            "import",
-            file.to_str().unwrap(),
-            "--plan",
-            "mcr",
-            "--title",
-            "Manchester JTAI",
-            "--effective",
-            "2023-11-20",
-        ])
-        .ok();
-    }
-
-    fn action<'a>(plan: &'a Value, reference: &str) -> &'a Value {
-        plan["actions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["ref"] == reference)
-            .unwrap_or_else(|| panic!("no action {reference}"))
-    }
-}
+use crate::support::{Ledger, Run};
 
 #[test]
 fn the_manchester_fixture_imports_with_every_action() {
@@ -820,7 +693,7 @@ fn demo_runs_and_verifies() {
         .arg("demo")
         .output()
         .unwrap();
-    let run = from_output(output).ok();
+    let run = Run::from_output(output).ok();
     assert!(run.stdout.contains("as it stood on 2024-01-31"));
     assert!(run.stdout.contains("C-0001"));
     assert!(run.stdout.contains("OK:"));
@@ -830,7 +703,7 @@ fn demo_runs_and_verifies() {
         .arg("demo")
         .output()
         .unwrap();
-    from_output(again).ok();
+    Run::from_output(again).ok();
 }
 
 #[test]

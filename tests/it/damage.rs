@@ -19,14 +19,14 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-mod common;
-use common::{env_count, Rng};
+use crate::support::assure;
+use crate::support::rng::{self, env_count, Rng};
 
 fn seed(name: &str) -> u64 {
-    common::seed("ASSURE_DAMAGE_SEED", name)
+    rng::seed("ASSURE_DAMAGE_SEED", name)
 }
 
 /// The read commands and verify, each compared with the undamaged output.
@@ -51,14 +51,8 @@ struct Out {
 fn run(data: &Path, scratch: &Path, args: &[&str]) -> Out {
     let out_path = scratch.join("stdout");
     let err_path = scratch.join("stderr");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_assure"))
-        .arg("--data")
-        .arg(data)
-        .arg("--actor")
-        .arg("damage")
+    let mut child = assure(data, "damage")
         .args(args)
-        .env_remove("ASSURE_DATA")
-        .env_remove("ASSURE_ACTOR")
         .env_remove("RUST_BACKTRACE")
         .stdin(Stdio::null())
         .stdout(std::fs::File::create(&out_path).unwrap())

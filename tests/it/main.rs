@@ -1,0 +1,20 @@
+//! The integration tests, as one test binary (one link of the crate, not nine): each
+//! suite is a module, and what they share is in `support/`. Regression tests are
+//! named after what broke.
+//!
+//! One suite runs as a process of its own, `tests/web_storage.rs`: it installs a
+//! process-wide fault injector on the service's syncer thread, which must not reach
+//! the other suites' services.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+mod browser;
+mod cli;
+mod crash;
+mod damage;
+mod fuzz_inputs;
+mod hostile;
+mod model;
+mod web;
