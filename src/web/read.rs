@@ -220,7 +220,7 @@ pub(super) async fn export_tar(state: &AppState) -> Result<Vec<u8>, String> {
         let _ = std::fs::remove_dir_all(&dir);
         result.map_err(|e| {
             eprintln!("assure serve: an export failed: {e:#}");
-            "the export could not be written; the service's log says why".to_owned()
+            "the export could not be written; the service's error output says why".to_owned()
         })
     })
     .await

@@ -131,11 +131,11 @@ pub enum WriteError {
     #[error("{0}")]
     Rejected(String),
     /// The ledger could not make it durable: nothing was recorded. The cause is in
-    /// the service's log, not in the answer (it may name files on the server).
+    /// the service's error output (stderr), not in the answer (it may name files on the server).
     #[error("the ledger could not record this change, so nothing was recorded; try again, and tell the administrator if it happens again")]
     Storage(String),
     /// A failed store write made the ledger refuse all writes until reopened.
-    #[error("the ledger stopped taking changes after a storage failure, to keep what it holds whole; nothing was recorded. An administrator must restart the service (its log says what failed)")]
+    #[error("the ledger stopped taking changes after a storage failure, to keep what it holds whole; nothing was recorded. An administrator must restart the service (its error output says what failed)")]
     Stopped,
 }
 

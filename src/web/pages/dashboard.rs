@@ -49,7 +49,7 @@ pub(super) async fn dashboard(
     let body = html! {
         (done_notice(&params))
         @if stopped {
-            (error_summary(&["The ledger stopped taking changes after a storage failure, to keep what it holds whole. Pages still show everything recorded; an administrator must restart the service (its log says what failed).".to_owned()]))
+            (error_summary(&["The ledger stopped taking changes after a storage failure, to keep what it holds whole. Pages still show everything recorded; an administrator must restart the service (its error output says what failed).".to_owned()]))
         }
         h1 class="heading-l" { "Dashboard" }
         div class="cards" {
