@@ -217,7 +217,8 @@ pub fn plan_at(
     id: &str,
     query: TimeQuery,
 ) -> Result<Option<projections::views::PlanView>> {
-    let index = EventIndex::of(app.load(&Subjects::plan(id))?);
+    let loaded = app.load(&Subjects::plan(id))?;
+    let index = EventIndex::of(&loaded);
     let snapshots = Snapshots::none();
     Ok(read::plan_at(&snapshots, || &index, id, &query, today()))
 }

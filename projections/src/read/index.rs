@@ -3,6 +3,7 @@
 //! took effect and were recorded — so a replay for a past date sorts and filters
 //! without touching the events themselves. Only ever added to.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -25,26 +26,59 @@ impl Slot {
     }
 }
 
-#[derive(Debug, Clone, Default)]
-pub struct EventIndex {
-    /// Shared, so a reader can take a set of events and let go of whatever guards
-    /// the index.
-    events: Vec<Arc<Recorded>>,
-    by_group: HashMap<String, Vec<Slot>>,
+///
+/// `E` is how the index holds an event: shared (`Arc`, the default), so a reader can
+/// take a set of events and let go of whatever guards the index; or borrowed, for a
+/// one-off reader over events it already holds (`EventIndex::of`).
+#[derive(Debug, Clone)]
+pub struct EventIndex<E = Arc<Recorded>> {
+    events: Vec<E>,
+    /// Each group's slots, in seq order; `by_group` says which entry is whose.
+    slots: Vec<Vec<Slot>>,
+    by_group: HashMap<String, usize>,
+    /// The group of the event pushed last and its entry in `slots`: events mostly
+    /// come in runs of one group (a plan loaded, an import), which then need no
+    /// hashing at all.
+    last: Option<(String, usize)>,
 }
 
-impl EventIndex {
-    /// An index of `events` (in seq order), for a one-off reader such as a command.
-    pub fn of(events: impl IntoIterator<Item = Recorded>) -> EventIndex {
-        let mut index = EventIndex::default();
+impl<E> Default for EventIndex<E> {
+    fn default() -> EventIndex<E> {
+        EventIndex {
+            events: Vec::new(),
+            slots: Vec::new(),
+            by_group: HashMap::new(),
+            last: None,
+        }
+    }
+}
+
+impl<'a> EventIndex<&'a Recorded> {
+    /// An index of `events` (in seq order) that borrows them, for a one-off reader
+    /// such as a command.
+    pub fn of(events: &'a [Recorded]) -> EventIndex<&'a Recorded> {
+        let mut index = EventIndex {
+            events: Vec::with_capacity(events.len()),
+            ..EventIndex::default()
+        };
         for recorded in events {
             index.push(recorded);
         }
         index
     }
+}
 
+impl EventIndex {
+    /// Adds the next event (seqs arrive in increasing order), to be shared.
+    pub fn push_owned(&mut self, recorded: Recorded) {
+        self.push(Arc::new(recorded));
+    }
+}
+
+impl<E: Borrow<Recorded> + Clone> EventIndex<E> {
     /// Adds the next event (seqs arrive in increasing order).
-    pub fn push(&mut self, recorded: Recorded) {
+    pub fn push(&mut self, event: E) {
+        let recorded: &Recorded = event.borrow();
         let slot = Slot {
             position: self.events.len() as u32,
             effective: recorded.stamp.effective,
@@ -52,22 +86,35 @@ impl EventIndex {
             seq: recorded.stamp.seq,
         };
         let group = ledger::group_of(&recorded.subject);
-        match self.by_group.get_mut(group) {
-            Some(slots) => slots.push(slot),
-            None => {
-                self.by_group.insert(group.to_owned(), vec![slot]);
+        let entry = match &self.last {
+            Some((last, entry)) if last == group => *entry,
+            _ => {
+                let entry = match self.by_group.get(group) {
+                    Some(&entry) => entry,
+                    None => {
+                        self.slots.push(Vec::new());
+                        self.by_group.insert(group.to_owned(), self.slots.len() - 1);
+                        self.slots.len() - 1
+                    }
+                };
+                self.last = Some((group.to_owned(), entry));
+                entry
             }
-        }
-        self.events.push(Arc::new(recorded));
+        };
+        self.slots[entry].push(slot);
+        self.events.push(event);
     }
 
-    pub fn events(&self) -> &[Arc<Recorded>] {
+    pub fn events(&self) -> &[E] {
         &self.events
     }
 
     /// A plan's (its actions' included) or a challenge's events, as slots, in seq order.
     pub fn group_slots(&self, group: &str) -> &[Slot] {
-        self.by_group.get(group).map_or(&[], Vec::as_slice)
+        self.by_group
+            .get(group)
+            .and_then(|&entry| self.slots.get(entry))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Every plan and challenge (log group) with events, in no particular order.
@@ -77,7 +124,7 @@ impl EventIndex {
 
     /// A plan's or challenge's events, in seq order: shared, so the caller can let go
     /// of its lock before replaying them.
-    pub fn group_events(&self, group: &str) -> Vec<Arc<Recorded>> {
+    pub fn group_events(&self, group: &str) -> Vec<E> {
         self.group_slots(group)
             .iter()
             .filter_map(|s| self.events.get(s.position as usize).cloned())
@@ -85,8 +132,8 @@ impl EventIndex {
     }
 }
 
-impl AsRef<EventIndex> for EventIndex {
-    fn as_ref(&self) -> &EventIndex {
+impl<E> AsRef<EventIndex<E>> for EventIndex<E> {
+    fn as_ref(&self) -> &EventIndex<E> {
         self
     }
 }

@@ -43,7 +43,7 @@ impl LiveWorld {
     /// so the long replay need not run while whatever guards this value is held.
     pub fn push_replayed(&mut self, recorded: Vec<Recorded>, world: World) {
         for r in recorded {
-            self.index.push(r);
+            self.index.push_owned(r);
         }
         self.world = world;
         self.last = self.latest();
@@ -57,9 +57,9 @@ impl LiveWorld {
             // An event that does not fit is set aside, exactly as `World::replay` does.
             let _ = self.world.apply(&recorded);
             self.last = Some(key);
-            self.index.push(recorded);
+            self.index.push_owned(recorded);
         } else {
-            self.index.push(recorded);
+            self.index.push_owned(recorded);
             self.world = World::replay(self.index.events().iter().map(|r| &**r)).0;
             self.last = self.latest();
         }

@@ -15,6 +15,7 @@
 //! are mostly recorded in the order they take effect, so that is most of them, and
 //! the events after it are filtered by their slots before any is replayed.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::{Arc, RwLock};
@@ -75,13 +76,13 @@ impl PlanSnapshots {
     }
 
     /// The events `query` admits in `order[from..wanted]`.
-    fn admitted(
+    fn admitted<E: Clone>(
         &self,
         from: usize,
         wanted: usize,
         query: &TimeQuery,
-        events: &[Arc<Recorded>],
-    ) -> Vec<Arc<Recorded>> {
+        events: &[E],
+    ) -> Vec<E> {
         self.order[from.min(wanted)..wanted]
             .iter()
             .filter(|s| s.admitted(query))
@@ -91,13 +92,13 @@ impl PlanSnapshots {
 
     /// The snapshot to start from for `query` and the events to replay on it, if
     /// nothing came since the last catch-up (`slots` of the plan) and it is built.
-    fn ready(
+    fn ready<E: Clone>(
         &self,
         slots: usize,
         query: &TimeQuery,
         every: usize,
-        events: &[Arc<Recorded>],
-    ) -> Option<(Arc<World>, Vec<Arc<Recorded>>)> {
+        events: &[E],
+    ) -> Option<(Arc<World>, Vec<E>)> {
         if self.seen != slots || self.worlds.is_empty() {
             return None;
         }
@@ -161,10 +162,11 @@ impl Snapshots {
     /// effect by its date, recorded by its moment). `read` gives the events (for the
     /// server, under its readers' lock, taken twice and briefly); snapshots are built
     /// (once) with that lock let go; only the plan's own snapshots are locked meanwhile.
-    pub fn world_at<G>(&self, read: impl Fn() -> G, group: &str, query: &TimeQuery) -> World
+    pub fn world_at<G, E>(&self, read: impl Fn() -> G, group: &str, query: &TimeQuery) -> World
     where
         G: Deref,
-        G::Target: AsRef<EventIndex>,
+        G::Target: AsRef<EventIndex<E>>,
+        E: Borrow<Recorded> + Clone,
     {
         let plan = self.plan(group);
         let ready = {
@@ -184,23 +186,24 @@ impl Snapshots {
         };
         let mut world = (*start).clone();
         for recorded in &tail {
-            let _ = world.apply(recorded);
+            let _ = world.apply(recorded.borrow());
         }
         world
     }
 
     /// `world_at` when events came since or the snapshot it needs is not built:
     /// the snapshot to start from and the events to replay on it.
-    fn catch_up_and_build<G>(
+    fn catch_up_and_build<G, E>(
         &self,
         plan: &RwLock<PlanSnapshots>,
         read: G,
         group: &str,
         query: &TimeQuery,
-    ) -> (Arc<World>, Vec<Arc<Recorded>>)
+    ) -> (Arc<World>, Vec<E>)
     where
         G: Deref,
-        G::Target: AsRef<EventIndex>,
+        G::Target: AsRef<EventIndex<E>>,
+        E: Borrow<Recorded> + Clone,
     {
         let every = self.every;
         let mut plan = plan.write().unwrap_or_else(|p| p.into_inner());
@@ -213,8 +216,7 @@ impl Snapshots {
         // before `whole`), then those to replay on the base snapshot; read under the
         // readers' lock, replayed after it.
         let events = index.events();
-        let chosen: Vec<Arc<Recorded>> = plan.order
-            [(built * every).min(base * every)..base * every]
+        let chosen: Vec<E> = plan.order[(built * every).min(base * every)..base * every]
             .iter()
             .filter_map(|s| events.get(s.position as usize).cloned())
             .collect();
@@ -231,7 +233,7 @@ impl Snapshots {
                 .last()
                 .map_or_else(World::default, |w| (**w).clone());
             for recorded in next.next().unwrap_or_default() {
-                let _ = world.apply(recorded);
+                let _ = world.apply(recorded.borrow());
             }
             plan.worlds.push(Arc::new(world));
         }
@@ -244,7 +246,7 @@ impl Snapshots {
 /// events, with no snapshots kept), the pages, the API and the report (over the
 /// server's events and its snapshots) all ask here. `None` when there was no such
 /// plan by then.
-pub fn plan_at<G>(
+pub fn plan_at<G, E>(
     snapshots: &Snapshots,
     read: impl Fn() -> G,
     id: &str,
@@ -253,7 +255,8 @@ pub fn plan_at<G>(
 ) -> Option<PlanView>
 where
     G: Deref,
-    G::Target: AsRef<EventIndex>,
+    G::Target: AsRef<EventIndex<E>>,
+    E: Borrow<Recorded> + Clone,
 {
     let world = snapshots.world_at(read, &subject::plan(id), query);
     Some(plan_view(world.plan(id)?, query.as_of.unwrap_or(today)))
@@ -370,7 +373,7 @@ mod tests {
                 let query = TimeQuery { as_of, known_at };
                 let upto = ((all.len() as f64 * fraction) as usize).max(added);
                 for r in &all[added..upto] {
-                    live.write().expect("lock").push(r.clone());
+                    live.write().expect("lock").push_owned(r.clone());
                 }
                 added = upto;
                 let got = snapshots.world_at(|| live.read().expect("lock"), &group, &query);
