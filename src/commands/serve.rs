@@ -7,7 +7,6 @@ use anyhow::{Context as _, Result};
 use projections::read::{world_at, TimeQuery};
 
 use crate::app::{App, Subjects};
-use crate::dates::parse_date;
 use crate::exit::Usage;
 use crate::web::accounts::{read_password, Accounts, Role};
 
@@ -127,23 +126,22 @@ pub fn token_new(data: &Path, name: &str) -> Result<()> {
 
 pub fn report(app: &App, id: &str, as_of: Option<&str>, out: &Path) -> Result<()> {
     projections::planned::check_id("plan id", id)?;
-    let as_of = as_of.map(|d| parse_date("--as-of", d)).transpose()?;
+    let query = TimeQuery {
+        as_of: crate::app::input::optional_date(as_of, "--as-of")?,
+        known_at: None,
+    };
+    let missing = || {
+        Usage(format!(
+            "no plan {id} (as of that date); `assure plans` lists them"
+        ))
+    };
+    let view = super::plans::plan_at(app, id, query)?.ok_or_else(missing)?;
     let mut events = app.load(&Subjects::plan(id))?;
     events.extend(app.load(&[Subjects::Prefix("challenge/".into())])?);
-    let world = world_at(
-        &events,
-        TimeQuery {
-            as_of,
-            known_at: None,
-        },
-    );
+    let world = world_at(&events, query);
     let statement = crate::web::pages::report::verification_statement(&app.ledger);
-    let markup = crate::web::pages::report::report_markup(&world, id, as_of, &statement)
-        .ok_or_else(|| {
-            Usage(format!(
-                "no plan {id} (as of that date); `assure plans` lists them"
-            ))
-        })?;
+    let markup = crate::web::pages::report::report_markup(&view, &world, query.as_of, &statement)
+        .ok_or_else(missing)?;
     std::fs::write(out, markup.into_string())
         .with_context(|| format!("writing {}", out.display()))?;
     println!("Wrote the inspection report for {id} to {}.", out.display());

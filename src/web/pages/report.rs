@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{html, Markup};
-use projections::views::{self, plan_view, ChallengeView};
+use projections::views::{self, ChallengeView, PlanView};
 use projections::{Rag, World};
 
 use super::forms::*;
@@ -27,14 +27,17 @@ pub(super) async fn report_page(
         Ok(q) => q,
         Err(e) => return bad_request(&e),
     };
-    let Some(world) = report_world(&state, &id, query) else {
+    let (Some(view), Some(world)) = (
+        plan_view_at(&state, &id, query),
+        report_world(&state, &id, query),
+    ) else {
         return html::not_found();
     };
     let statement = {
         let ledger = state.shared.ledger();
         verification_statement(&ledger)
     };
-    match report_markup(&world, &id, query.as_of, &statement) {
+    match report_markup(&view, &world, query.as_of, &statement) {
         Some(markup) => respond(StatusCode::OK, markup),
         None => html::not_found(),
     }
@@ -61,15 +64,18 @@ pub fn verification_statement(ledger: &ledger::Ledger) -> Statement {
 }
 
 /// The inspection report: a standalone, print-ready page (also `assure report`).
+/// `view` is the plan at the time asked (`projections::read::plan_at`, as every
+/// front end computes it); `world` holds, for the same time, the entries of its
+/// actions and the challenge log.
 pub fn report_markup(
+    view: &PlanView,
     world: &World,
-    id: &str,
     as_of: Option<i32>,
     statement: &Statement,
 ) -> Option<Markup> {
+    let id = view.plan.id.as_str();
     let plan = world.plan(id)?;
     let day = as_of.unwrap_or_else(today);
-    let view = plan_view(plan, day);
     let refs: Vec<String> = view
         .actions
         .iter()
