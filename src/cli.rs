@@ -416,6 +416,20 @@ pub enum ChallengeCommand {
         id: String,
         #[arg(long)]
         reason: String,
+        /// A new date the response is due by (YYYY-MM-DD or DD/MM/YYYY, four-digit year)
+        #[arg(long)]
+        due: Option<String>,
+        #[command(flatten)]
+        effective: Effective,
+    },
+    /// Set or move the date a challenge's response is due by
+    Extend {
+        id: String,
+        /// The new due date (YYYY-MM-DD or DD/MM/YYYY, four-digit year)
+        #[arg(long)]
+        due: String,
+        #[arg(long)]
+        reason: String,
         #[command(flatten)]
         effective: Effective,
     },

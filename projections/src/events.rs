@@ -202,6 +202,10 @@ pub struct ChallengeRaised {
 pub struct ChallengeResponded {
     pub text: String,
     pub evidence: Vec<Evidence>,
+    /// The challenged agency, when someone outside it (the chair, the business
+    /// manager) recorded its response on its behalf; `None` when the agency's own
+    /// partner lead did. (Schema 2; schema 1 had no such field.)
+    pub on_behalf_of: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
@@ -218,6 +222,16 @@ pub struct ChallengeClosed {
 
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
 pub struct ChallengeReopened {
+    pub reason: String,
+    /// A new date the response is due by (days since 1970), if set. (Schema 2.)
+    pub response_due: Option<i32>,
+}
+
+/// The date a challenge's response is due by, set or moved (`challenge extend`).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct ChallengeDueSet {
+    /// Days since 1970.
+    pub response_due: i32,
     pub reason: String,
 }
 
@@ -238,6 +252,7 @@ pub enum DomainEvent {
     ChallengeEscalated(ChallengeEscalated),
     ChallengeClosed(ChallengeClosed),
     ChallengeReopened(ChallengeReopened),
+    ChallengeDueSet(ChallengeDueSet),
     /// Lawful erasure of an earlier event's payload (understood by the ledger too).
     Redacted(ledger::redaction::Redaction),
 }
@@ -257,7 +272,8 @@ impl DomainEvent {
 /// The first payload layout of every kind.
 pub const SCHEMA_V1: u16 = 1;
 /// The layout of the kinds that gained fields: `plan.priority_added` (a
-/// description) and `action.added` / `action.carried_in` (extra fields).
+/// description), `action.added` / `action.carried_in` (extra fields),
+/// `challenge.responded` (on whose behalf) and `challenge.reopened` (a new due date).
 pub const SCHEMA_V2: u16 = 2;
 
 /// The layouts of schema 1, for the kinds that have a schema 2; read, never written.
@@ -290,6 +306,17 @@ pub mod v1 {
         pub status: Rag,
         pub progress: String,
         pub source: String,
+    }
+
+    #[derive(Debug, Decode)]
+    pub struct ChallengeResponded {
+        pub text: String,
+        pub evidence: Vec<super::Evidence>,
+    }
+
+    #[derive(Debug, Decode)]
+    pub struct ChallengeReopened {
+        pub reason: String,
     }
 
     #[derive(Debug, Decode)]
@@ -344,6 +371,19 @@ pub mod v1 {
                     reason: c.reason,
                 })
             }),
+            "challenge.responded" => decode_payload::<ChallengeResponded>(payload).map(|r| {
+                E::ChallengeResponded(super::ChallengeResponded {
+                    text: r.text,
+                    evidence: r.evidence,
+                    on_behalf_of: None,
+                })
+            }),
+            "challenge.reopened" => decode_payload::<ChallengeReopened>(payload).map(|r| {
+                E::ChallengeReopened(super::ChallengeReopened {
+                    reason: r.reason,
+                    response_due: None,
+                })
+            }),
             _ => return None,
         })
     }
@@ -362,7 +402,9 @@ macro_rules! kinds {
                 match self {
                     DomainEvent::PriorityAdded(_)
                     | DomainEvent::ActionAdded(_)
-                    | DomainEvent::CarriedIn(_) => SCHEMA_V2,
+                    | DomainEvent::CarriedIn(_)
+                    | DomainEvent::ChallengeResponded(_)
+                    | DomainEvent::ChallengeReopened(_) => SCHEMA_V2,
                     _ => SCHEMA_V1,
                 }
             }
@@ -420,6 +462,7 @@ kinds! {
     ChallengeEscalated => "challenge.escalated",
     ChallengeClosed => "challenge.closed",
     ChallengeReopened => "challenge.reopened",
+    ChallengeDueSet => "challenge.due_set",
     Redacted => "ledger.redacted",
 }
 

@@ -229,6 +229,7 @@ fn challenge_life_cycle_and_its_refusals() {
         DomainEvent::ChallengeResponded(ChallengeResponded {
             text: "late".into(),
             evidence: vec![],
+            on_behalf_of: None,
         }),
     );
     assert!(validate(
@@ -288,6 +289,47 @@ fn payload_golden_bytes() {
             event
         );
     }
+    // Schema 1 of the kinds that gained a field still decode, the field empty.
+    let old_response = [2, b'o', b'k', 0];
+    assert_eq!(
+        DomainEvent::decode("challenge.responded", 1, &old_response).unwrap(),
+        DomainEvent::ChallengeResponded(ChallengeResponded {
+            text: "ok".into(),
+            evidence: vec![],
+            on_behalf_of: None,
+        })
+    );
+    let new_response = DomainEvent::ChallengeResponded(ChallengeResponded {
+        text: "ok".into(),
+        evidence: vec![],
+        on_behalf_of: Some("GMP".into()),
+    });
+    assert_eq!(new_response.schema(), 2);
+    assert_eq!(
+        new_response.encode(),
+        vec![2, b'o', b'k', 0, 1, 3, b'G', b'M', b'P']
+    );
+    assert_eq!(
+        DomainEvent::decode("challenge.reopened", 1, &[1, b'r']).unwrap(),
+        DomainEvent::ChallengeReopened(ChallengeReopened {
+            reason: "r".into(),
+            response_due: None,
+        })
+    );
+    let due = DomainEvent::ChallengeDueSet(ChallengeDueSet {
+        response_due: 19_800,
+        reason: "r".into(),
+    });
+    assert_eq!((due.kind(), due.schema()), ("challenge.due_set", 1));
+    // i32 zigzag: 19,800 → 39,600 = 0x9AB0, written after the 251 marker.
+    assert_eq!(due.encode(), vec![251, 0xB0, 0x9A, 1, b'r']);
+    for event in [new_response, due] {
+        assert_eq!(
+            DomainEvent::decode(event.kind(), event.schema(), &event.encode()).unwrap(),
+            event
+        );
+    }
+    assert!(DomainEvent::decode("challenge.responded", 2, &old_response).is_err());
     assert!(DomainEvent::decode("action.status_changed", 2, &[1, 0]).is_err());
     assert!(DomainEvent::decode("action.status_changed", 1, &[1, 0, 0]).is_err());
     assert!(DomainEvent::decode("nonsense", 1, &[]).is_err());
@@ -377,6 +419,7 @@ fn planned_for(op: &Op, world: &World) -> Vec<Planned> {
             DomainEvent::ChallengeResponded(ChallengeResponded {
                 text: "t".into(),
                 evidence: vec![],
+                on_behalf_of: None,
             }),
         )],
         Op::Close(c) => vec![Planned::new(
@@ -624,6 +667,7 @@ fn a_reopened_challenge_shows_open_keeps_its_closure_in_the_thread_and_names_its
         c,
         DomainEvent::ChallengeReopened(ChallengeReopened {
             reason: "delays again".into(),
+            response_due: None,
         }),
     );
     let world = world_at(&h.events, TimeQuery::default());
@@ -643,4 +687,75 @@ fn a_reopened_challenge_shows_open_keeps_its_closure_in_the_thread_and_names_its
             "reopened: delays again"
         ]
     );
+}
+
+#[test]
+fn a_reopened_challenge_is_awaited_again_and_overdue_past_its_new_due_date() {
+    let mut h = History::new();
+    h.plan("p", 10);
+    let c = subject::challenge("C-0001");
+    h.push(
+        11,
+        c.clone(),
+        DomainEvent::ChallengeRaised(ChallengeRaised {
+            to_agency: "GMP".into(),
+            about: vec![],
+            text: "why?".into(),
+            response_due: Some(20),
+        }),
+    )
+    .push(
+        12,
+        c.clone(),
+        DomainEvent::ChallengeResponded(ChallengeResponded {
+            text: "because".into(),
+            evidence: vec![],
+            on_behalf_of: Some("GMP".into()),
+        }),
+    )
+    .push(
+        13,
+        c.clone(),
+        DomainEvent::ChallengeClosed(ChallengeClosed {
+            outcome: "ok".into(),
+            impact: None,
+        }),
+    )
+    .push(
+        14,
+        c.clone(),
+        DomainEvent::ChallengeReopened(ChallengeReopened {
+            reason: "again".into(),
+            response_due: Some(30),
+        }),
+    );
+    let view = |h: &History, today| {
+        let world = world_at(&h.events, TimeQuery::default());
+        crate::views::challenge_view(&world.challenges["C-0001"], today)
+    };
+    assert_eq!(view(&h, 25).due.as_deref(), Some("1970-01-31"));
+    assert!(!view(&h, 25).overdue);
+    assert!(
+        view(&h, 31).overdue,
+        "reopened and unanswered past its new due date"
+    );
+    assert!(view(&h, 31).responses[0]
+        .text
+        .ends_with("(recorded on behalf of GMP)"));
+    h.push(
+        15,
+        c,
+        DomainEvent::ChallengeDueSet(ChallengeDueSet {
+            response_due: 40,
+            reason: "agreed more time".into(),
+        }),
+    );
+    let extended = view(&h, 31);
+    assert!(!extended.overdue);
+    assert!(extended
+        .escalations
+        .last()
+        .unwrap()
+        .text
+        .contains("moved from 1970-01-31 to 1970-02-10"));
 }

@@ -239,7 +239,7 @@ pub struct ChallengeView {
     pub status: ChallengeStatus,
     pub overdue: bool,
     pub responses: Vec<EntryView>,
-    /// Escalations, earlier closures and reopenings, in order.
+    /// Escalations, due-date changes, earlier closures and reopenings, in order.
     pub escalations: Vec<EntryView>,
     /// Where it was last escalated to.
     pub escalated_to: Option<String>,
@@ -253,7 +253,7 @@ pub fn challenge_view(challenge: &Challenge, today: i32) -> ChallengeView {
     let awaiting = matches!(
         challenge.status,
         ChallengeStatus::Open | ChallengeStatus::Escalated
-    ) && challenge.responses.is_empty();
+    ) && !challenge.answered;
     ChallengeView {
         id: challenge.id.clone(),
         to: challenge.to_agency.clone(),
@@ -334,7 +334,13 @@ pub fn summary(event: &DomainEvent) -> String {
         DomainEvent::ChallengeRaised(e) => {
             format!("challenge raised to {}: {}", e.to_agency, e.text)
         }
-        DomainEvent::ChallengeResponded(e) => format!("response: {}", e.text),
+        DomainEvent::ChallengeResponded(e) => match &e.on_behalf_of {
+            Some(agency) => format!("response (recorded on behalf of {agency}): {}", e.text),
+            None => format!("response: {}", e.text),
+        },
+        DomainEvent::ChallengeDueSet(e) => {
+            format!("response due by {}: {}", date(e.response_due), e.reason)
+        }
         DomainEvent::ChallengeEscalated(e) => format!("escalated to {}: {}", e.to, e.reason),
         DomainEvent::ChallengeClosed(e) => format!("closed: {}", e.outcome),
         DomainEvent::ChallengeReopened(e) => format!("reopened: {}", e.reason),

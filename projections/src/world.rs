@@ -106,10 +106,13 @@ pub struct Challenge {
     pub response_due: Option<i32>,
     pub status: ChallengeStatus,
     pub responses: Vec<Entry>,
-    /// Escalations, earlier closures and reopenings, in the order they happened.
+    /// Escalations, due-date changes, earlier closures and reopenings, in order.
     pub escalations: Vec<Entry>,
     /// Where it was last escalated to.
     pub escalated_to: Option<String>,
+    /// Whether a response came since it was raised or last reopened: until then it
+    /// is awaited, and overdue past its due date.
+    pub answered: bool,
     /// The outcome and impact of its closure; cleared when it is reopened (the
     /// closure stays in `escalations`, so the thread keeps it).
     pub outcome: Option<String>,
@@ -357,6 +360,7 @@ impl World {
                         responses: Vec::new(),
                         escalations: Vec::new(),
                         escalated_to: None,
+                        answered: false,
                         outcome: None,
                         impact: None,
                         closed: None,
@@ -368,12 +372,47 @@ impl World {
             (Parsed::Challenge(id), DomainEvent::ChallengeResponded(response)) => {
                 let challenge = self.open_challenge(id, stamp.effective, "respond to")?;
                 challenge.status = ChallengeStatus::Responded;
+                challenge.answered = true;
                 challenge.last_update = stamp.clone();
+                let text = match &response.on_behalf_of {
+                    Some(agency) => format!("{} (recorded on behalf of {agency})", response.text),
+                    None => response.text.clone(),
+                };
                 challenge.responses.push(Entry {
                     stamp,
                     kind: "response",
-                    text: response.text.clone(),
+                    text,
                     evidence: response.evidence.clone(),
+                });
+                Ok(())
+            }
+            (Parsed::Challenge(id), DomainEvent::ChallengeDueSet(set)) => {
+                let challenge = self.open_challenge(id, stamp.effective, "set the due date of")?;
+                if set.response_due < challenge.raised.effective {
+                    return reject(format!(
+                        "the response cannot be due before challenge {id} was raised"
+                    ));
+                }
+                let text = match challenge.response_due {
+                    Some(before) if before != set.response_due => format!(
+                        "response due date moved from {} to {}: {}",
+                        crate::views::date(before),
+                        crate::views::date(set.response_due),
+                        set.reason
+                    ),
+                    _ => format!(
+                        "response due by {}: {}",
+                        crate::views::date(set.response_due),
+                        set.reason
+                    ),
+                };
+                challenge.response_due = Some(set.response_due);
+                challenge.last_update = stamp.clone();
+                challenge.escalations.push(Entry {
+                    stamp,
+                    kind: "due date",
+                    text,
+                    evidence: Vec::new(),
                 });
                 Ok(())
             }
@@ -423,8 +462,19 @@ impl World {
                         evidence: Vec::new(),
                     });
                 }
+                challenge.answered = false;
+                if let Some(due) = reopened.response_due {
+                    challenge.response_due = Some(due);
+                }
                 challenge.last_update = stamp.clone();
-                let text = format!("reopened: {}", reopened.reason);
+                let text = match reopened.response_due {
+                    Some(due) => format!(
+                        "reopened: {} (response due by {})",
+                        reopened.reason,
+                        crate::views::date(due)
+                    ),
+                    None => format!("reopened: {}", reopened.reason),
+                };
                 challenge.escalations.push(Entry {
                     stamp,
                     kind: "reopened",

@@ -79,6 +79,14 @@ pub enum Change {
     Reopen {
         id: String,
         reason: String,
+        /// A new date the response is due by.
+        due: Option<i32>,
+    },
+    /// Set or move the date a challenge's response is due by.
+    SetDue {
+        id: String,
+        due: i32,
+        reason: String,
     },
 }
 
@@ -139,7 +147,8 @@ impl Change {
             Change::Respond { id, .. }
             | Change::Escalate { id, .. }
             | Change::Close { id, .. }
-            | Change::Reopen { id, .. } => vec![subject::challenge(id)],
+            | Change::Reopen { id, .. }
+            | Change::SetDue { id, .. } => vec![subject::challenge(id)],
         }
     }
 
@@ -245,12 +254,18 @@ impl Change {
                 return projections::planned::raise_challenge(world, &id, raised);
             }
             Change::Respond { id, text, evidence } => {
-                challenge_for(against, &id)?;
+                let challenge = challenge_for(against, &id)?;
+                // Recorded by the board's roles, a response is the agency's, on its behalf.
+                let on_behalf_of = match against.agency {
+                    Some(_) => None,
+                    None => Some(challenge.to_agency.clone()),
+                };
                 (
                     subject::challenge(&id),
                     DomainEvent::ChallengeResponded(ChallengeResponded {
                         text: require_text("the response", &text)?,
                         evidence,
+                        on_behalf_of,
                     }),
                 )
             }
@@ -278,11 +293,22 @@ impl Change {
                     }),
                 )
             }
-            Change::Reopen { id, reason } => {
+            Change::Reopen { id, reason, due } => {
                 challenge_for(against, &id)?;
                 (
                     subject::challenge(&id),
                     DomainEvent::ChallengeReopened(ChallengeReopened {
+                        reason: require_text("the reason", &reason)?,
+                        response_due: due,
+                    }),
+                )
+            }
+            Change::SetDue { id, due, reason } => {
+                challenge_for(against, &id)?;
+                (
+                    subject::challenge(&id),
+                    DomainEvent::ChallengeDueSet(ChallengeDueSet {
+                        response_due: due,
                         reason: require_text("the reason", &reason)?,
                     }),
                 )

@@ -48,6 +48,11 @@ pub fn optional_date(text: Option<&str>, name: &str) -> Result<Option<i32>> {
     given(text).map(|d| parse_date(name, d)).transpose()
 }
 
+/// A due date given as `--due`.
+pub fn parse_due(text: &str) -> Result<i32> {
+    parse_date("--due", text.trim())
+}
+
 /// A status as its word (`green`, `amber`, `red`, `complete`, `not-started`).
 /// "Carried over" is not a status one sets: carrying over records it.
 pub fn status(word: &str) -> Result<Rag> {

@@ -101,13 +101,35 @@ pub fn close(
     Ok(())
 }
 
-pub fn reopen(app: &mut App, id: &str, reason: &str, effective: i32) -> Result<()> {
+pub fn reopen(
+    app: &mut App,
+    id: &str,
+    reason: &str,
+    due: Option<i32>,
+    effective: i32,
+) -> Result<()> {
     let change = Change::Reopen {
         id: id.to_owned(),
         reason: reason.to_owned(),
+        due,
     };
     let seq = record(app, id, change, effective, &[])?;
     println!("{id} reopened (event {seq}).");
+    Ok(())
+}
+
+/// `challenge extend`: sets or moves the date the response is due by.
+pub fn extend(app: &mut App, id: &str, due: i32, reason: &str, effective: i32) -> Result<()> {
+    let change = Change::SetDue {
+        id: id.to_owned(),
+        due,
+        reason: reason.to_owned(),
+    };
+    let seq = record(app, id, change, effective, &[])?;
+    println!(
+        "{id}: the response is due by {} (event {seq}).",
+        projections::views::date(due)
+    );
     Ok(())
 }
 

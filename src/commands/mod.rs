@@ -203,8 +203,21 @@ pub fn run(cli: Cli) -> Result<()> {
             ChallengeCommand::Reopen {
                 id,
                 reason,
+                due,
                 effective,
-            } => challenges::reopen(&mut open()?, &id, &reason, effective_day(&effective)?),
+            } => {
+                let due = crate::app::input::optional_date(due.as_deref(), "--due")?;
+                challenges::reopen(&mut open()?, &id, &reason, due, effective_day(&effective)?)
+            }
+            ChallengeCommand::Extend {
+                id,
+                due,
+                reason,
+                effective,
+            } => {
+                let due = crate::app::input::parse_due(&due)?;
+                challenges::extend(&mut open()?, &id, due, &reason, effective_day(&effective)?)
+            }
             ChallengeCommand::Show { id, json } => challenges::show(&open()?, &id, json),
         },
         Command::Challenges {

@@ -93,6 +93,12 @@ pub(super) fn register(routes: Routes) -> Routes {
             Need::Chair,
             post_close,
         )
+        .add(
+            Method::POST,
+            "/api/v1/challenges/{id}/due",
+            Need::Chair,
+            post_due,
+        )
         .add(Method::GET, "/api/v1/history", Need::Audit, history)
         .add(Method::POST, "/api/v1/verify", Need::Audit, verify)
         .add(Method::GET, "/api/v1/checkpoint", Need::Audit, checkpoint)
@@ -474,7 +480,7 @@ async fn step(
         return not_found("such challenge");
     }
     let change = body.change(&id, step);
-    write(&state, &caller, None, Vec::new(), Ok(change)).await
+    write(&state, &caller, None, Vec::new(), change).await
 }
 
 async fn post_respond(
@@ -493,6 +499,15 @@ async fn post_escalate(
     body: Result<Json<StepFields>, JsonRejection>,
 ) -> Response {
     step(state, caller, id, Step::Escalate, body).await
+}
+
+async fn post_due(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    body: Result<Json<StepFields>, JsonRejection>,
+) -> Response {
+    step(state, caller, id, Step::SetDue, body).await
 }
 
 async fn post_close(

@@ -22,6 +22,9 @@ pub(super) struct StepFields {
     pub outcome: String,
     #[serde(default)]
     pub impact: String,
+    /// The date the response is due by (setting or moving it).
+    #[serde(default)]
+    pub due: String,
 }
 
 /// One step of a challenge's life.
@@ -30,13 +33,14 @@ pub(super) enum Step {
     Respond,
     Escalate,
     Close,
+    SetDue,
 }
 
 impl StepFields {
     /// The change a step's fields ask for (an empty impact is none).
-    pub(super) fn change(self, id: &str, step: Step) -> Change {
+    pub(super) fn change(self, id: &str, step: Step) -> anyhow::Result<Change> {
         let id = id.to_owned();
-        match step {
+        Ok(match step {
             Step::Respond => Change::Respond {
                 id,
                 text: self.text,
@@ -52,7 +56,13 @@ impl StepFields {
                 outcome: self.outcome,
                 impact: Some(self.impact).filter(|i| !i.trim().is_empty()),
             },
-        }
+            Step::SetDue => Change::SetDue {
+                id,
+                due: input::optional_date(Some(&self.due), "the due date")?
+                    .ok_or_else(|| anyhow::anyhow!("give the date the response is due by"))?,
+                reason: self.reason,
+            },
+        })
     }
 }
 

@@ -17,4 +17,5 @@ mod damage;
 mod fuzz_inputs;
 mod hostile;
 mod model;
+mod records;
 mod web;

@@ -461,7 +461,7 @@ fn step(sys: &mut System, model: &mut Model, op: &Op, figures: &mut Figures) -> 
                 return Ok(());
             };
             let allowed = status == ChallengeStatus::Closed;
-            let result = challenges::reopen(sys.app(), &id, "new information", today());
+            let result = challenges::reopen(sys.app(), &id, "new information", None, today());
             if allowed {
                 model.challenges.insert(id, ChallengeStatus::Open);
                 model.events += 1;

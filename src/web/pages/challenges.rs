@@ -303,7 +303,7 @@ pub(super) fn render_challenge(
             @if let Some(d) = &c.closed_on { (summary_row("Closed on", html! { (d) })) }
         }
         (entries("Responses", &c.responses))
-        (entries("Escalations, earlier closures and reopenings", &c.escalations))
+        (entries("Escalations, due dates, earlier closures and reopenings", &c.escalations))
         @if let Some(to) = &c.escalated_to { p { "Last escalated to " strong { (to) } "." } }
         @if c.status != ChallengeStatus::Closed {
             @if may_respond {
@@ -321,6 +321,13 @@ pub(super) fn render_challenge(
                     div class="form-group" { label for="esc-to" { "Escalate to" } input type="text" id="esc-to" name="to"; }
                     div class="form-group" { label for="esc-reason" { "Why" } textarea id="esc-reason" name="reason" rows="3" {} }
                     button class="button button-secondary" type="submit" { "Escalate" }
+                }
+                h2 class="heading-m" { "Response due date" }
+                form method="post" action={ (base) "/due" } {
+                    (csrf(caller))
+                    div class="form-group" { label for="due" { "The response is due by" } span class="hint" id="due-hint" { "For example 2025-03-31 or 31/03/2025" } input type="text" id="due" name="due" aria-describedby="due-hint"; }
+                    div class="form-group" { label for="due-reason" { "Why this date" } textarea id="due-reason" name="reason" rows="2" {} }
+                    button class="button button-secondary" type="submit" { "Set the due date" }
                 }
                 h2 class="heading-m" { "Close" }
                 form method="post" action={ (base) "/close" } {
@@ -346,7 +353,20 @@ pub(super) async fn challenge_step(
     if !valid_id("challenge id", &id) || readable_challenge(&state, &caller, &id).is_none() {
         return html::not_found();
     }
-    let change = fields.change(&id, step);
+    let change = match fields.change(&id, step) {
+        Ok(change) => change,
+        Err(e) => {
+            let errors = [e.to_string()];
+            return render_challenge(
+                &state,
+                &caller,
+                &id,
+                &errors,
+                &HashMap::new(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
+    };
     match state
         .shared
         .write(&caller, today(), Vec::new(), change)
@@ -384,6 +404,15 @@ pub(super) async fn post_escalate(
     Form(form): Form<StepFields>,
 ) -> Response {
     challenge_step(state, caller, id, Step::Escalate, form, "escalated").await
+}
+
+pub(super) async fn post_due(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<String>,
+    Form(form): Form<StepFields>,
+) -> Response {
+    challenge_step(state, caller, id, Step::SetDue, form, "due").await
 }
 
 pub(super) async fn post_close(

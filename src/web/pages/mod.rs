@@ -88,6 +88,7 @@ pub(super) fn register(routes: Routes) -> Routes {
             Need::Chair,
             post_close,
         )
+        .add(Method::POST, "/challenges/{id}/due", Need::Chair, post_due)
         .add(Method::GET, "/history", Need::Audit, history_page)
         .add(Method::GET, "/verify", Need::Audit, verify_page)
         .add(Method::POST, "/verify", Need::Audit, run_verify)

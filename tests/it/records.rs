@@ -1,0 +1,477 @@
+//! Records that say what happened (issue 12), end to end through the binary: dates
+//! that cannot land in the wrong century, no change signed by an unknown actor,
+//! statuses as plans write them, carry-overs that keep the board's RAG, late entries
+//! made visible, a challenge's whole life, and the command line's rough edges.
+//! Regression tests are named after what broke.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::Read as _;
+use std::process::Stdio;
+
+use crate::support::{assure, Ledger};
+
+#[test]
+fn a_two_digit_or_pre_1990_year_is_refused_and_nothing_is_recorded() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    let before = ledger.history();
+    for (flag, date) in [
+        ("--effective", "5/3/24"),
+        ("--effective", "0024-03-05"),
+        ("--effective", "1989-12-31"),
+    ] {
+        ledger
+            .run(&["status", "mcr", "1.1", "amber", "--note", "n", flag, date])
+            .fails_with(2, &[flag, "four-digit year"]);
+    }
+    ledger
+        .run(&["create-plan", "q", "--title", "Q", "--effective", "1/4/24"])
+        .fails_with(2, "--effective");
+    ledger
+        .run(&[
+            "challenge",
+            "raise",
+            "--to",
+            "GMP",
+            "--text",
+            "t",
+            "--due",
+            "30/4/24",
+        ])
+        .fails_with(2, "--due");
+    ledger
+        .run(&["plan", "mcr", "--known-at", "24-03-31"])
+        .fails_with(2, "--known-at");
+    assert_eq!(ledger.history(), before);
+    // The UK form with four digits is the same day as the ISO one.
+    ledger
+        .run(&[
+            "status",
+            "mcr",
+            "1.1",
+            "amber",
+            "--note",
+            "n",
+            "--effective",
+            "05/03/2024",
+        ])
+        .ok();
+    let history = ledger.history();
+    assert_eq!(
+        history.as_array().unwrap().last().unwrap()["effective"],
+        "2024-03-05"
+    );
+}
+
+#[test]
+fn no_change_is_signed_by_an_unknown_or_empty_actor() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    let before = ledger.history();
+    // No --actor, no ASSURE_ACTOR, no login name.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
+        .arg("--data")
+        .arg(&ledger.data)
+        .args(["status", "mcr", "1.1", "amber", "--note", "n"])
+        .env_remove("ASSURE_ACTOR")
+        .env_remove("ASSURE_DATA")
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .output()
+        .unwrap();
+    crate::support::Run::from_output(output).fails_with(2, &["--actor", "ASSURE_ACTOR"]);
+    ledger
+        .run_as("", &["status", "mcr", "1.1", "amber", "--note", "n"])
+        .fails_with(2, "--actor");
+    ledger
+        .run_as("  ", &["status", "mcr", "1.1", "amber", "--note", "n"])
+        .fails_with(2, "--actor");
+    assert_eq!(ledger.history(), before);
+    // Reading needs no one named.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
+        .arg("--data")
+        .arg(&ledger.data)
+        .args(["plans"])
+        .env_remove("ASSURE_ACTOR")
+        .env_remove("USER")
+        .env_remove("LOGNAME")
+        .output()
+        .unwrap();
+    crate::support::Run::from_output(output).ok();
+}
+
+#[test]
+fn grey_is_complete_and_blue_says_to_carry_over() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    ledger
+        .run(&["status", "mcr", "1.1", "grey", "--note", "done"])
+        .ok();
+    let plan = ledger.run(&["plan", "mcr", "--json"]).ok().json();
+    assert_eq!(Ledger::action(&plan, "1.1")["status"], "complete");
+    ledger
+        .run(&["status", "mcr", "1.2", "blue", "--note", "next year"])
+        .fails_with(2, "carry-over");
+}
+
+#[test]
+fn a_missing_evidence_file_is_rejected_input_exit_2() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    ledger
+        .run(&[
+            "progress",
+            "mcr",
+            "1.1",
+            "--note",
+            "n",
+            "--evidence",
+            "/no/such/file.pdf",
+        ])
+        .fails_with(2, &["/no/such/file.pdf", "check the path"]);
+}
+
+#[test]
+fn history_json_into_a_closed_pipe_ends_quietly_without_a_panic() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    for _ in 0..20 {
+        ledger
+            .run(&[
+                "progress",
+                "mcr",
+                "1.1",
+                "--note",
+                &"a long note ".repeat(400),
+            ])
+            .ok();
+    }
+    for args in [
+        &["history", "--json"][..],
+        &["checkpoints"][..],
+        &["history"][..],
+    ] {
+        let mut child = assure(&ledger.data, "tester")
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read one byte, then hang up, as `| head -c 1` does.
+        let mut out = child.stdout.take().unwrap();
+        let mut first = [0u8; 1];
+        let _ = out.read(&mut first);
+        drop(out);
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(status.success(), "{args:?}: {status:?} {stderr}");
+    }
+}
+
+#[test]
+fn a_checkpoint_saved_with_windows_line_endings_still_verifies() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    let vkey = ledger.run(&["key", "show"]).ok().stdout.trim().to_owned();
+    let note = ledger.run(&["checkpoint"]).ok().stdout;
+    let crlf = ledger.file("minutes.txt", note.replace('\n', "\r\n").as_bytes());
+    let extra = ledger.file("extra.txt", format!("{note}\n\n").as_bytes());
+    ledger
+        .run(&["status", "mcr", "1.1", "green", "--note", "done"])
+        .ok();
+    for file in [&crlf, &extra] {
+        let report = ledger
+            .run(&["verify", "--against", file, "--trust", &vkey, "--json"])
+            .ok()
+            .json();
+        assert_eq!(report["ok"], true, "{file}");
+    }
+}
+
+#[test]
+fn a_history_subject_that_matches_nothing_names_the_subjects_near_it() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    let run = ledger.run(&["history", "--subject", "plan/mcr/2.3"]).ok();
+    assert!(run.stderr.contains("plan/mcr/action/2.3"), "{}", run.stderr);
+}
+
+#[test]
+fn a_carried_action_keeps_the_boards_rag_and_takes_a_new_priority_and_timescale() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    ledger
+        .run(&["status", "mcr", "1.1", "red", "--note", "stalled"])
+        .ok();
+    ledger
+        .run(&[
+            "create-plan",
+            "next",
+            "--title",
+            "2024-25",
+            "--period",
+            "2024-25",
+        ])
+        .ok();
+    ledger
+        .run(&[
+            "carry-over",
+            "mcr",
+            "1.1",
+            "--to",
+            "next",
+            "--reason",
+            "unfinished",
+        ])
+        .ok();
+    let next = ledger.run(&["plan", "next", "--json"]).ok().json();
+    let carried = Ledger::action(&next, "1.1");
+    assert_eq!(
+        carried["status"], "red",
+        "the board's RAG, never a made-up Amber"
+    );
+    assert_eq!(carried["carried_from"], "mcr/1.1");
+    // A priority the new plan lacks is refused, naming the ones it has.
+    ledger
+        .run(&[
+            "carry-over",
+            "mcr",
+            "1.2",
+            "--to",
+            "next",
+            "--reason",
+            "r",
+            "--priority",
+            "9",
+        ])
+        .fails_with(2, "no priority 9");
+    ledger
+        .run(&[
+            "carry-over",
+            "mcr",
+            "1.2",
+            "--to",
+            "next",
+            "--reason",
+            "rebaselined",
+            "--priority",
+            "1",
+            "--timescale",
+            "March 2025",
+            "--status",
+            "amber",
+        ])
+        .ok();
+    let next = ledger.run(&["plan", "next", "--json"]).ok().json();
+    let moved = Ledger::action(&next, "1.2");
+    assert_eq!(moved["status"], "amber");
+    assert_eq!(moved["due"], "March 2025");
+    assert_eq!(moved["milestones"][0]["date"], "2025-03-31");
+}
+
+#[test]
+fn an_entry_recorded_two_years_after_it_took_effect_is_marked_late() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    ledger
+        .run(&["status", "mcr", "1.1", "green", "--note", "on time"])
+        .ok();
+    ledger
+        .run(&[
+            "status",
+            "mcr",
+            "1.2",
+            "amber",
+            "--note",
+            "late",
+            "--effective",
+            "2023-12-01",
+        ])
+        .ok();
+    let history = ledger.history();
+    let entries = history.as_array().unwrap();
+    let on_time = &entries[entries.len() - 2];
+    let late = &entries[entries.len() - 1];
+    assert_eq!(on_time["late_days"], 0);
+    assert!(late["late_days"].as_i64().unwrap() > 365, "{late}");
+    let action = ledger.run(&["action", "mcr", "1.2"]).ok().stdout;
+    assert!(action.contains("days later"), "{action}");
+    let plan = ledger.run(&["plan", "mcr", "--json"]).ok().json();
+    assert!(
+        Ledger::action(&plan, "1.2")["last_update"]["late_days"]
+            .as_i64()
+            .unwrap()
+            > 365
+    );
+}
+
+#[test]
+fn challenge_show_tells_the_whole_life_and_a_reopened_challenge_shows_open() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    let id = ledger
+        .run(&[
+            "challenge",
+            "raise",
+            "--to",
+            "GMP",
+            "--text",
+            "Why so slow?",
+            "--about",
+            "mcr/1.1",
+        ])
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    for step in [
+        &["challenge", "respond", &id, "--text", "We are on it"][..],
+        &[
+            "challenge",
+            "escalate",
+            &id,
+            "--to",
+            "Board",
+            "--reason",
+            "not enough",
+        ][..],
+        &[
+            "challenge",
+            "close",
+            &id,
+            "--outcome",
+            "Agreed plan",
+            "--impact",
+            "Faster",
+        ][..],
+        &["challenge", "reopen", &id, "--reason", "Slipped again"][..],
+    ] {
+        ledger.run(step).ok();
+    }
+    let shown = ledger
+        .run(&["challenge", "show", &id, "--json"])
+        .ok()
+        .json();
+    assert_eq!(shown["status"], "open");
+    assert_eq!(shown["outcome"], serde_json::Value::Null);
+    assert_eq!(shown["escalated_to"], "Board");
+    let thread: Vec<&str> = shown["escalations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        thread,
+        [
+            "escalated to Board: not enough",
+            "closed: Agreed plan (impact: Faster)",
+            "reopened: Slipped again"
+        ]
+    );
+    let text = ledger.run(&["challenge", "show", &id]).ok().stdout;
+    assert!(
+        text.contains("We are on it") && text.contains("closed: Agreed plan"),
+        "{text}"
+    );
+    let log = ledger.run(&["challenges"]).ok().stdout;
+    assert!(
+        log.contains("Board"),
+        "the log names the escalation target: {log}"
+    );
+    ledger
+        .run(&["challenge", "show", "C-0099"])
+        .fails_with(2, "no challenge C-0099");
+}
+
+#[test]
+fn a_due_date_is_extended_and_reset_on_reopening_and_a_response_names_on_whose_behalf() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    let id = ledger
+        .run(&[
+            "challenge",
+            "raise",
+            "--to",
+            "GMP",
+            "--text",
+            "Why?",
+            "--due",
+            "2030-01-31",
+        ])
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    ledger
+        .run(&[
+            "challenge",
+            "extend",
+            &id,
+            "--due",
+            "2030-03-31",
+            "--reason",
+            "board agreed",
+        ])
+        .ok();
+    ledger
+        .run(&[
+            "challenge",
+            "extend",
+            &id,
+            "--due",
+            "31/3/30",
+            "--reason",
+            "x",
+        ])
+        .fails_with(2, "--due");
+    ledger
+        .run(&["challenge", "respond", &id, "--text", "Our answer"])
+        .ok();
+    ledger
+        .run(&["challenge", "close", &id, "--outcome", "Assured"])
+        .ok();
+    ledger
+        .run(&[
+            "challenge",
+            "reopen",
+            &id,
+            "--reason",
+            "Not delivered",
+            "--due",
+            "2030-06-30",
+        ])
+        .ok();
+    let shown = ledger
+        .run(&["challenge", "show", &id, "--json"])
+        .ok()
+        .json();
+    assert_eq!(shown["due"], "2030-06-30");
+    assert_eq!(shown["status"], "open");
+    assert_eq!(
+        shown["responses"][0]["text"], "Our answer (recorded on behalf of GMP)",
+        "the chair or manager records a response for the agency, and it says so"
+    );
+    let thread: Vec<&str> = shown["escalations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        thread[0],
+        "response due date moved from 2030-01-31 to 2030-03-31: board agreed"
+    );
+    assert!(
+        thread[2].contains("response due by 2030-06-30"),
+        "{thread:?}"
+    );
+}
