@@ -271,6 +271,9 @@ pub enum Command {
         seq: u64,
         #[arg(long)]
         reason: String,
+        /// Erase without asking (for scripts); otherwise it says what it will erase and asks
+        #[arg(long)]
+        yes: bool,
         #[command(flatten)]
         effective: Effective,
     },

@@ -8,6 +8,7 @@ use projections::World;
 
 use super::{print_json, report_verification, Verdict};
 use crate::app::App;
+use crate::exit::Usage;
 use crate::table;
 
 /// What to say when no subject starts with `prefix`: the subjects nearest it (those
@@ -145,8 +146,69 @@ pub fn verify(app: &App, json: bool) -> Result<()> {
     report_verification(&report, json, verdict)
 }
 
-pub fn redact(app: &mut App, seq: u64, reason: &str, effective: i32) -> Result<()> {
+/// Kinds whose event creates a record (a plan, a priority, an action, a challenge).
+/// Erasing one today would hide that record from every view, so it is refused
+/// until an erasure can keep the record's structure and remove only its words.
+const CREATES_A_RECORD: [&str; 5] = [
+    "plan.created",
+    "plan.priority_added",
+    "action.added",
+    "action.carried_in",
+    "challenge.raised",
+];
+
+/// `redact`: says exactly what will be erased and asks (`--yes` confirms for a
+/// script); never erases an event whose loss would hide a record that existed.
+pub fn redact(
+    app: &mut App,
+    seq: u64,
+    reason: &str,
+    effective: i32,
+    confirmed: bool,
+) -> Result<()> {
     let actor = app.actor()?;
+    if seq >= app.ledger.size() {
+        return Err(Usage(format!(
+            "there is no event {seq}: the ledger holds events 0 to {}; `assure history` lists them",
+            app.ledger.size().saturating_sub(1)
+        ))
+        .into());
+    }
+    let event = app.ledger.event(seq)?;
+    let header = event.header.clone();
+    if CREATES_A_RECORD.contains(&header.kind.as_str()) {
+        return Err(Usage(format!(
+            "event {seq} ({} of {}) creates a record; erasing it would hide the whole record from every view, so it is refused. Nothing was erased. Erase the later events that hold the personal words instead (`assure history --subject {}`)",
+            header.kind, header.subject, header.subject
+        ))
+        .into());
+    }
+    let decoded = projections::read::domain_event(&event).ok().flatten();
+    let what = decoded
+        .as_ref()
+        .map_or_else(|| "(no payload)".to_owned(), projections::views::summary);
+    let evidence = decoded.as_ref().map_or(0, |e| e.evidence().len());
+    eprintln!(
+        "This erases the words of event {seq}: {} on {}, effective {}, recorded by {}:\n  {what}",
+        header.kind,
+        header.subject,
+        projections::views::date(header.effective),
+        header.actor
+    );
+    eprintln!(
+        "Its header, its hash and every proof stay, and the erasure is recorded as a new event authorised by {actor}. The words cannot be brought back.{}",
+        if evidence > 0 {
+            format!(" It names {evidence} evidence file(s), which stay in the data folder.")
+        } else {
+            String::new()
+        }
+    );
+    if !confirmed && !ask("Type yes to erase it: ")? {
+        return Err(Usage(
+            "not confirmed, so nothing was erased (answer yes, or pass --yes in a script)".into(),
+        )
+        .into());
+    }
     let header = app
         .ledger
         .redact(seq, reason, &actor, effective)
@@ -156,6 +218,18 @@ pub fn redact(app: &mut App, seq: u64, reason: &str, effective: i32) -> Result<(
         header.seq, actor
     );
     Ok(())
+}
+
+/// Asks on stderr and reads one line of stdin: `true` only for "yes".
+fn ask(question: &str) -> Result<bool> {
+    use std::io::Write as _;
+    eprint!("{question}");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .context("reading the answer")?;
+    Ok(answer.trim().eq_ignore_ascii_case("yes"))
 }
 
 /// The ledger crate cannot read domain payloads, so it cannot know which evidence

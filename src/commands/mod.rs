@@ -249,8 +249,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Redact {
             seq,
             reason,
+            yes,
             effective,
-        } => audit::redact(&mut open()?, seq, &reason, effective_day(&effective)?),
+        } => audit::redact(&mut open()?, seq, &reason, effective_day(&effective)?, yes),
     }
 }
 

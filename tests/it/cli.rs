@@ -739,7 +739,7 @@ fn redaction_erases_a_note_keeps_history_and_verifies() {
         .unwrap()
         .to_string();
     ledger
-        .run(&["redact", &seq, "--reason", "Erasure request ER-7"])
+        .run(&["redact", &seq, "--reason", "Erasure request ER-7", "--yes"])
         .ok();
     ledger.run(&["verify"]).ok();
     let after = ledger.run(&["history", "--json"]).ok().json();
@@ -756,7 +756,7 @@ fn redaction_erases_a_note_keeps_history_and_verifies() {
     assert!(!ledger.run(&["history"]).ok().stdout.contains("J. Smith"));
     assert_eq!(events.last().unwrap()["kind"], "ledger.redacted");
     ledger
-        .run(&["redact", &seq, "--reason", "again"])
+        .run(&["redact", &seq, "--reason", "again", "--yes"])
         .fails_with(2, "already redacted");
 }
 

@@ -475,7 +475,7 @@ fn step(sys: &mut System, model: &mut Model, op: &Op, figures: &mut Figures) -> 
             }
             let seq = targets[pick % targets.len()];
             let allowed = !model.redacted.contains(&seq) && !model.redactions.contains(&seq);
-            let result = audit::redact(sys.app(), seq, "erasure request ER-1", today());
+            let result = audit::redact(sys.app(), seq, "erasure request ER-1", today(), true);
             if allowed {
                 model.redacted.insert(seq);
                 model.redactions.push(before);

@@ -475,3 +475,50 @@ fn a_due_date_is_extended_and_reset_on_reopening_and_a_response_names_on_whose_b
         "{thread:?}"
     );
 }
+
+#[test]
+fn redact_says_what_it_will_erase_asks_and_never_hides_a_record() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    ledger
+        .run(&["progress", "mcr", "1.1", "--note", "Spoke to J. Smith"])
+        .ok();
+    let before = ledger.history();
+    let last = before.as_array().unwrap().last().unwrap()["seq"].to_string();
+    // `redact 0` (a typo: event 0 creates the plan) would hide the whole plan.
+    ledger
+        .run(&["redact", "0", "--reason", "typo", "--yes"])
+        .fails_with(2, &["creates a record", "Nothing was erased"]);
+    ledger
+        .run(&["redact", "9999", "--reason", "r", "--yes"])
+        .fails_with(2, "no event 9999");
+    // Without --yes and with no one to answer, nothing is erased.
+    let refused = ledger
+        .run(&["redact", &last, "--reason", "ER-1"])
+        .fails_with(2, "not confirmed");
+    assert!(
+        refused.stderr.contains("Spoke to J. Smith"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(ledger.history(), before);
+    // Answered yes: erased.
+    let mut child = assure(&ledger.data, "dpo")
+        .args(["redact", &last, "--reason", "ER-1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child.stdin.take().unwrap().write_all(b"yes\n").unwrap();
+    let run = crate::support::Run::from_output(child.wait_with_output().unwrap()).ok();
+    assert!(run.stdout.contains("was erased"), "{}", run.stdout);
+    let plan = ledger.run(&["plan", "mcr", "--json"]).ok().json();
+    assert_eq!(
+        plan["actions"].as_array().unwrap().len(),
+        14,
+        "every action still listed"
+    );
+    assert!(!ledger.run(&["history"]).ok().stdout.contains("J. Smith"));
+}
