@@ -7,17 +7,30 @@ use projections::events::ActionRef;
 use projections::world::Challenge;
 use projections::World;
 
-/// Whether `agency` leads the action `at`: one of its leads names the agency
-/// (ignoring case). An empty agency leads nothing.
+/// Whether `agency` leads the action `at`: one of its leads names the agency in
+/// whole words, ignoring case and punctuation ("GMP" leads "Chris Downey,
+/// Superintendent GMP" and "Relevant partners from Health, GMP, Education";
+/// "Health" no longer leads "Healthwatch", nor "He" "Health"). An empty agency leads
+/// nothing. (A registry of agencies with their aliases will replace reading names
+/// out of free text; until then an agency named "Police" still leads every lead
+/// with the word "police" in it.)
 pub fn leads_action(world: &World, at: &ActionRef, agency: &str) -> bool {
-    let agency = agency.to_lowercase();
-    !agency.is_empty()
+    let wanted = words(agency);
+    !wanted.is_empty()
         && world.action(at).is_some_and(|a| {
             a.details
                 .leads
                 .iter()
-                .any(|l| l.to_lowercase().contains(&agency))
+                .any(|lead| words(lead).windows(wanted.len()).any(|run| run == wanted))
         })
+}
+
+/// The words of a name, lower-case, with punctuation and spacing ignored.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
 }
 
 /// Whether a caller acting for `agency` (`None`: the board's roles) may see a

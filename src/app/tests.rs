@@ -229,3 +229,27 @@ fn the_board_sees_every_challenge_and_a_partner_only_its_own() {
     assert!(access::may_see_challenge(Some("gmp"), challenge));
     assert!(!access::may_see_challenge(Some("Health"), challenge));
 }
+
+#[test]
+fn an_agency_leads_an_action_only_when_a_lead_names_it_in_whole_words() {
+    let world = world();
+    let at = at("p", "1.1");
+    // The leads are "Greater Manchester Police" and "Health".
+    assert!(access::leads_action(&world, &at, "Health"));
+    assert!(access::leads_action(
+        &world,
+        &at,
+        "greater manchester police"
+    ));
+    assert!(access::leads_action(&world, &at, "Manchester Police"));
+    assert!(
+        !access::leads_action(&world, &at, "Greater Police"),
+        "words in a run"
+    );
+    assert!(
+        !access::leads_action(&world, &at, "He"),
+        "whole words, not letters"
+    );
+    assert!(!access::leads_action(&world, &at, "Healthwatch"));
+    assert!(!access::leads_action(&world, &at, " "));
+}
