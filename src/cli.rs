@@ -247,6 +247,14 @@ pub enum Command {
     /// Raise, answer, escalate, close or reopen a challenge
     #[command(subcommand)]
     Challenge(ChallengeCommand),
+    /// Register a partner agency, with the other names plans use for it
+    #[command(subcommand)]
+    Agency(AgencyCommand),
+    /// The registered partner agencies
+    Agencies {
+        #[arg(long)]
+        json: bool,
+    },
     /// The challenge log
     Challenges {
         #[arg(long)]
@@ -359,6 +367,21 @@ pub enum UserCommand {
 pub enum TokenCommand {
     /// Make a bearer token for a user's scripts (shown once)
     New { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgencyCommand {
+    /// Register an agency: `agency add gmp --name "Greater Manchester Police" --alias GMP`
+    Add {
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// Another name plans use for it (repeatable)
+        #[arg(long = "alias")]
+        aliases: Vec<String>,
+        #[command(flatten)]
+        effective: Effective,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -105,6 +105,22 @@ pub fn run(dir: &Path) -> Result<()> {
         "No annual review date agreed yet.",
         day("2024-03-01")?,
     )?;
+    for (id, name, aliases) in [
+        ("gmp", "Greater Manchester Police", &["GMP"][..]),
+        (
+            "mft",
+            "Manchester University NHS Foundation Trust",
+            &["MFT", "Health"][..],
+        ),
+        (
+            "mcc",
+            "Manchester City Council",
+            &["Children's Services", "MCC"][..],
+        ),
+    ] {
+        let aliases = aliases.iter().map(|a| (*a).to_owned()).collect();
+        challenges::agency_add(&mut app, id, name, aliases, day("2023-11-20")?)?;
+    }
     drop(app);
 
     let mut app = chair(dir)?;

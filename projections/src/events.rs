@@ -227,6 +227,16 @@ pub struct ChallengeReopened {
     pub response_due: Option<i32>,
 }
 
+/// A partner agency the board works with, registered once so that leads, challenges
+/// and partner accounts name it the same way (`agency add`). Subject `agency/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct AgencyRegistered {
+    /// Its full name ("Greater Manchester Police").
+    pub name: String,
+    /// Other names plans use for it ("GMP").
+    pub aliases: Vec<String>,
+}
+
 /// The date a challenge's response is due by, set or moved (`challenge extend`).
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
 pub struct ChallengeDueSet {
@@ -253,6 +263,7 @@ pub enum DomainEvent {
     ChallengeClosed(ChallengeClosed),
     ChallengeReopened(ChallengeReopened),
     ChallengeDueSet(ChallengeDueSet),
+    AgencyRegistered(AgencyRegistered),
     /// Lawful erasure of an earlier event's payload (understood by the ledger too).
     Redacted(ledger::redaction::Redaction),
 }
@@ -463,6 +474,7 @@ kinds! {
     ChallengeClosed => "challenge.closed",
     ChallengeReopened => "challenge.reopened",
     ChallengeDueSet => "challenge.due_set",
+    AgencyRegistered => "agency.registered",
     Redacted => "ledger.redacted",
 }
 
@@ -480,6 +492,10 @@ pub mod subject {
         format!("challenge/{id}")
     }
 
+    pub fn agency(id: &str) -> String {
+        format!("agency/{id}")
+    }
+
     pub const LEDGER: &str = "ledger";
 
     /// What a subject names.
@@ -488,6 +504,7 @@ pub mod subject {
         Plan(&'a str),
         Action(&'a str, &'a str),
         Challenge(&'a str),
+        Agency(&'a str),
         Ledger,
         Other,
     }
@@ -498,6 +515,9 @@ pub mod subject {
         }
         if let Some(id) = subject.strip_prefix("challenge/") {
             return Parsed::Challenge(id);
+        }
+        if let Some(id) = subject.strip_prefix("agency/") {
+            return Parsed::Agency(id);
         }
         if let Some(rest) = subject.strip_prefix("plan/") {
             return match rest.split_once("/action/") {

@@ -289,7 +289,7 @@ pub fn challenge_log(world: &World, filter: &ChallengeFilter, today: i32) -> Vec
             filter
                 .agency
                 .as_ref()
-                .is_none_or(|a| c.to_agency.eq_ignore_ascii_case(a))
+                .is_none_or(|a| world.same_agency(&c.to_agency, a))
         })
         .map(|c| challenge_view(c, today))
         .collect()
@@ -337,6 +337,10 @@ pub fn summary(event: &DomainEvent) -> String {
         DomainEvent::ChallengeResponded(e) => match &e.on_behalf_of {
             Some(agency) => format!("response (recorded on behalf of {agency}): {}", e.text),
             None => format!("response: {}", e.text),
+        },
+        DomainEvent::AgencyRegistered(e) => match e.aliases.as_slice() {
+            [] => format!("agency registered: {}", e.name),
+            aliases => format!("agency registered: {} ({})", e.name, aliases.join(", ")),
         },
         DomainEvent::ChallengeDueSet(e) => {
             format!("response due by {}: {}", date(e.response_due), e.reason)

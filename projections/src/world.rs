@@ -34,6 +34,8 @@ pub struct Recorded {
 pub struct World {
     pub plans: BTreeMap<String, Plan>,
     pub challenges: BTreeMap<String, Challenge>,
+    /// The partner agencies registered, by id.
+    pub agencies: BTreeMap<String, Agency>,
     /// Seqs whose payload was redacted, with the redaction's reason and authoriser.
     pub redactions: BTreeMap<u64, (String, String)>,
     /// Set by `replay_statuses`: actions keep their state but not their entries.
@@ -121,6 +123,24 @@ pub struct Challenge {
     pub last_update: Stamp,
 }
 
+/// A registered partner agency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agency {
+    pub id: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub registered: Stamp,
+}
+
+impl Agency {
+    /// Every way it is named: its id, its name and its aliases.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        [self.id.as_str(), self.name.as_str()]
+            .into_iter()
+            .chain(self.aliases.iter().map(String::as_str))
+    }
+}
+
 /// Why an event does not fit the state it lands on.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -187,6 +207,24 @@ impl World {
             world.apply(recorded)?;
         }
         Ok(world)
+    }
+
+    /// The registered agency `name` names (its id, name or an alias, ignoring case).
+    pub fn agency_named(&self, name: &str) -> Option<&Agency> {
+        let name = name.trim();
+        self.agencies
+            .values()
+            .find(|a| a.names().any(|n| n.eq_ignore_ascii_case(name)))
+    }
+
+    /// Whether two names are the same agency: both name one registered agency, or,
+    /// for names not registered, the same text ignoring case.
+    pub fn same_agency(&self, a: &str, b: &str) -> bool {
+        match (self.agency_named(a), self.agency_named(b)) {
+            (Some(x), Some(y)) => x.id == y.id,
+            (None, None) => a.trim().eq_ignore_ascii_case(b.trim()),
+            _ => false,
+        }
     }
 
     pub fn plan(&self, id: &str) -> Option<&Plan> {
@@ -481,6 +519,29 @@ impl World {
                     text,
                     evidence: Vec::new(),
                 });
+                Ok(())
+            }
+            (Parsed::Agency(id), DomainEvent::AgencyRegistered(agency)) => {
+                let taken = agency
+                    .aliases
+                    .iter()
+                    .map(String::as_str)
+                    .chain([id, agency.name.as_str()])
+                    .find_map(|name| self.agency_named(name).map(|a| (name, a.id.clone())));
+                if let Some((name, by)) = taken {
+                    return reject(format!(
+                        "{name:?} already names agency {by}; an agency is registered once and each name means one agency"
+                    ));
+                }
+                self.agencies.insert(
+                    id.to_owned(),
+                    Agency {
+                        id: id.to_owned(),
+                        name: agency.name.clone(),
+                        aliases: agency.aliases.clone(),
+                        registered: stamp,
+                    },
+                );
                 Ok(())
             }
             (Parsed::Ledger, DomainEvent::Redacted(redaction)) => {

@@ -8,20 +8,25 @@ use projections::world::Challenge;
 use projections::World;
 
 /// Whether `agency` leads the action `at`: one of its leads names the agency in
-/// whole words, ignoring case and punctuation ("GMP" leads "Chris Downey,
-/// Superintendent GMP" and "Relevant partners from Health, GMP, Education";
-/// "Health" no longer leads "Healthwatch", nor "He" "Health"). An empty agency leads
-/// nothing. (A registry of agencies with their aliases will replace reading names
-/// out of free text; until then an agency named "Police" still leads every lead
-/// with the word "police" in it.)
+/// whole words, ignoring case and punctuation — by any of its registered names
+/// (id, name, aliases) when it is registered, else by the text given. "GMP" leads
+/// "Chris Downey, Superintendent GMP" and, registered with the name "Greater
+/// Manchester Police", "Greater Manchester Police"; "Health" does not lead
+/// "Healthwatch", nor "He" "Health". An empty agency leads nothing.
 pub fn leads_action(world: &World, at: &ActionRef, agency: &str) -> bool {
-    let wanted = words(agency);
-    !wanted.is_empty()
+    let names: Vec<Vec<String>> = match world.agency_named(agency) {
+        Some(registered) => registered.names().map(words).collect(),
+        None => vec![words(agency)],
+    };
+    let names: Vec<Vec<String>> = names.into_iter().filter(|n| !n.is_empty()).collect();
+    !names.is_empty()
         && world.action(at).is_some_and(|a| {
-            a.details
-                .leads
-                .iter()
-                .any(|lead| words(lead).windows(wanted.len()).any(|run| run == wanted))
+            a.details.leads.iter().any(|lead| {
+                let lead = words(lead);
+                names
+                    .iter()
+                    .any(|name| lead.windows(name.len()).any(|run| run == name.as_slice()))
+            })
         })
 }
 
@@ -34,14 +39,15 @@ fn words(text: &str) -> Vec<String> {
 }
 
 /// Whether a caller acting for `agency` (`None`: the board's roles) may see a
-/// challenge: a partner lead sees only the challenges raised to its own agency.
-pub fn may_see_challenge(agency: Option<&str>, challenge: &Challenge) -> bool {
-    may_see_challenge_to(agency, &challenge.to_agency)
+/// challenge: a partner lead sees only the challenges raised to its own agency —
+/// the same registered agency by any of its names (`World::same_agency`).
+pub fn may_see_challenge(world: &World, agency: Option<&str>, challenge: &Challenge) -> bool {
+    may_see_challenge_to(world, agency, &challenge.to_agency)
 }
 
 /// `may_see_challenge` for a challenge addressed to `to_agency`.
-pub fn may_see_challenge_to(agency: Option<&str>, to_agency: &str) -> bool {
-    agency.is_none_or(|a| to_agency.eq_ignore_ascii_case(a))
+pub fn may_see_challenge_to(world: &World, agency: Option<&str>, to_agency: &str) -> bool {
+    agency.is_none_or(|a| world.same_agency(to_agency, a))
 }
 
 /// Whether a caller acting for `agency` may download the evidence file `hash`: the
@@ -63,7 +69,7 @@ pub fn may_see_evidence(world: &World, agency: Option<&str>, hash: &[u8; 32]) ->
         || world
             .challenges
             .values()
-            .filter(|c| may_see_challenge(agency, c))
+            .filter(|c| may_see_challenge(world, agency, c))
             .flat_map(|c| &c.responses)
             .any(|e| names(&e.evidence))
 }

@@ -82,6 +82,12 @@ pub enum Change {
         /// A new date the response is due by.
         due: Option<i32>,
     },
+    /// Register a partner agency, with the other names plans use for it.
+    RegisterAgency {
+        id: String,
+        name: String,
+        aliases: Vec<String>,
+    },
     /// Set or move the date a challenge's response is due by.
     SetDue {
         id: String,
@@ -89,6 +95,9 @@ pub enum Change {
         reason: String,
     },
 }
+
+/// Every agency's events, as a group name for `Subjects::group`.
+pub const AGENCIES: &str = "agency/";
 
 /// What a change is built against.
 #[derive(Debug, Clone, Copy)]
@@ -142,8 +151,10 @@ impl Change {
                 let mut plans: Vec<String> = about.iter().map(|a| subject::plan(&a.plan)).collect();
                 plans.sort_unstable();
                 plans.dedup();
+                plans.push(AGENCIES.to_owned());
                 plans
             }
+            Change::RegisterAgency { .. } => vec![AGENCIES.to_owned()],
             Change::Respond { id, .. }
             | Change::Escalate { id, .. }
             | Change::Close { id, .. }
@@ -238,8 +249,29 @@ impl Change {
                 about,
                 due,
             } => {
+                let to_agency = require_text("the agency", &to_agency)?;
+                // Once agencies are registered, a challenge goes to one of them, by
+                // its full name whatever name the chair typed.
+                let to_agency = if world.agencies.is_empty() {
+                    to_agency
+                } else {
+                    match world.agency_named(&to_agency) {
+                        Some(agency) => agency.name.clone(),
+                        None => {
+                            let known: Vec<String> = world
+                                .agencies
+                                .values()
+                                .map(|a| format!("{} ({})", a.name, a.id))
+                                .collect();
+                            return Err(Rejection(format!(
+                                "{to_agency:?} is not a registered agency; raise the challenge to one of: {} — or register it first with `assure agency add`",
+                                known.join(", ")
+                            )));
+                        }
+                    }
+                };
                 let raised = ChallengeRaised {
-                    to_agency: require_text("the agency", &to_agency)?,
+                    to_agency,
                     about,
                     text: require_text("the challenge text", &text)?,
                     response_due: due,
@@ -303,6 +335,18 @@ impl Change {
                     }),
                 )
             }
+            Change::RegisterAgency { id, name, aliases } => {
+                check_id("agency id", &id)?;
+                let name = require_text("the agency's name", &name)?;
+                let aliases = aliases
+                    .iter()
+                    .map(|a| require_text("an alias", a))
+                    .collect::<Result<Vec<_>, _>>()?;
+                (
+                    subject::agency(&id),
+                    DomainEvent::AgencyRegistered(AgencyRegistered { name, aliases }),
+                )
+            }
             Change::SetDue { id, due, reason } => {
                 challenge_for(against, &id)?;
                 (
@@ -326,6 +370,6 @@ fn challenge_for<'a>(against: Against<'a>, id: &str) -> Result<&'a Challenge, Re
         .world
         .challenges
         .get(id)
-        .filter(|c| access::may_see_challenge(against.agency, c))
+        .filter(|c| access::may_see_challenge(against.world, against.agency, c))
         .ok_or_else(|| Rejection(format!("there is no challenge {id}")))
 }

@@ -59,6 +59,9 @@ impl Subjects {
     /// Every event of a log group (`ledger::group_of`): a plan with its actions,
     /// or one challenge.
     pub fn group(group: &str) -> Vec<Subjects> {
+        if group == change::AGENCIES {
+            return vec![Subjects::Prefix(group.to_owned())];
+        }
         match group.strip_prefix("plan/") {
             Some(id) => Subjects::plan(id),
             None => vec![Subjects::Exact(group.to_owned())],

@@ -225,9 +225,13 @@ fn action_refs_must_be_plan_slash_ref() {
 fn the_board_sees_every_challenge_and_a_partner_only_its_own() {
     let world = world();
     let challenge = &world.challenges["C-0001"];
-    assert!(access::may_see_challenge(None, challenge));
-    assert!(access::may_see_challenge(Some("gmp"), challenge));
-    assert!(!access::may_see_challenge(Some("Health"), challenge));
+    assert!(access::may_see_challenge(&world, None, challenge));
+    assert!(access::may_see_challenge(&world, Some("gmp"), challenge));
+    assert!(!access::may_see_challenge(
+        &world,
+        Some("Health"),
+        challenge
+    ));
 }
 
 #[test]

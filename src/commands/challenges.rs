@@ -133,6 +133,55 @@ pub fn extend(app: &mut App, id: &str, due: i32, reason: &str, effective: i32) -
     Ok(())
 }
 
+/// `agency add`: registers a partner agency and the other names plans use for it.
+pub fn agency_add(
+    app: &mut App,
+    id: &str,
+    name: &str,
+    aliases: Vec<String>,
+    effective: i32,
+) -> Result<()> {
+    let change = Change::RegisterAgency {
+        id: id.to_owned(),
+        name: name.to_owned(),
+        aliases,
+    };
+    let headers = app.record(change, effective, &[])?;
+    println!(
+        "Registered agency {id}: {name} (event {}).",
+        headers.first().map_or(0, |h| h.seq)
+    );
+    Ok(())
+}
+
+/// `agencies`: the registered partner agencies.
+pub fn agencies(app: &App, json: bool) -> Result<()> {
+    let history = app.load(&[Subjects::Prefix("agency/".into())])?;
+    let world = world_at(&history, Default::default());
+    if json {
+        let list: Vec<_> = world
+            .agencies
+            .values()
+            .map(|a| serde_json::json!({"id": a.id, "name": a.name, "aliases": a.aliases}))
+            .collect();
+        return print_json(&list);
+    }
+    if world.agencies.is_empty() {
+        println!("No agencies registered yet. Register one with `assure agency add ID --name NAME [--alias A]`.");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = world
+        .agencies
+        .values()
+        .map(|a| vec![a.id.clone(), a.name.clone(), a.aliases.join(", ")])
+        .collect();
+    print!(
+        "{}",
+        table::render(&["id", "name", "also called"], &rows, 50)
+    );
+    Ok(())
+}
+
 /// `challenge show`: the whole thread of one challenge, as an inspector reads it.
 pub fn show(app: &App, id: &str, json: bool) -> Result<()> {
     let history = challenge_history(app, id)?;
@@ -216,7 +265,11 @@ pub fn list(
     json: bool,
 ) -> Result<()> {
     let query = time_query(time)?;
-    let history = app.load(&[Subjects::Prefix("challenge/".into())])?;
+    // The agencies too, so a filter by any of an agency's names finds its challenges.
+    let history = app.load(&[
+        Subjects::Prefix("challenge/".into()),
+        Subjects::Prefix("agency/".into()),
+    ])?;
     let world = world_at(&history, query);
     let log = challenge_log(
         &world,

@@ -220,6 +220,19 @@ pub fn run(cli: Cli) -> Result<()> {
             }
             ChallengeCommand::Show { id, json } => challenges::show(&open()?, &id, json),
         },
+        Command::Agency(crate::cli::AgencyCommand::Add {
+            id,
+            name,
+            aliases,
+            effective,
+        }) => challenges::agency_add(
+            &mut open()?,
+            &id,
+            &name,
+            aliases,
+            effective_day(&effective)?,
+        ),
+        Command::Agencies { json } => challenges::agencies(&open()?, json),
         Command::Challenges {
             open: open_only,
             agency,

@@ -178,7 +178,7 @@ async fn get_action(
             let agency = caller.partner_agency();
             timeline
                 .challenges
-                .retain(|c| access::may_see_challenge_to(agency, &c.to));
+                .retain(|c| access::may_see_challenge_to(live.world.world(), agency, &c.to));
             Json(timeline).into_response()
         }
         None => not_found(&format!("action {at}")),
@@ -426,7 +426,7 @@ async fn get_challenge(
         .world()
         .challenges
         .get(&id)
-        .filter(|c| access::may_see_challenge(caller.partner_agency(), c));
+        .filter(|c| access::may_see_challenge(live.world.world(), caller.partner_agency(), c));
     match found {
         Some(c) => Json(views::challenge_view(c, today())).into_response(),
         None => not_found(&format!("challenge {id}")),

@@ -522,3 +522,60 @@ fn redact_says_what_it_will_erase_asks_and_never_hides_a_record() {
     );
     assert!(!ledger.run(&["history"]).ok().stdout.contains("J. Smith"));
 }
+
+#[test]
+fn a_registered_agency_is_one_agency_by_any_of_its_names() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    // Before any is registered, a challenge may name any agency (as ledgers did).
+    ledger
+        .run(&["challenge", "raise", "--to", "Anyone", "--text", "t"])
+        .ok();
+    ledger
+        .run(&[
+            "agency",
+            "add",
+            "gmp",
+            "--name",
+            "Greater Manchester Police",
+            "--alias",
+            "GMP",
+        ])
+        .ok();
+    ledger
+        .run(&["agency", "add", "gmp2", "--name", "Other", "--alias", "gmp"])
+        .fails_with(2, "already names agency gmp");
+    let list = ledger.run(&["agencies", "--json"]).ok().json();
+    assert_eq!(list[0]["name"], "Greater Manchester Police");
+    // Now a challenge goes to a registered agency, by its full name.
+    let id = ledger
+        .run(&["challenge", "raise", "--to", "gmp", "--text", "Why?"])
+        .ok()
+        .stdout
+        .trim()
+        .to_owned();
+    let shown = ledger
+        .run(&["challenge", "show", &id, "--json"])
+        .ok()
+        .json();
+    assert_eq!(shown["to"], "Greater Manchester Police");
+    ledger
+        .run(&[
+            "challenge",
+            "raise",
+            "--to",
+            "Police Scotland",
+            "--text",
+            "t",
+        ])
+        .fails_with(
+            2,
+            &["not a registered agency", "Greater Manchester Police (gmp)"],
+        );
+    // The log filtered by any of its names finds it.
+    let log = ledger
+        .run(&["challenges", "--agency", "GMP", "--json"])
+        .ok()
+        .json();
+    assert_eq!(log.as_array().unwrap().len(), 1, "{log}");
+}

@@ -178,13 +178,29 @@ fn script_payloads_come_back_escaped_and_csv_formulas_neutralised() {
     let server = Server::start();
     let payload = "<script>alert('x')</script>";
     let formula = "=HYPERLINK(\"http://evil.example\",\"click\")";
-    let raised = server.api(
+    // The demo registers its agencies, so a challenge goes to one of them; an
+    // unregistered name (here, a script) is refused with the list.
+    let refused = server.api(
         Role::Chair,
         "POST",
         "/api/v1/challenges",
-        json!({ "to_agency": payload, "text": formula }),
+        json!({ "to_agency": payload, "text": "t" }),
     );
-    assert_eq!(raised.status, 201, "{}", raised.body);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused.body.contains("not a registered agency"),
+        "{}",
+        refused.body
+    );
+    for text in [payload, formula] {
+        let raised = server.api(
+            Role::Chair,
+            "POST",
+            "/api/v1/challenges",
+            json!({ "to_agency": "GMP", "text": text }),
+        );
+        assert_eq!(raised.status, 201, "{}", raised.body);
+    }
     let page = server.page(Role::Manager, "/challenges");
     assert_eq!(page.status, 200);
     assert!(!page.body.contains(payload), "the script came back raw");
@@ -400,7 +416,7 @@ fn a_partner_lead_reads_and_answers_only_its_own_agencys_challenges() {
             Role::Chair,
             "POST",
             "/api/v1/challenges",
-            json!({ "to_agency": "NHS Trust", "text": "secret for NHS" }),
+            json!({ "to_agency": "MFT", "text": "secret for NHS" }),
         )
         .json();
     let id = |v: &Value| {

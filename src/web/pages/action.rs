@@ -66,7 +66,7 @@ pub(super) fn render_action(
         let agency = caller.partner_agency();
         timeline
             .challenges
-            .retain(|c| access::may_see_challenge_to(agency, &c.to));
+            .retain(|c| access::may_see_challenge_to(world, agency, &c.to));
         let may_progress = match agency {
             Some(agency) => access::leads_action(world, &at, agency),
             None => Need::Progress.allows(caller.role()),

@@ -49,6 +49,15 @@ pub(super) fn render_challenges(
     status: StatusCode,
 ) -> Response {
     let log = visible_challenges(state, caller, params);
+    let registered: Vec<(String, String)> = {
+        let live = state.shared.read();
+        live.world
+            .world()
+            .agencies
+            .values()
+            .map(|a| (a.name.clone(), a.aliases.join(", ")))
+            .collect()
+    };
     let agencies: Vec<String> = {
         let live = state.shared.read();
         let mut a: Vec<String> = live
@@ -115,7 +124,9 @@ pub(super) fn render_challenges(
                 (csrf(caller))
                 div class="form-group" {
                     label for="to" { "To agency" }
-                    input type="text" id="to" name="to";
+                    @if !registered.is_empty() { span class="hint" id="to-hint" { "One of the registered agencies, by its name or another name it has" } }
+                    input type="text" id="to" name="to" list="registered-agencies" aria-describedby=[(!registered.is_empty()).then_some("to-hint")];
+                    datalist id="registered-agencies" { @for (name, aliases) in &registered { option value=(name) { (aliases) } } }
                 }
                 div class="form-group" {
                     label for="text" { "Challenge" }
@@ -243,7 +254,7 @@ pub(super) fn readable_challenge(
 ) -> Option<ChallengeView> {
     let live = state.shared.read();
     let challenge = live.world.world().challenges.get(id)?;
-    access::may_see_challenge(caller.partner_agency(), challenge)
+    access::may_see_challenge(live.world.world(), caller.partner_agency(), challenge)
         .then(|| views::challenge_view(challenge, today()))
 }
 
