@@ -30,6 +30,16 @@ pub fn leads_action(world: &World, at: &ActionRef, agency: &str) -> bool {
         })
 }
 
+/// Whether a lead names some registered agency, by any of its names in whole words.
+pub fn lead_names_an_agency(world: &World, lead: &str) -> bool {
+    let lead = words(lead);
+    world.agencies.values().any(|agency| {
+        agency.names().map(words).any(|name| {
+            !name.is_empty() && lead.windows(name.len()).any(|run| run == name.as_slice())
+        })
+    })
+}
+
 /// The words of a name, lower-case, with punctuation and spacing ignored.
 fn words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric() && c != '\'')

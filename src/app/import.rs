@@ -10,7 +10,7 @@ use projections::timescale::{days_to_date, PlanYears};
 
 use super::input;
 use crate::exit::Usage;
-use crate::import::{read_plan, ImportOptions, ImportedPlan, Recording};
+use crate::import::{read_plan, ImportOptions, ImportedPlan, Recording, Warning};
 
 /// What a user asked to import, as typed (empty text counts as not given).
 #[derive(Debug, Clone, Default)]
@@ -78,4 +78,28 @@ pub fn read_import(request: &ImportRequest, bytes: &[u8]) -> Result<(ImportedPla
         file_name: request.file_name.clone(),
     };
     Ok((imported, recording))
+}
+
+/// Once agencies are registered, warns of every lead that names none of them: it is
+/// kept as written, but no partner lead can be matched to it (nothing is dropped or
+/// guessed; the warning says what to do).
+pub fn warn_of_unregistered_leads(world: &projections::World, plan: &mut ImportedPlan) {
+    if world.agencies.is_empty() {
+        return;
+    }
+    let mut warnings = Vec::new();
+    for action in &plan.actions {
+        for lead in &action.leads {
+            if !super::access::lead_names_an_agency(world, lead) {
+                warnings.push(Warning {
+                    at: Some(action.at.to_string()),
+                    message: format!(
+                        "the lead {lead:?} of action {} names no registered agency; it is kept as written, but no partner lead can record progress by it (register the agency or an alias with `assure agency add`)",
+                        action.reference
+                    ),
+                });
+            }
+        }
+    }
+    plan.warnings.extend(warnings);
 }

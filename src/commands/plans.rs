@@ -11,7 +11,7 @@ use projections::views::{action_timeline, date, plan_view};
 use projections::World;
 
 use super::{print_json, read_evidence};
-use crate::app::import::{read_import, ImportRequest};
+use crate::app::import::{read_import, warn_of_unregistered_leads, ImportRequest};
 use crate::app::{input, App, Change, Subjects};
 use crate::cli::ImportArgs;
 use crate::cli::TimeArgs;
@@ -86,12 +86,16 @@ pub fn import_into(app: Option<&mut App>, args: &ImportArgs) -> Result<()> {
             .map_or_else(|| args.plan.clone(), |s| s.to_string_lossy().into_owned()),
         date_names: ["--effective", "--as-at"],
     };
-    let (imported, recording) = read_import(&request, &bytes)?;
+    let (mut imported, recording) = read_import(&request, &bytes)?;
     let (effective, as_at) = (recording.effective, recording.as_at);
-    let history = match &app {
-        Some(app) => app.load(&Subjects::plan(&args.plan))?,
-        None => Vec::new(),
+    let (history, agencies) = match &app {
+        Some(app) => (
+            app.load(&Subjects::plan(&args.plan))?,
+            app.load(&[Subjects::Prefix("agency/".into())])?,
+        ),
+        None => (Vec::new(), Vec::new()),
     };
+    warn_of_unregistered_leads(&World::replay(&agencies).0, &mut imported);
     let world = World::replay(&history).0;
     let planned = plan_events(&world, &imported, &recording).map_err(|e| Usage(e.0))?;
     let count = planned.len();

@@ -22,7 +22,7 @@ use serde::Deserialize;
 
 use super::html::{self, csrf, page, respond};
 use super::{AppState, Caller, Need, Routes};
-use crate::app::import::{read_import, ImportRequest};
+use crate::app::import::{read_import, warn_of_unregistered_leads, ImportRequest};
 use crate::import::{plan_events, preview, ImportedPlan, Recording};
 
 /// How long a preview waits for its confirmation.
@@ -146,9 +146,10 @@ pub(super) fn read(state: &AppState, request: &Request, bytes: &[u8]) -> Result<
         fallback_title: request.plan.clone(),
         date_names: ["plan starts", "statuses as at"],
     };
-    let (imported, recording) = read_import(&import, bytes).map_err(|e| e.to_string())?;
+    let (mut imported, recording) = read_import(&import, bytes).map_err(|e| e.to_string())?;
     let events = {
         let live = state.shared.read();
+        warn_of_unregistered_leads(live.world.world(), &mut imported);
         plan_events(live.world.world(), &imported, &recording).map_err(|e| e.0)?
     }
     .len();

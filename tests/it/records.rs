@@ -579,3 +579,58 @@ fn a_registered_agency_is_one_agency_by_any_of_its_names() {
         .json();
     assert_eq!(log.as_array().unwrap().len(), 1, "{log}");
 }
+
+#[test]
+fn an_import_warns_of_each_lead_that_names_no_registered_agency() {
+    let ledger = Ledger::new();
+    ledger
+        .run(&[
+            "agency",
+            "add",
+            "gmp",
+            "--name",
+            "Greater Manchester Police",
+            "--alias",
+            "GMP",
+        ])
+        .ok();
+    ledger
+        .run(&["agency", "add", "health", "--name", "Health"])
+        .ok();
+    let file = crate::support::fixture("manchester-jtai-2023.csv");
+    let preview = ledger
+        .run(&[
+            "import",
+            file.to_str().unwrap(),
+            "--plan",
+            "mcr",
+            "--effective",
+            "2023-11-20",
+            "--dry-run",
+            "--json",
+        ])
+        .ok()
+        .json();
+    let warnings = preview.to_string();
+    // "Health" and "GMP" (action 6.2's leads) are registered; a person's name is not.
+    assert!(!warnings.contains(r#"the lead \"GMP\""#), "{warnings}");
+    assert!(!warnings.contains(r#"the lead \"Health\""#), "{warnings}");
+    assert!(
+        warnings.contains("names no registered agency"),
+        "{warnings}"
+    );
+    // Nothing is dropped: the leads are kept as written.
+    ledger
+        .run(&[
+            "import",
+            file.to_str().unwrap(),
+            "--plan",
+            "mcr",
+            "--effective",
+            "2023-11-20",
+        ])
+        .ok();
+    let plan = ledger.run(&["plan", "mcr", "--json"]).ok().json();
+    let leads = Ledger::action(&plan, "6.2")["leads"].clone();
+    assert_eq!(leads, serde_json::json!(["Health", "GMP"]));
+}
