@@ -84,6 +84,18 @@ impl BlobStore {
         Ok(bytes)
     }
 
+    /// Deletes a blob (an evidence file no payload names any more, after an erasure)
+    /// and fsyncs the folder, so the deletion survives a power cut. A blob that is
+    /// already gone is not an error.
+    pub fn remove(&self, hash: &Hash) -> Result<()> {
+        let name = hex(hash);
+        match fs::remove_file(self.dir.join(&name)) {
+            Ok(()) => sync_dir(&self.dir),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io(format!("deleting evidence {name}"), e)),
+        }
+    }
+
     pub fn contains(&self, hash: &Hash) -> bool {
         self.dir.join(hex(hash)).is_file()
     }

@@ -10,7 +10,7 @@
 //!
 //! The layers, top to bottom: `Ledger` (`ledger.rs`; opening in `open.rs`, reads by
 //! seq and proofs in `reads.rs`, by subject in `index.rs`, erasure in
-//! `redaction.rs`, checkpoints kept in `checkpoints.rs`, `verify.rs`) → the
+//! `redaction.rs` (and the store rewrite after it, `rewrite.rs`), checkpoints kept in `checkpoints.rs`, `verify.rs`) → the
 //! `Syncer` (`syncer.rs`), the settling overlay (`settling.rs`), the write-ahead log
 //! (`wal.rs`) and the head file (`head.rs`) → the log's layout in the store
 //! (`chunks.rs`, `tree.rs`, `layout.rs`) → `storage.rs` (sled). Beside them, the pure
@@ -59,6 +59,7 @@ pub mod ledger;
 mod open;
 mod reads;
 pub mod redaction;
+mod rewrite;
 mod settling;
 pub mod storage;
 mod syncer;

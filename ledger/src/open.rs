@@ -127,6 +127,7 @@ impl Ledger {
         let head_bytes = fs::read(&head_path).map_err(|e| Error::io("reading the head file", e))?;
         let file_head = codec::decode_head(&head_bytes)
             .map_err(|why| Error::corruption(None, format!("head file: {why}")))?;
+        crate::rewrite::finish_rewrite(dir)?;
         let store_dir = dir.join(STORE_DIR);
         if !store_dir.is_dir() {
             return Err(Error::corruption(None, "the store folder is missing"));

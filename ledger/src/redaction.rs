@@ -16,14 +16,28 @@ impl Ledger {
     /// Lawful erasure: destroys the salt and payload of event `target` (in the log and
     /// in the index copy) and appends the `ledger.redacted` event that authorises it,
     /// all in one atomic batch. The header stays, so the chain and every checkpoint
-    /// still verify. sled is log-structured: the old bytes leave its files only when
-    /// it next rewrites that segment.
+    /// still verify. sled is log-structured, so the old bytes stay in its files (and
+    /// perhaps in the write-ahead log) until `Ledger::rewrite_store` copies the store.
     pub fn redact(
         &mut self,
         target: u64,
         reason: &str,
         authorised_by: &str,
         effective: i32,
+    ) -> Result<EventHeader> {
+        self.redact_with(target, reason, authorised_by, effective, Vec::new())
+    }
+
+    /// `redact`, appending `first` (e.g. what the application keeps of the erased
+    /// event: its structure without its words) in the same atomic batch, before the
+    /// `ledger.redacted` event.
+    pub fn redact_with(
+        &mut self,
+        target: u64,
+        reason: &str,
+        authorised_by: &str,
+        effective: i32,
+        first: Vec<NewEvent>,
     ) -> Result<EventHeader> {
         let event = self.event(target)?;
         if event.body.is_none() {
@@ -61,7 +75,9 @@ impl Ledger {
             payload_schema: 1,
             payload,
         };
-        let mut headers = self.append_with(vec![new], extra)?;
+        let mut events = first;
+        events.push(new);
+        let mut headers = self.append_with(events, extra)?;
         headers
             .pop()
             .ok_or_else(|| Error::Rejected("the redaction event was not appended".into()))

@@ -466,6 +466,96 @@ fn redaction_destroys_the_payload_keeps_the_header_and_still_verifies() {
     ));
 }
 
+/// How many files under `dir` contain `needle`.
+fn files_containing(dir: &Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    walk(dir)
+        .into_iter()
+        .filter(|p| {
+            let bytes = std::fs::read(p).unwrap_or_default();
+            bytes.windows(needle.len()).any(|w| w == needle)
+        })
+        .collect()
+}
+
+#[test]
+fn after_a_store_rewrite_no_file_holds_an_erased_payload() {
+    let (dir, mut ledger) = fresh();
+    let secret = b"Mrs Secret-Person of 12 Acacia Avenue";
+    let mut events = vec![new_event(0, "plan/x/action/1")];
+    events[0].payload = secret.to_vec();
+    ledger.append(events).unwrap();
+    for i in 1..40 {
+        ledger
+            .append(vec![new_event(i, "plan/x/action/2")])
+            .unwrap();
+    }
+    // Not yet flushed: the write-ahead log may hold it as well as sled.
+    let kept = new_event(99, "plan/x/action/1");
+    ledger
+        .redact_with(0, "erasure request ER-12", "dpo", 19_500, vec![kept])
+        .unwrap();
+    assert_eq!(ledger.size(), 42, "the kept event and the redaction");
+    let root = ledger.root_at(42).unwrap();
+    let ledger = ledger.rewrite_store().unwrap();
+    assert_eq!(
+        files_containing(dir.path(), secret),
+        Vec::<std::path::PathBuf>::new()
+    );
+    assert_eq!(ledger.size(), 42);
+    assert_eq!(ledger.root_at(42).unwrap(), root);
+    assert!(ledger.event(0).unwrap().body.is_none());
+    assert_eq!(
+        ledger.event(41).unwrap().header.kind,
+        crate::redaction::REDACTION_KIND
+    );
+    let report = ledger.verify();
+    assert!(report.ok, "{report:?}");
+    let names: Vec<String> = std::fs::read_dir(dir.path().join("data"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.starts_with("store.")), "{names:?}");
+}
+
+#[test]
+fn an_interrupted_store_rewrite_is_finished_or_discarded_on_open() {
+    let (dir, mut ledger) = fresh();
+    ledger.append(vec![new_event(0, "plan/x")]).unwrap();
+    drop(ledger);
+    let data = dir.path().join("data");
+    // Unfinished (no done file): the partial copy is discarded.
+    std::fs::create_dir(data.join("store.rewrite")).unwrap();
+    std::fs::write(data.join("store.rewrite/junk"), b"partial").unwrap();
+    let ledger = Ledger::open(&data).unwrap();
+    assert!(!data.join("store.rewrite").exists());
+    assert_eq!(ledger.size(), 1);
+    // Finished but cut before the swap: a copy of the store with its done file.
+    drop(ledger);
+    copy_dir(&data.join("store"), &data.join("store.rewrite"));
+    std::fs::write(data.join("store.rewrite.done"), b"").unwrap();
+    // Cut after the old store was moved aside, before the new one took its place.
+    std::fs::rename(data.join("store"), data.join("store.erased")).unwrap();
+    let ledger = Ledger::open(&data).unwrap();
+    assert_eq!(ledger.size(), 1);
+    assert!(ledger.verify().ok);
+    for gone in ["store.rewrite", "store.rewrite.done", "store.erased"] {
+        assert!(!data.join(gone).exists(), "{gone} left behind");
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
 #[test]
 fn the_stored_merkle_tree_matches_a_fresh_one_and_its_proofs_verify() {
     let dir = tempfile::tempdir().unwrap();
