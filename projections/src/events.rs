@@ -245,6 +245,23 @@ pub struct ChallengeDueSet {
     pub reason: String,
 }
 
+/// What stays of an event whose words were erased (`redact`): its payload with
+/// every free-text field replaced by a note of the erasure and no evidence, encoded
+/// as an event of the erased event's kind in its latest layout. Appended under the
+/// erased event's subject in the same batch as the `ledger.redacted` event, so every
+/// view still lists the record — its ids, refs, dates and statuses — after the
+/// erasure (`crate::erasure`).
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct StructureKept {
+    /// The erased event.
+    pub target_seq: u64,
+    /// The layout `payload` is written in.
+    pub schema: u16,
+    /// The erased event's payload without its words.
+    #[serde(skip)]
+    pub payload: Vec<u8>,
+}
+
 /// Every domain event. The subject in the header says which plan, action or
 /// challenge it is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -266,6 +283,7 @@ pub enum DomainEvent {
     AgencyRegistered(AgencyRegistered),
     /// Lawful erasure of an earlier event's payload (understood by the ledger too).
     Redacted(ledger::redaction::Redaction),
+    StructureKept(StructureKept),
 }
 
 impl DomainEvent {
@@ -476,6 +494,7 @@ kinds! {
     ChallengeDueSet => "challenge.due_set",
     AgencyRegistered => "agency.registered",
     Redacted => "ledger.redacted",
+    StructureKept => "record.structure_kept",
 }
 
 /// Subjects: `plan/{id}`, `plan/{id}/action/{ref}`, `challenge/{id}`, `ledger`.

@@ -5,6 +5,7 @@
 //! Nothing in this crate does IO, reads a clock or draws randomness: events in,
 //! views out, so any view can be rebuilt from the log alone at any position.
 
+pub mod erasure;
 pub mod events;
 pub mod order;
 pub mod planned;

@@ -547,6 +547,144 @@ proptest! {
     }
 }
 
+/// What an erasure must keep of a world: every record's ids, refs, dates and
+/// statuses, and how many entries each holds.
+fn structure(world: &World) -> Vec<String> {
+    let mut out = Vec::new();
+    for (id, plan) in &world.plans {
+        let keys: Vec<&str> = plan.priorities.iter().map(|p| p.key.as_str()).collect();
+        out.push(format!(
+            "plan {id} {:?} {:?} {}",
+            plan.period, keys, plan.created.seq
+        ));
+        let mut actions: Vec<_> = plan.actions.values().collect();
+        actions.sort_by(|a, b| a.reference.cmp(&b.reference));
+        for a in actions {
+            out.push(format!(
+                "action {id}/{} {:?} {} {:?} {:?} {:?} {} entries {:?}",
+                a.reference,
+                a.status,
+                a.details.priority_key,
+                a.details.milestones,
+                a.carried_to,
+                a.carried_from,
+                a.added.seq,
+                a.entries
+                    .iter()
+                    .map(|e| (e.stamp.seq, e.kind))
+                    .collect::<Vec<_>>(),
+            ));
+        }
+    }
+    for (id, c) in &world.challenges {
+        out.push(format!(
+            "challenge {id} {} {:?} {:?} {:?} {} {} {}",
+            c.to_agency,
+            c.about,
+            c.status,
+            c.response_due,
+            c.responses.len(),
+            c.escalations.len(),
+            c.answered
+        ));
+    }
+    out
+}
+
+/// The events as a reader sees them once the words of `erase` (indices) are gone:
+/// each in its place, rebuilt from the structure its erasure kept.
+fn erased(events: &[Recorded], erase: &[usize]) -> Vec<Recorded> {
+    let mut out = events.to_vec();
+    for &i in erase {
+        let Some(i) = (!events.is_empty()).then(|| i % events.len()) else {
+            continue;
+        };
+        let Some(event) = &events[i].event else {
+            continue;
+        };
+        let note = crate::erasure::note("ER-1", "dpo", 20_000);
+        let kept = crate::erasure::kept_structure(events[i].stamp.seq, event, &note)
+            .expect("every kind in these histories can be erased");
+        let skeleton = DomainEvent::decode(event.kind(), kept.schema, &kept.payload)
+            .expect("the kept structure decodes as its kind");
+        out[i].event = Some(skeleton);
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn after_any_erasures_every_view_lists_the_same_records(
+        ops in proptest::collection::vec(op(), 1..60),
+        erase in proptest::collection::vec(any::<usize>(), 0..20),
+    ) {
+        let events = accepted_history(&ops);
+        let after = erased(&events, &erase);
+        let mut queries = vec![TimeQuery::default()];
+        for e in &events {
+            queries.push(TimeQuery { as_of: Some(e.stamp.effective), known_at: None });
+            queries.push(TimeQuery { as_of: None, known_at: Some(e.stamp.recorded_at) });
+        }
+        for query in queries {
+            let (was, is) = (world_at(&events, query), world_at(&after, query));
+            prop_assert_eq!(structure(&was), structure(&is), "{:?}", query);
+            for (id, plan) in &was.plans {
+                let view = |p| {
+                    let v = crate::views::plan_view(p, 20_000);
+                    v.actions.iter().map(|a| (a.reference.clone(), a.status)).collect::<Vec<_>>()
+                };
+                prop_assert_eq!(view(plan), view(&is.plans[id]));
+            }
+        }
+    }
+}
+
+#[test]
+fn an_erased_event_keeps_its_structure_and_loses_every_word() {
+    let note = crate::erasure::note("ER-1", "dpo", 20_000);
+    let raised = DomainEvent::ChallengeRaised(ChallengeRaised {
+        to_agency: "Health".into(),
+        about: vec![ActionRef {
+            plan: "p".into(),
+            reference: "1.1".into(),
+        }],
+        text: "Why was Mrs X not seen?".into(),
+        response_due: Some(20_010),
+    });
+    let kept = crate::erasure::without_words(&raised, &note).unwrap();
+    let DomainEvent::ChallengeRaised(kept) = kept else {
+        panic!("kind changed")
+    };
+    assert_eq!(kept.to_agency, "Health");
+    assert_eq!(kept.response_due, Some(20_010));
+    assert_eq!(kept.about.len(), 1);
+    assert_eq!(kept.text, note);
+    assert!(
+        note.contains("ER-1") && note.contains("dpo") && note.contains("2024-10-04"),
+        "{note}"
+    );
+    let noted = DomainEvent::ProgressNoted(ProgressNoted {
+        note: "Visited Mrs X".into(),
+        evidence: vec![crate::events::Evidence {
+            name: "x.pdf".into(),
+            blake3: [7; 32],
+            bytes: 3,
+        }],
+    });
+    let kept = crate::erasure::without_words(&noted, &note).unwrap();
+    assert!(
+        kept.evidence().is_empty(),
+        "the evidence goes with the words"
+    );
+    let agency = DomainEvent::AgencyRegistered(crate::events::AgencyRegistered {
+        name: "Health".into(),
+        aliases: vec![],
+    });
+    assert!(crate::erasure::without_words(&agency, &note).is_err());
+}
+
 #[test]
 fn a_carried_action_keeps_its_rag_unless_told_and_may_take_a_new_priority_and_timescale() {
     let mut h = History::new();

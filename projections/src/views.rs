@@ -348,6 +348,10 @@ pub fn summary(event: &DomainEvent) -> String {
         DomainEvent::ChallengeEscalated(e) => format!("escalated to {}: {}", e.to, e.reason),
         DomainEvent::ChallengeClosed(e) => format!("closed: {}", e.outcome),
         DomainEvent::ChallengeReopened(e) => format!("reopened: {}", e.reason),
+        DomainEvent::StructureKept(e) => format!(
+            "the structure of event {} kept as its words were erased",
+            e.target_seq
+        ),
         DomainEvent::Redacted(e) => format!(
             "payload of event {} redacted: {} (authorised by {})",
             e.target_seq, e.reason, e.authorised_by
@@ -362,7 +366,18 @@ pub fn history_entry(
     kind: &str,
     redactions: &BTreeMap<u64, (String, String)>,
 ) -> HistoryEntry {
+    let erased = redactions.get(&recorded.stamp.seq);
     let (summary_text, body) = match &recorded.event {
+        // The structure an erasure kept: its payload is gone, so no body.
+        Some(event) if erased.is_some() => (
+            format!(
+                "[words erased: {}; authorised by {}] {}",
+                erased.map_or("", |e| &e.0),
+                erased.map_or("", |e| &e.1),
+                summary(event)
+            ),
+            None,
+        ),
         Some(event) => (summary(event), Some(event.body_json())),
         None => match redactions.get(&recorded.stamp.seq) {
             Some((reason, by)) => (format!("[redacted: {reason}; authorised by {by}]"), None),

@@ -26,7 +26,7 @@ use anyhow::{Context as _, Result};
 use ledger::{EventHeader, Ledger};
 use projections::events::subject;
 use projections::planned::{validate, Context, Planned};
-use projections::read::{decode_stored, world_at, TimeQuery};
+use projections::read::{decode_all, world_at, TimeQuery};
 use projections::Recorded;
 
 pub use change::{Against, Change};
@@ -106,12 +106,7 @@ impl App {
                 Subjects::Prefix(p) => events.extend(self.ledger.events_with_subject_prefix(p)?),
             }
         }
-        events.sort_unstable_by_key(|e| e.header.seq);
-        events.dedup_by_key(|e| e.header.seq);
-        Ok(events
-            .into_iter()
-            .map(decode_stored)
-            .collect::<Result<_, _>>()?)
+        Ok(decode_all(events)?)
     }
 
     /// Who is making a change: refused when nobody is named, so no event is ever

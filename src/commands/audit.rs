@@ -2,7 +2,7 @@
 //! its builder is `Ledger::redact`, which the ledger crate owns).
 
 use anyhow::{Context as _, Result};
-use projections::read::decode_stored;
+use projections::read::Decoder;
 use projections::views::history_entry;
 use projections::World;
 
@@ -55,15 +55,18 @@ pub fn history(app: &App, prefix: Option<&str>, json: bool) -> Result<()> {
             all
         }
     };
-    let mut recorded = Vec::with_capacity(events.len());
+    let mut events = events;
+    events.sort_unstable_by_key(|e| e.header.seq);
+    let mut recorded = Decoder::with_capacity(events.len());
     let mut hashes = Vec::with_capacity(events.len());
     for event in events {
         hashes.push((
             ledger::hex::hex(&event.header.event_hash()),
             event.header.kind.clone(),
         ));
-        recorded.push(decode_stored(event)?);
+        recorded.push(event)?;
     }
+    let recorded = recorded.finish();
     if let (Some(prefix), true) = (prefix, recorded.is_empty()) {
         eprintln!("{}", no_such_subject(app, prefix)?);
     }
@@ -146,26 +149,18 @@ pub fn verify(app: &App, json: bool) -> Result<()> {
     report_verification(&report, json, verdict)
 }
 
-/// Kinds whose event creates a record (a plan, a priority, an action, a challenge).
-/// Erasing one today would hide that record from every view, so it is refused
-/// until an erasure can keep the record's structure and remove only its words.
-const CREATES_A_RECORD: [&str; 5] = [
-    "plan.created",
-    "plan.priority_added",
-    "action.added",
-    "action.carried_in",
-    "challenge.raised",
-];
-
 /// `redact`: says exactly what will be erased and asks (`--yes` confirms for a
-/// script); never erases an event whose loss would hide a record that existed.
+/// script). The event's structure is kept (`projections::erasure`), so no record
+/// leaves any view; its words, and evidence files no other payload names, are
+/// destroyed; and the store is rewritten so that the erased bytes are in no file of
+/// the data folder when this returns. Takes the ledger and gives it back reopened.
 pub fn redact(
-    app: &mut App,
+    mut app: App,
     seq: u64,
     reason: &str,
     effective: i32,
     confirmed: bool,
-) -> Result<()> {
+) -> Result<App> {
     let actor = app.actor()?;
     if seq >= app.ledger.size() {
         return Err(Usage(format!(
@@ -174,33 +169,57 @@ pub fn redact(
         ))
         .into());
     }
-    let event = app.ledger.event(seq)?;
-    let header = event.header.clone();
-    if CREATES_A_RECORD.contains(&header.kind.as_str()) {
-        return Err(Usage(format!(
-            "event {seq} ({} of {}) creates a record; erasing it would hide the whole record from every view, so it is refused. Nothing was erased. Erase the later events that hold the personal words instead (`assure history --subject {}`)",
-            header.kind, header.subject, header.subject
-        ))
+    if reason.trim().is_empty() {
+        return Err(Usage(
+            "a redaction needs a reason (--reason, e.g. the erasure request's reference); nothing was erased".into(),
+        )
         .into());
     }
-    let decoded = projections::read::domain_event(&event).ok().flatten();
-    let what = decoded
-        .as_ref()
-        .map_or_else(|| "(no payload)".to_owned(), projections::views::summary);
-    let evidence = decoded.as_ref().map_or(0, |e| e.evidence().len());
+    let event = app.ledger.event(seq)?;
+    let header = event.header.clone();
+    let refused = |why: String| -> anyhow::Error {
+        Usage(format!(
+            "event {seq} ({} of {}) cannot be erased: {why}. Nothing was erased.",
+            header.kind, header.subject
+        ))
+        .into()
+    };
+    let decoded = match projections::read::domain_event(&event) {
+        Ok(Some(decoded)) => decoded,
+        Ok(None) => {
+            // Already erased: finish what an interrupted erasure may have left, so
+            // running the same command again is always safe.
+            let ledger = rewrite(app.ledger)?;
+            println!(
+                "The words of event {seq} were already erased. The store was rewritten: they are in no file of the data folder."
+            );
+            return Ok(App { ledger, actor });
+        }
+        Err(why) => return Err(refused(format!("its payload does not decode ({why})"))),
+    };
+    let note = projections::erasure::note(reason, &actor, effective);
+    let kept = projections::erasure::kept_structure(seq, &decoded, &note).map_err(refused)?;
+    let evidence = decoded.evidence();
     eprintln!(
-        "This erases the words of event {seq}: {} on {}, effective {}, recorded by {}:\n  {what}",
+        "This erases the words of event {seq}: {} on {}, effective {}, recorded by {}:\n  {}",
         header.kind,
         header.subject,
         projections::views::date(header.effective),
-        header.actor
+        header.actor,
+        projections::views::summary(&decoded)
     );
+    let skeleton = projections::erasure::without_words(&decoded, &note).map_err(refused)?;
     eprintln!(
-        "Its header, its hash and every proof stay, and the erasure is recorded as a new event authorised by {actor}. The words cannot be brought back.{}",
-        if evidence > 0 {
-            format!(" It names {evidence} evidence file(s), which stay in the data folder.")
-        } else {
+        "What stays, in every view and every proof: {}\n\
+         The erasure is recorded as a new event authorised by {actor}; the words cannot be brought back.{}",
+        projections::views::summary(&skeleton),
+        if evidence.is_empty() {
             String::new()
+        } else {
+            format!(
+                " Its {} evidence file(s) are deleted unless another record names them.",
+                evidence.len()
+            )
         }
     );
     if !confirmed && !ask("Type yes to erase it: ")? {
@@ -209,16 +228,70 @@ pub fn redact(
         )
         .into());
     }
-    let header = app
+    let kept = ledger::header::NewEvent {
+        effective,
+        actor: actor.clone(),
+        subject: header.subject.clone(),
+        kind: projections::DomainEvent::StructureKept(kept.clone())
+            .kind()
+            .into(),
+        payload_schema: projections::DomainEvent::StructureKept(kept.clone()).schema(),
+        payload: projections::DomainEvent::StructureKept(kept).encode(),
+    };
+    let redaction = app
         .ledger
-        .redact(seq, reason, &actor, effective)
+        .redact_with(seq, reason, &actor, effective, vec![kept])
         .with_context(|| format!("redacting event {seq}"))?;
+    let deleted = delete_unnamed_evidence(&app, &evidence)?;
+    let ledger = rewrite(app.ledger)?;
     println!(
-        "The payload of event {seq} was erased; the erasure is recorded as event {} (authorised by {}).",
-        header.seq, actor
+        "The words of event {seq} were erased; the erasure is recorded as event {} (authorised by {actor}), its structure kept as event {}.{} The store was rewritten: the erased words are in no file of the data folder.",
+        redaction.seq,
+        redaction.seq - 1,
+        match deleted {
+            0 => String::new(),
+            n => format!(" {n} evidence file(s) deleted."),
+        }
     );
-    Ok(())
+    Ok(App { ledger, actor })
 }
+
+fn rewrite(ledger: ledger::Ledger) -> Result<ledger::Ledger> {
+    let dir = ledger.dir().to_path_buf();
+    ledger.rewrite_store().with_context(|| {
+        format!(
+            "rewriting the store so the erased words leave every file of {}; the erasure itself is recorded. Run the same `assure redact` command again to finish",
+            dir.display()
+        )
+    })
+}
+
+/// Deletes those of `files` that no payload still present names; returns how many.
+fn delete_unnamed_evidence(app: &App, files: &[ledger::Hash]) -> Result<usize> {
+    if files.is_empty() {
+        return Ok(0);
+    }
+    let mut unnamed: std::collections::BTreeSet<ledger::Hash> = files.iter().copied().collect();
+    app.ledger.scan(0..app.ledger.size(), &mut |event| {
+        if NAMES_EVIDENCE.contains(&event.header.kind.as_str()) {
+            let decoded = projections::read::domain_event(&event).ok().flatten();
+            for hash in decoded.iter().flat_map(projections::DomainEvent::evidence) {
+                unnamed.remove(&hash);
+            }
+        }
+        Ok(!unnamed.is_empty())
+    })?;
+    for hash in &unnamed {
+        app.ledger
+            .blobs()
+            .remove(hash)
+            .with_context(|| format!("deleting evidence file {}", ledger::hex::hex(hash)))?;
+    }
+    Ok(unnamed.len())
+}
+
+/// The kinds whose payloads name evidence files.
+const NAMES_EVIDENCE: [&str; 2] = ["action.progress_noted", "challenge.responded"];
 
 /// Asks on stderr and reads one line of stdin: `true` only for "yes".
 fn ask(question: &str) -> Result<bool> {
@@ -236,7 +309,6 @@ fn ask(question: &str) -> Result<bool> {
 /// files an event names. This finds the first evidence file named by a payload but
 /// missing from the data folder: deleted evidence is lost history too.
 fn missing_evidence(app: &App) -> Result<Option<(u64, String)>> {
-    const NAMES_EVIDENCE: [&str; 2] = ["action.progress_noted", "challenge.responded"];
     let mut missing = None;
     app.ledger.scan(0..app.ledger.size(), &mut |event| {
         if !NAMES_EVIDENCE.contains(&event.header.kind.as_str()) {

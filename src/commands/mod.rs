@@ -264,7 +264,7 @@ pub fn run(cli: Cli) -> Result<()> {
             reason,
             yes,
             effective,
-        } => audit::redact(&mut open()?, seq, &reason, effective_day(&effective)?, yes),
+        } => audit::redact(open()?, seq, &reason, effective_day(&effective)?, yes).map(drop),
     }
 }
 

@@ -29,7 +29,7 @@ use anyhow::{anyhow, Result};
 use ledger::{EventHeader, Ledger, NewEvent};
 use projections::events::subject;
 use projections::planned::{stamped, validate, Context, Planned};
-use projections::read::decode_stored;
+use projections::read::Decoder;
 use projections::read::{EventIndex, LiveWorld, Slot, Snapshots};
 use projections::{DomainEvent, Recorded, Rejection, Stamp, World};
 use std::sync::mpsc;
@@ -167,15 +167,15 @@ pub struct Shared {
 impl Shared {
     /// Loads every event into memory and starts the writer thread.
     pub fn start(ledger: Ledger) -> Result<(Shared, std::thread::JoinHandle<()>)> {
-        let mut events = Vec::with_capacity(ledger.size() as usize);
+        let mut events = Decoder::with_capacity(ledger.size() as usize);
         let mut hashes = Vec::with_capacity(ledger.size() as usize);
         ledger.scan(0..ledger.size(), &mut |event| {
             hashes.push(event.header.event_hash());
-            events.push(decode_stored(event)?);
+            events.push(event)?;
             Ok(true)
         })?;
         let mut live = Live::default();
-        for (recorded, hash) in events.into_iter().zip(hashes) {
+        for (recorded, hash) in events.finish().into_iter().zip(hashes) {
             live.push(recorded, hash);
         }
         live.checkpoint = checkpoint_summary(&ledger);

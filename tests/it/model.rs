@@ -8,7 +8,8 @@
 //! Operations: import a small generated plan (or re-import a ref that exists, which
 //! must be refused), status and progress on an existing action (or on one that does
 //! not exist, refused), carry-over, challenge raise/respond/escalate/close/reopen,
-//! redact (a note or status, or one that may not be redacted), checkpoint, export +
+//! redact (any event: its structure must stay in every view; what an erasure appended
+//! may not be erased), checkpoint, export +
 //! offline `verify --bundle`, restart (drop and reopen), and crash (the real binary
 //! killed mid-append, then reopened).
 //!
@@ -101,22 +102,20 @@ struct Model {
     challenges: BTreeMap<String, ChallengeStatus>,
     /// Seqs whose payload was erased.
     redacted: BTreeSet<u64>,
-    /// Seqs of the redaction events themselves (which may not be redacted).
+    /// Seqs of what erasures append (the kept structure and the redaction), which
+    /// may not be erased themselves.
     redactions: Vec<u64>,
     next_plan: usize,
     next_note: u64,
 }
 
 impl MAction {
-    fn status(&self, redacted: &BTreeSet<u64>) -> Rag {
+    /// Erasing an event's words keeps its status, so erasures do not matter here.
+    fn status(&self) -> Rag {
         if self.carried {
             return Rag::CarriedOver;
         }
-        self.statuses
-            .iter()
-            .rev()
-            .find(|(seq, _)| !redacted.contains(seq))
-            .map_or(self.initial, |(_, rag)| *rag)
+        self.statuses.last().map_or(self.initial, |(_, rag)| *rag)
     }
 }
 
@@ -149,24 +148,6 @@ impl Model {
             let (id, status) = all[n % all.len()];
             (id.clone(), *status)
         })
-    }
-
-    /// Seqs a redaction may name: every note and status change, and every redaction.
-    fn redaction_targets(&self) -> Vec<u64> {
-        let mut seqs: Vec<u64> = self
-            .plans
-            .values()
-            .flat_map(|(_, actions)| actions.values())
-            .flat_map(|a| {
-                a.statuses
-                    .iter()
-                    .map(|s| s.0)
-                    .chain(a.notes.iter().map(|n| n.0))
-            })
-            .chain(self.redactions.iter().copied())
-            .collect();
-        seqs.sort_unstable();
-        seqs
     }
 }
 
@@ -377,7 +358,7 @@ fn step(sys: &mut System, model: &mut Model, op: &Op, figures: &mut Figures) -> 
             let ids: Vec<String> = model.plans.keys().cloned().collect();
             let target = ids[to % ids.len()].clone();
             let source = model.plans[&plan].1[&reference].clone();
-            let source_status = source.status(&model.redacted);
+            let source_status = source.status();
             let allowed = target != plan
                 && !source.carried
                 && source_status != Rag::Complete
@@ -469,17 +450,26 @@ fn step(sys: &mut System, model: &mut Model, op: &Op, figures: &mut Figures) -> 
             (Some(allowed), result)
         }
         Op::Redact { pick } => {
-            let targets = model.redaction_targets();
-            if targets.is_empty() {
-                return Ok(());
-            }
-            let seq = targets[pick % targets.len()];
-            let allowed = !model.redacted.contains(&seq) && !model.redactions.contains(&seq);
-            let result = audit::redact(sys.app(), seq, "erasure request ER-1", today(), true);
-            if allowed {
+            // Any event: every kind keeps its structure, so no record leaves a view.
+            // Erasing one already erased only rewrites the store again.
+            let seq = (*pick as u64) % before.max(1);
+            let allowed = !model.redactions.contains(&seq);
+            let fresh = allowed && !model.redacted.contains(&seq);
+            let app = sys.app.take().unwrap();
+            let result = match audit::redact(app, seq, "erasure request ER-1", today(), true) {
+                Ok(app) => {
+                    sys.app = Some(app);
+                    Ok(())
+                }
+                Err(e) => {
+                    sys.reopen(figures);
+                    Err(e)
+                }
+            };
+            if fresh {
                 model.redacted.insert(seq);
-                model.redactions.push(before);
-                model.events += 1;
+                model.redactions.extend([before, before + 1]);
+                model.events += 2;
                 figures.redactions += 1;
             }
             (Some(allowed), result)
@@ -597,7 +587,7 @@ fn check(sys: &mut System, model: &Model) -> Result<(), String> {
         }
         for a in &view.actions {
             let m = &actions[&a.reference];
-            let want = m.status(&model.redacted);
+            let want = m.status();
             if a.status != want {
                 return Err(format!(
                     "{id}/{} is {:?}, the model says {want:?}",
@@ -610,39 +600,61 @@ fn check(sys: &mut System, model: &Model) -> Result<(), String> {
                 .action(&a.reference)
                 .unwrap()
                 .entries;
-            let notes: Vec<(u64, &str)> = entries
+            // Every note and status change stays, in order; an erased one shows the
+            // erasure in place of its words.
+            let erased = |text: &str| text.contains("[erased ");
+            let notes: Vec<(u64, bool)> = entries
                 .iter()
                 .filter(|e| e.kind == "progress")
-                .map(|e| (e.stamp.seq, e.text.as_str()))
+                .map(|e| (e.stamp.seq, erased(&e.text)))
                 .collect();
-            let want: Vec<(u64, &str)> = m
+            let want: Vec<(u64, bool)> = m
                 .notes
                 .iter()
-                .filter(|(seq, _)| !model.redacted.contains(seq))
-                .map(|(seq, text)| (*seq, text.as_str()))
+                .map(|(seq, _)| (*seq, model.redacted.contains(seq)))
                 .collect();
             if notes != want {
                 return Err(format!(
-                    "{id}/{} notes {notes:?}, the model {want:?}",
+                    "{id}/{} notes (seq, erased) {notes:?}, the model {want:?}",
                     a.reference
                 ));
             }
-            let erased: Vec<u64> = entries
+            for e in entries
                 .iter()
-                .filter(|e| e.kind == "redacted")
-                .map(|e| e.stamp.seq)
+                .filter(|e| e.kind == "progress" && !erased(&e.text))
+            {
+                let text = &m
+                    .notes
+                    .iter()
+                    .find(|(seq, _)| *seq == e.stamp.seq)
+                    .unwrap()
+                    .1;
+                if &e.text != text {
+                    return Err(format!(
+                        "{id}/{} note {} reads {:?}",
+                        a.reference, e.stamp.seq, e.text
+                    ));
+                }
+            }
+            let statuses: Vec<(u64, bool)> = entries
+                .iter()
+                .filter(|e| e.kind == "status")
+                .map(|e| (e.stamp.seq, erased(&e.text)))
                 .collect();
-            let mut want: Vec<u64> = m
+            let want: Vec<(u64, bool)> = m
                 .statuses
                 .iter()
-                .map(|s| s.0)
-                .chain(m.notes.iter().map(|n| n.0))
-                .filter(|seq| model.redacted.contains(seq))
+                .map(|(seq, _)| (*seq, model.redacted.contains(seq)))
                 .collect();
-            want.sort_unstable();
-            if erased != want {
+            if statuses != want {
                 return Err(format!(
-                    "{id}/{} erased entries {erased:?}, the model {want:?}",
+                    "{id}/{} status entries (seq, erased) {statuses:?}, the model {want:?}",
+                    a.reference
+                ));
+            }
+            if entries.iter().any(|e| e.kind == "redacted") {
+                return Err(format!(
+                    "{id}/{} has an entry with no structure",
                     a.reference
                 ));
             }

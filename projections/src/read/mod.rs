@@ -2,7 +2,8 @@
 //! views without replaying the log on every question.
 //!
 //! - `query.rs` — `TimeQuery` (the two time axes and the one rule of which events a
-//!   query admits), reading a stored event (`domain_event`, `decode_owned`), and
+//!   query admits), reading stored events (`domain_event`, `decode_owned`, and `Decoder`, which puts
+//!   back the structure an erasure kept), and
 //!   `world_at` for any set of events.
 //! - `index.rs` — `EventIndex`: the events in seq order and, per plan or challenge,
 //!   their `Slot`s (position and the stamps a time query filters and orders by).
@@ -20,5 +21,7 @@ mod snapshots;
 
 pub use index::{EventIndex, Slot};
 pub use live::LiveWorld;
-pub use query::{decode_owned, decode_stored, domain_event, world_at, TimeQuery};
+pub use query::{
+    decode_all, decode_owned, decode_stored, domain_event, world_at, Decoder, TimeQuery,
+};
 pub use snapshots::{plan_at, Snapshots};

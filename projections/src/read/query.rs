@@ -69,6 +69,74 @@ pub fn decode_stored(event: Event) -> Result<Recorded, ledger::Error> {
     })
 }
 
+/// Decodes stored events, given in seq order, into what the folds read, and puts the
+/// structure kept of each erased event (`record.structure_kept`, see
+/// `crate::erasure`) back in that event's place, so an erasure removes words but
+/// never a record from any view.
+#[derive(Debug, Default)]
+pub struct Decoder {
+    events: Vec<Recorded>,
+    /// The kinds of the events read so far whose payload is missing, by seq.
+    erased: std::collections::HashMap<u64, String>,
+}
+
+impl Decoder {
+    pub fn with_capacity(events: usize) -> Decoder {
+        Decoder {
+            events: Vec::with_capacity(events),
+            erased: Default::default(),
+        }
+    }
+
+    /// Adds the next event (seqs must increase).
+    pub fn push(&mut self, event: Event) -> Result<(), ledger::Error> {
+        let (seq, kind) = (event.header.seq, event.header.kind.clone());
+        let recorded = decode_stored(event)?;
+        match &recorded.event {
+            None => {
+                self.erased.insert(seq, kind);
+            }
+            Some(DomainEvent::StructureKept(kept)) => {
+                // Only in place of a payload that is really gone, and only once.
+                if let Some(kind) = self.erased.remove(&kept.target_seq) {
+                    let skeleton = DomainEvent::decode(&kind, kept.schema, &kept.payload)
+                        .map_err(|why| ledger::Error::Corruption {
+                            seq: Some(seq),
+                            what: format!(
+                                "the structure kept of erased event {} does not decode as {kind}: {why}",
+                                kept.target_seq
+                            ),
+                        })?;
+                    if let Ok(at) = self
+                        .events
+                        .binary_search_by_key(&kept.target_seq, |r| r.stamp.seq)
+                    {
+                        self.events[at].event = Some(skeleton);
+                    }
+                }
+            }
+            Some(_) => {}
+        }
+        self.events.push(recorded);
+        Ok(())
+    }
+
+    pub fn finish(self) -> Vec<Recorded> {
+        self.events
+    }
+}
+
+/// [`Decoder`] over a set of stored events in any order.
+pub fn decode_all(mut events: Vec<Event>) -> Result<Vec<Recorded>, ledger::Error> {
+    events.sort_unstable_by_key(|e| e.header.seq);
+    events.dedup_by_key(|e| e.header.seq);
+    let mut decoder = Decoder::with_capacity(events.len());
+    for event in events {
+        decoder.push(event)?;
+    }
+    Ok(decoder.finish())
+}
+
 /// The world as of a time query, from any set of events (in any order).
 pub fn world_at(events: &[Recorded], query: TimeQuery) -> World {
     World::replay(events.iter().filter(|r| query.admits(&r.stamp))).0
