@@ -121,14 +121,8 @@ fn write(
             proof,
         });
     }
-    if subject.is_none() {
-        blob_hashes = ledger
-            .blobs()
-            .list()?
-            .iter()
-            .filter_map(|n| ledger::hex::parse_hash(n))
-            .collect();
-    }
+    // Only the evidence a payload still names: a file whose naming payload was
+    // erased is not history any more (and is deleted by the erasure).
     blob_hashes.sort_unstable();
     blob_hashes.dedup();
     let blobs = blob_hashes

@@ -187,11 +187,19 @@ pub fn redact(
     let decoded = match projections::read::domain_event(&event) {
         Ok(Some(decoded)) => decoded,
         Ok(None) => {
-            // Already erased: finish what an interrupted erasure may have left, so
-            // running the same command again is always safe.
+            // Already erased: finish what an interrupted erasure may have left (its
+            // evidence, the store's old bytes), so running it again is always safe.
+            let all: Vec<ledger::Hash> = app
+                .ledger
+                .blobs()
+                .list()?
+                .iter()
+                .filter_map(|n| ledger::hex::parse_hash(n))
+                .collect();
+            let deleted = delete_unnamed_evidence(&app, &all)?;
             let ledger = rewrite(app.ledger)?;
             println!(
-                "The words of event {seq} were already erased. The store was rewritten: they are in no file of the data folder."
+                "The words of event {seq} were already erased. {deleted} evidence file(s) that no record names were deleted, and the store was rewritten: the erased words are in no file of the data folder."
             );
             return Ok(App { ledger, actor });
         }
