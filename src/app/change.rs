@@ -96,6 +96,29 @@ pub enum Change {
     },
 }
 
+/// The agency a typed name means: before any agency is registered, the name as
+/// typed (as ledgers always did); after, a registered agency by any of its names,
+/// given by its full name — or a refusal listing the registered ones.
+pub fn registered_agency(world: &World, typed: &str, to_do: &str) -> Result<String, Rejection> {
+    if world.agencies.is_empty() {
+        return Ok(typed.trim().to_owned());
+    }
+    match world.agency_named(typed) {
+        Some(agency) => Ok(agency.name.clone()),
+        None => {
+            let known: Vec<String> = world
+                .agencies
+                .values()
+                .map(|a| format!("{} ({})", a.name, a.id))
+                .collect();
+            Err(Rejection(format!(
+                "{typed:?} is not a registered agency; {to_do} one of: {} — or register it first with `assure agency add`",
+                known.join(", ")
+            )))
+        }
+    }
+}
+
 /// Every agency's events, as a group name for `Subjects::group`.
 pub const AGENCIES: &str = "agency/";
 
@@ -250,26 +273,7 @@ impl Change {
                 due,
             } => {
                 let to_agency = require_text("the agency", &to_agency)?;
-                // Once agencies are registered, a challenge goes to one of them, by
-                // its full name whatever name the chair typed.
-                let to_agency = if world.agencies.is_empty() {
-                    to_agency
-                } else {
-                    match world.agency_named(&to_agency) {
-                        Some(agency) => agency.name.clone(),
-                        None => {
-                            let known: Vec<String> = world
-                                .agencies
-                                .values()
-                                .map(|a| format!("{} ({})", a.name, a.id))
-                                .collect();
-                            return Err(Rejection(format!(
-                                "{to_agency:?} is not a registered agency; raise the challenge to one of: {} — or register it first with `assure agency add`",
-                                known.join(", ")
-                            )));
-                        }
-                    }
-                };
+                let to_agency = registered_agency(world, &to_agency, "raise the challenge to")?;
                 let raised = ChallengeRaised {
                     to_agency,
                     about,

@@ -5,7 +5,9 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result};
 use projections::read::{world_at, TimeQuery};
+use projections::World;
 
+use crate::app::change::{registered_agency, AGENCIES};
 use crate::app::{App, Subjects};
 use crate::exit::Usage;
 use crate::web::accounts::{read_password, Accounts, Role};
@@ -76,6 +78,15 @@ pub fn user_add(data: &Path, name: &str, role: &str, agency: Option<String>) -> 
         ))
         .into());
     }
+    // A partner lead speaks for a registered agency, named as the ledger names it.
+    let agency = match agency {
+        Some(typed) if !typed.trim().is_empty() => {
+            let app = App::open(data, String::new())?;
+            let world = World::replay(&app.load(&[Subjects::Prefix(AGENCIES.into())])?).0;
+            Some(registered_agency(&world, &typed, "--agency must name").map_err(|r| Usage(r.0))?)
+        }
+        other => other,
+    };
     let mut accounts = Accounts::load(data)?;
     // Checked before the prompt, so nobody types a password for nothing.
     if accounts.find(name).is_some() {

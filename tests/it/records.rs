@@ -801,3 +801,46 @@ fn an_import_warns_of_each_lead_that_names_no_registered_agency() {
     let leads = Ledger::action(&plan, "6.2")["leads"].clone();
     assert_eq!(leads, serde_json::json!(["Health", "GMP"]));
 }
+
+#[test]
+fn a_partner_account_speaks_for_a_registered_agency() {
+    let ledger = Ledger::new();
+    let add = |agency: &str| {
+        let mut child = assure(&ledger.data, "admin")
+            .args(["user", "add", "pl", "--role", "partner", "--agency", agency])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"a long enough password\n")
+            .unwrap();
+        crate::support::Run::from_output(child.wait_with_output().unwrap())
+    };
+    ledger
+        .run(&[
+            "agency",
+            "add",
+            "gmp",
+            "--name",
+            "Greater Manchester Police",
+            "--alias",
+            "GMP",
+        ])
+        .ok();
+    add("Police").fails_with(
+        2,
+        &["not a registered agency", "Greater Manchester Police (gmp)"],
+    );
+    add("gmp").ok();
+    let users = ledger.run(&["user", "list"]).ok().stdout;
+    assert!(
+        users.contains("pl (Partner lead for Greater Manchester Police)"),
+        "{users}"
+    );
+}
