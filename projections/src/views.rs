@@ -40,6 +40,15 @@ pub fn late_days(stamp: &Stamp) -> i64 {
     (recorded_on - i64::from(stamp.effective)).max(0)
 }
 
+/// Whether an entry on an action was recorded with the action itself, after it in
+/// the same batch: a status or progress an import took from the plan "as at" a later
+/// date (`import --as-at`). Such an entry is late by design, and marked as recorded
+/// at import rather than as written afterwards. (Every event of a batch shares one
+/// recorded time.)
+pub fn at_import(stamp: &Stamp, added: &Stamp) -> bool {
+    stamp.seq > added.seq && stamp.recorded_at == added.recorded_at
+}
+
 /// Whether an entry counts as late (`LATE_AFTER_DAYS`).
 pub fn is_late(late_days: i64) -> bool {
     late_days > LATE_AFTER_DAYS
@@ -66,16 +75,19 @@ pub struct UpdateView {
     pub actor: String,
     /// Days between when it took effect and when it was recorded.
     pub late_days: i64,
+    /// Recorded by the import that added the action (`views::at_import`).
+    pub recorded_at_import: bool,
 }
 
-impl From<&Stamp> for UpdateView {
-    fn from(stamp: &Stamp) -> UpdateView {
+impl UpdateView {
+    fn of(stamp: &Stamp, added: &Stamp) -> UpdateView {
         UpdateView {
             seq: stamp.seq,
             effective: date(stamp.effective),
             recorded_at: timestamp(stamp.recorded_at),
             actor: stamp.actor.clone(),
             late_days: late_days(stamp),
+            recorded_at_import: at_import(stamp, added),
         }
     }
 }
@@ -143,7 +155,7 @@ fn action_view(action: &Action, today: i32) -> ActionView {
         status: action.status,
         carried_to: action.carried_to.as_ref().map(ActionRef::to_string),
         carried_from: action.carried_from.as_ref().map(ActionRef::to_string),
-        last_update: UpdateView::from(&action.last_update),
+        last_update: UpdateView::of(&action.last_update, &action.added),
         overdue: !finished && action.details.milestones.iter().any(|m| m.on < today),
     }
 }
@@ -212,12 +224,16 @@ pub struct EntryView {
     pub evidence: Vec<EvidenceView>,
     /// Days between when it took effect and when it was recorded.
     pub late_days: i64,
+    /// Recorded by the import that added the action (`views::at_import`).
+    pub recorded_at_import: bool,
 }
 
-fn entry_view(entry: &Entry) -> EntryView {
+/// An entry as shown; `added` is the stamp of the action it is on, if any.
+fn entry_view(entry: &Entry, added: Option<&Stamp>) -> EntryView {
     EntryView {
         seq: entry.stamp.seq,
         late_days: late_days(&entry.stamp),
+        recorded_at_import: added.is_some_and(|added| at_import(&entry.stamp, added)),
         effective: date(entry.stamp.effective),
         recorded_at: timestamp(entry.stamp.recorded_at),
         actor: entry.stamp.actor.clone(),
@@ -264,8 +280,16 @@ pub fn challenge_view(challenge: &Challenge, today: i32) -> ChallengeView {
         due: challenge.response_due.map(date),
         status: challenge.status,
         overdue: awaiting && challenge.response_due.is_some_and(|due| due < today),
-        responses: challenge.responses.iter().map(entry_view).collect(),
-        escalations: challenge.escalations.iter().map(entry_view).collect(),
+        responses: challenge
+            .responses
+            .iter()
+            .map(|e| entry_view(e, None))
+            .collect(),
+        escalations: challenge
+            .escalations
+            .iter()
+            .map(|e| entry_view(e, None))
+            .collect(),
         escalated_to: challenge.escalated_to.clone(),
         outcome: challenge.outcome.clone(),
         impact: challenge.impact.clone(),
@@ -436,7 +460,11 @@ pub fn action_timeline(world: &World, at: &ActionRef, today: i32) -> Option<Acti
         steps.push(TimelineStep {
             plan: here.plan.clone(),
             action: action_view(action, today),
-            entries: action.entries.iter().map(entry_view).collect(),
+            entries: action
+                .entries
+                .iter()
+                .map(|e| entry_view(e, Some(&action.added)))
+                .collect(),
             imported_progress: action.imported_progress.clone(),
         });
         if steps.len() > 1000 {

@@ -377,7 +377,9 @@ pub fn action(app: &App, id: &str, reference: &str, time: &TimeArgs, json: bool)
             println!("  progress (imported): {}", step.imported_progress);
         }
         for e in &step.entries {
-            let late = if projections::views::is_late(e.late_days) {
+            let late = if e.recorded_at_import {
+                ", recorded at import".to_owned()
+            } else if projections::views::is_late(e.late_days) {
                 format!(", recorded {} days later", e.late_days)
             } else {
                 String::new()

@@ -844,3 +844,46 @@ fn a_partner_account_speaks_for_a_registered_agency() {
         "{users}"
     );
 }
+
+#[test]
+fn year_end_statuses_taken_at_import_are_marked_as_such_not_as_written_late() {
+    let ledger = Ledger::new();
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/import/title-rows.csv");
+    ledger
+        .run(&[
+            "import",
+            file.to_str().unwrap(),
+            "--plan",
+            "p",
+            "--effective",
+            "2024-04-01",
+            "--as-at",
+            "2025-03-31",
+        ])
+        .ok();
+    let plan = ledger.run(&["plan", "p", "--json"]).ok().json();
+    let imported = Ledger::action(&plan, "1.3");
+    assert_eq!(imported["last_update"]["recorded_at_import"], true);
+    // A status typed in now for last year is written late, and says so.
+    ledger
+        .run(&[
+            "status",
+            "p",
+            "1.3",
+            "amber",
+            "--note",
+            "Reopened",
+            "--effective",
+            "2025-04-02",
+        ])
+        .ok();
+    let timeline = ledger.run(&["action", "p", "1.3"]).ok().stdout;
+    assert!(timeline.contains(", recorded at import)"), "{timeline}");
+    assert!(timeline.contains("days later)"), "{timeline}");
+    let plan = ledger.run(&["plan", "p", "--json"]).ok().json();
+    assert_eq!(
+        Ledger::action(&plan, "1.3")["last_update"]["recorded_at_import"],
+        false
+    );
+}

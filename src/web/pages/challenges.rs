@@ -289,7 +289,7 @@ pub(super) fn render_challenge(
                 h2 class="heading-m" { (title) }
                 @for e in list {
                     div class="summary" {
-                        p { strong { (e.effective) " · " (e.actor) } " (event " (e.seq) ")" (html::late(e.late_days)) }
+                        p { strong { (e.effective) " · " (e.actor) } " (event " (e.seq) ")" (html::late(e.late_days, false)) }
                         p { (html::multiline(&e.text)) }
                         @for ev in &e.evidence { p { "Evidence: " a href={ "/evidence/" (ev.blake3) } { (ev.name) } } }
                     }

@@ -62,7 +62,7 @@ pub(super) async fn history_page(
                 @for e in &entries {
                     tr {
                         td { (e.seq) }
-                        td { (e.effective) (html::late(e.late_days)) }
+                        td { (e.effective) (html::late(e.late_days, false)) }
                         td { (e.recorded_at) }
                         td { (e.actor) }
                         td { (e.subject) }

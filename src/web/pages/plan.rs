@@ -117,7 +117,7 @@ pub(super) async fn plan_page(
                                 td { (or_none(&a.leads.join("; "))) }
                                 td { (or_none(&a.due)) @if a.overdue { " " (text_tag("overdue", "Overdue")) } }
                                 td { (tag(a.status)) }
-                                td { (a.last_update.effective) " by " (a.last_update.actor) (html::late(a.last_update.late_days)) }
+                                td { (a.last_update.effective) " by " (a.last_update.actor) (html::late(a.last_update.late_days, a.last_update.recorded_at_import)) }
                             }
                         }
                     }

@@ -91,10 +91,25 @@ pub fn report_markup(
         principal: None,
         csrf: String::new(),
     };
+    // Entries an import took from the plan "as at" a later date are counted apart.
+    let imported = plan
+        .actions
+        .values()
+        .flat_map(|a| {
+            a.entries
+                .iter()
+                .filter(|e| views::at_import(&e.stamp, &a.added))
+        })
+        .count();
     let stamps = plan
         .actions
         .values()
-        .flat_map(|a| a.entries.iter().map(|e| &e.stamp))
+        .flat_map(|a| {
+            a.entries
+                .iter()
+                .filter(|e| !views::at_import(&e.stamp, &a.added))
+                .map(|e| &e.stamp)
+        })
         .chain(
             world
                 .challenges
@@ -139,7 +154,7 @@ pub fn report_markup(
                                 table {
                                     caption { "History of " (a.reference) }
                                     thead { tr { th scope="col" { "Effective" } th scope="col" { "What" } th scope="col" { "By" } th scope="col" { "Event" } } }
-                                    tbody { @for e in &action.entries { tr { td { (views::date(e.stamp.effective)) (html::late(views::late_days(&e.stamp))) } td { strong { (e.kind) } ": " (html::multiline(&e.text)) } td { (e.stamp.actor) } td { (e.stamp.seq) } } } }
+                                    tbody { @for e in &action.entries { tr { td { (views::date(e.stamp.effective)) (html::late(views::late_days(&e.stamp), views::at_import(&e.stamp, &action.added))) } td { strong { (e.kind) } ": " (html::multiline(&e.text)) } td { (e.stamp.actor) } td { (e.stamp.seq) } } } }
                                 }
                             }
                         }
@@ -152,7 +167,7 @@ pub fn report_markup(
                 @for c in &challenges {
                     h3 class="heading-s" { (c.id) " to " (c.to) ", raised " (c.raised_on) " by " (c.raised_by) }
                     p { (html::multiline(&c.text)) }
-                    @for r in &c.responses { p { strong { "Response " (r.effective) " (" (r.actor) "): " } (html::multiline(&r.text)) (html::late(r.late_days)) } }
+                    @for r in &c.responses { p { strong { "Response " (r.effective) " (" (r.actor) "): " } (html::multiline(&r.text)) (html::late(r.late_days, false)) } }
                     @for e in &c.escalations { p { strong { "Escalated " (e.effective) ": " } (html::multiline(&e.text)) } }
                     @if let Some(o) = &c.outcome { p { strong { "Outcome: " } (o) } }
                     @if let Some(i) = &c.impact { p { strong { "Impact: " } (i) } }
@@ -161,7 +176,8 @@ pub fn report_markup(
             section class="report-section" {
                 h2 class="heading-m" { "Verification statement" }
                 p { "Entries recorded more than " (views::LATE_AFTER_DAYS) " days after they took effect are marked \u{201c}Recorded N days later\u{201d}: "
-                    (late) " of the " (entries) " entries in this report were." }
+                    (late) " of the " (entries) " entries in this report were."
+                    @if imported > 0 { " Another " (imported) " were taken from the plan as it stood at a later date when it was imported, and are marked \u{201c}Recorded at import\u{201d}." } }
                 p { "This report was produced from a hash-chained ledger of " (statement.size) " events whose RFC 9162 Merkle root is" }
                 p { code class="hash" { (statement.root) } }
                 @match &statement.checkpoint {
