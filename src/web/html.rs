@@ -33,6 +33,7 @@ pub fn page(title: &str, caller: &Caller, body: Markup) -> Markup {
                                 ul {
                                     li { a href="/" { "Dashboard" } }
                                     li { a href="/challenges" { "Challenge log" } }
+                                    li { a href="/agencies" { "Agencies" } }
                                     @if super::Need::Audit.allows(Some(p.role)) {
                                         li { a href="/history" { "History" } }
                                         li { a href="/verify" { "Verification" } }

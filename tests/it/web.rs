@@ -43,6 +43,8 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("POST", "/challenges/{id}/escalate", "C"),
     ("POST", "/challenges/{id}/close", "C"),
     ("POST", "/challenges/{id}/due", "C"),
+    ("GET", "/agencies", "CMPA"),
+    ("POST", "/agencies", "CM"),
     ("GET", "/history", "CMA"),
     ("GET", "/verify", "CMA"),
     ("POST", "/verify", "CMA"),
@@ -398,6 +400,58 @@ fn path_tricks_in_any_parameter_are_refused() {
         "{}",
         action.body
     );
+}
+
+#[test]
+fn managers_register_agencies_on_the_agencies_page_and_everyone_reads_them() {
+    let server = Server::start();
+    let added = server.form(
+        Role::Manager,
+        "/agencies",
+        &[
+            ("id", "probation"),
+            ("name", "Probation Service North West"),
+            ("aliases", "NPS, Probation"),
+        ],
+    );
+    assert_eq!(added.status, 303, "{}", added.body);
+    for role in Role::ALL {
+        let page = server.page(role, "/agencies");
+        assert_eq!(page.status, 200);
+        assert!(
+            page.body.contains("Probation Service North West"),
+            "{:?}",
+            role
+        );
+        assert!(page.body.contains("NPS, Probation"));
+        assert_eq!(
+            page.body.contains("Register the agency"),
+            matches!(role, Role::Chair | Role::Manager),
+            "{role:?}"
+        );
+    }
+    // A name that already means another agency is refused, and what was typed stays.
+    let again = server.form(
+        Role::Chair,
+        "/agencies",
+        &[
+            ("id", "nps2"),
+            ("name", "Another Service"),
+            ("aliases", "nps"),
+        ],
+    );
+    assert_eq!(again.status, 422, "{}", again.body);
+    assert!(
+        again.body.contains("already names agency probation"),
+        "{}",
+        again.body
+    );
+    assert!(
+        again.body.contains("value=\"Another Service\""),
+        "{}",
+        again.body
+    );
+    assert!(again.body.contains("<title>Error: "), "{}", again.body);
 }
 
 #[test]

@@ -41,6 +41,7 @@ pub(in crate::web) fn done_notice(params: &HashMap<String, String>) -> Markup {
         Some("escalated") => "The escalation is recorded.",
         Some("closed") => "The challenge is closed.",
         Some("due") => "The response due date is set.",
+        Some("agency") => "The agency is registered.",
         Some("imported") => "The plan is imported.",
         Some("checkpoint") => "A new checkpoint is signed.",
         Some("verified") => "Verification has run.",

@@ -7,6 +7,7 @@
 //! form again with an error summary.
 
 mod action;
+mod agencies;
 mod challenges;
 mod dashboard;
 pub(super) mod forms;
@@ -22,6 +23,7 @@ use axum::http::Method;
 use crate::web::html;
 use crate::web::{Need, Routes};
 use action::*;
+use agencies::*;
 use challenges::*;
 use dashboard::*;
 use history::*;
@@ -89,6 +91,8 @@ pub(super) fn register(routes: Routes) -> Routes {
             post_close,
         )
         .add(Method::POST, "/challenges/{id}/due", Need::Chair, post_due)
+        .add(Method::GET, "/agencies", Need::Read, agencies_page)
+        .add(Method::POST, "/agencies", Need::Manage, post_agency)
         .add(Method::GET, "/history", Need::Audit, history_page)
         .add(Method::GET, "/verify", Need::Audit, verify_page)
         .add(Method::POST, "/verify", Need::Audit, run_verify)
