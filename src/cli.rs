@@ -250,6 +250,17 @@ pub enum Command {
     /// Register a partner agency, with the other names plans use for it
     #[command(subcommand)]
     Agency(AgencyCommand),
+    /// Set how many days after it took effect an entry may be recorded before it is
+    /// marked late in the plan, timelines, challenge threads, report and history
+    /// (default 14); recorded in the ledger
+    LateAfter {
+        /// Days, 1 to 366
+        days: u16,
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        effective: Effective,
+    },
     /// The registered partner agencies
     Agencies {
         #[arg(long)]

@@ -151,6 +151,10 @@ pub fn without_words(event: &DomainEvent, note: &str) -> Result<DomainEvent, Str
             response_due: d.response_due,
             reason: e(&d.reason),
         }),
+        E::LateAfterSet(l) => E::LateAfterSet(crate::events::LateAfterSet {
+            days: l.days,
+            reason: e(&l.reason),
+        }),
         E::AgencyRegistered(_) => {
             return Err(
                 "it registers an agency: its words are the agency's names, which identify it in every lead, challenge and account, and hold nothing personal".into(),

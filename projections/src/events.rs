@@ -245,6 +245,15 @@ pub struct ChallengeDueSet {
     pub reason: String,
 }
 
+/// How many days after it took effect an entry may be recorded before it is marked
+/// late where an inspector looks (`assure late-after`). Subject `ledger`; the
+/// default, before any is recorded, is `views::LATE_AFTER_DAYS`.
+#[derive(Debug, Clone, PartialEq, Eq, Encode, Decode, Serialize)]
+pub struct LateAfterSet {
+    pub days: u16,
+    pub reason: String,
+}
+
 /// What stays of an event whose words were erased (`redact`): its payload with
 /// every free-text field replaced by a note of the erasure and no evidence, encoded
 /// as an event of the erased event's kind in its latest layout. Appended under the
@@ -284,6 +293,7 @@ pub enum DomainEvent {
     /// Lawful erasure of an earlier event's payload (understood by the ledger too).
     Redacted(ledger::redaction::Redaction),
     StructureKept(StructureKept),
+    LateAfterSet(LateAfterSet),
 }
 
 impl DomainEvent {
@@ -495,6 +505,7 @@ kinds! {
     AgencyRegistered => "agency.registered",
     Redacted => "ledger.redacted",
     StructureKept => "record.structure_kept",
+    LateAfterSet => "ledger.late_after_set",
 }
 
 /// Subjects: `plan/{id}`, `plan/{id}/action/{ref}`, `challenge/{id}`, `ledger`.

@@ -29,7 +29,8 @@ pub fn timestamp(micros: i64) -> String {
 }
 
 /// Entries written more than this many days after they took effect are marked late
-/// where an inspector looks (plan, timeline, challenge thread, report, history).
+/// where an inspector looks (plan, timeline, challenge thread, report, history),
+/// unless the ledger recorded another threshold (`World::late_after`).
 pub const LATE_AFTER_DAYS: i64 = 14;
 
 /// How many days after it took effect an event was recorded (0 when on the day).
@@ -49,9 +50,9 @@ pub fn at_import(stamp: &Stamp, added: &Stamp) -> bool {
     stamp.seq > added.seq && stamp.recorded_at == added.recorded_at
 }
 
-/// Whether an entry counts as late (`LATE_AFTER_DAYS`).
-pub fn is_late(late_days: i64) -> bool {
-    late_days > LATE_AFTER_DAYS
+/// Whether an entry counts as late, given the ledger's threshold (`World::late_after`).
+pub fn is_late(late_days: i64, late_after: i64) -> bool {
+    late_days > late_after
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -372,6 +373,10 @@ pub fn summary(event: &DomainEvent) -> String {
         DomainEvent::ChallengeEscalated(e) => format!("escalated to {}: {}", e.to, e.reason),
         DomainEvent::ChallengeClosed(e) => format!("closed: {}", e.outcome),
         DomainEvent::ChallengeReopened(e) => format!("reopened: {}", e.reason),
+        DomainEvent::LateAfterSet(e) => format!(
+            "entries recorded more than {} days after they took effect are marked late: {}",
+            e.days, e.reason
+        ),
         DomainEvent::StructureKept(e) => format!(
             "the structure of event {} kept as its words were erased",
             e.target_seq

@@ -38,6 +38,8 @@ pub struct World {
     pub agencies: BTreeMap<String, Agency>,
     /// Seqs whose payload was redacted, with the redaction's reason and authoriser.
     pub redactions: BTreeMap<u64, (String, String)>,
+    /// The lateness threshold the ledger recorded (`ledger.late_after_set`), if any.
+    pub late_after_days: Option<i64>,
     /// Set by `replay_statuses`: actions keep their state but not their entries.
     statuses_only: bool,
 }
@@ -225,6 +227,12 @@ impl World {
             (None, None) => a.trim().eq_ignore_ascii_case(b.trim()),
             _ => false,
         }
+    }
+
+    /// Entries recorded more than this many days after they took effect are late.
+    pub fn late_after(&self) -> i64 {
+        self.late_after_days
+            .unwrap_or(crate::views::LATE_AFTER_DAYS)
     }
 
     pub fn plan(&self, id: &str) -> Option<&Plan> {
@@ -549,6 +557,10 @@ impl World {
                     redaction.target_seq,
                     (redaction.reason.clone(), redaction.authorised_by.clone()),
                 );
+                Ok(())
+            }
+            (Parsed::Ledger, DomainEvent::LateAfterSet(set)) => {
+                self.late_after_days = Some(i64::from(set.days));
                 Ok(())
             }
             // Read in place of the erased event it names (`read::Decoder`).

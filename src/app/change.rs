@@ -88,6 +88,8 @@ pub enum Change {
         name: String,
         aliases: Vec<String>,
     },
+    /// Set the ledger's lateness threshold, in days.
+    SetLateAfter { days: u16, reason: String },
     /// Set or move the date a challenge's response is due by.
     SetDue {
         id: String,
@@ -178,6 +180,7 @@ impl Change {
                 plans
             }
             Change::RegisterAgency { .. } => vec![AGENCIES.to_owned()],
+            Change::SetLateAfter { .. } => vec![subject::LEDGER.to_owned()],
             Change::Respond { id, .. }
             | Change::Escalate { id, .. }
             | Change::Close { id, .. }
@@ -349,6 +352,20 @@ impl Change {
                 (
                     subject::agency(&id),
                     DomainEvent::AgencyRegistered(AgencyRegistered { name, aliases }),
+                )
+            }
+            Change::SetLateAfter { days, reason } => {
+                if !(1..=366).contains(&days) {
+                    return Err(Rejection(format!(
+                        "{days} days is not a lateness threshold: give a number of days from 1 to 366"
+                    )));
+                }
+                (
+                    subject::LEDGER.to_owned(),
+                    DomainEvent::LateAfterSet(LateAfterSet {
+                        days,
+                        reason: require_text("the reason", &reason)?,
+                    }),
                 )
             }
             Change::SetDue { id, due, reason } => {

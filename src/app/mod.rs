@@ -109,6 +109,12 @@ impl App {
         Ok(decode_all(events)?)
     }
 
+    /// The ledger's lateness threshold in days (`World::late_after`).
+    pub fn late_after(&self) -> Result<i64> {
+        let ledger = self.load(&[Subjects::Exact(subject::LEDGER.into())])?;
+        Ok(projections::World::replay(&ledger).0.late_after())
+    }
+
     /// Who is making a change: refused when nobody is named, so no event is ever
     /// signed as made by an unknown or empty actor.
     pub fn actor(&self) -> Result<String> {

@@ -196,8 +196,9 @@ pub fn show(app: &App, id: &str, json: bool) -> Result<()> {
     if json {
         return print_json(&view);
     }
+    let late_after = app.late_after()?;
     let late = |days: i64| {
-        if projections::views::is_late(days) {
+        if projections::views::is_late(days, late_after) {
             format!(" (recorded {days} days later)")
         } else {
             String::new()

@@ -233,6 +233,11 @@ pub fn run(cli: Cli) -> Result<()> {
             effective_day(&effective)?,
         ),
         Command::Agencies { json } => challenges::agencies(&open()?, json),
+        Command::LateAfter {
+            days,
+            reason,
+            effective,
+        } => plans::late_after(&mut open()?, days, &reason, effective_day(&effective)?),
         Command::Challenges {
             open: open_only,
             agency,

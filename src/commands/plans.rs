@@ -352,6 +352,7 @@ pub fn action(app: &App, id: &str, reference: &str, time: &TimeArgs, json: bool)
     if json {
         return print_json(&timeline);
     }
+    let late_after = app.late_after()?;
     for step in &timeline.steps {
         let a = &step.action;
         println!("{}/{} — {}", step.plan, a.reference, a.title);
@@ -379,7 +380,7 @@ pub fn action(app: &App, id: &str, reference: &str, time: &TimeArgs, json: bool)
         for e in &step.entries {
             let late = if e.recorded_at_import {
                 ", recorded at import".to_owned()
-            } else if projections::views::is_late(e.late_days) {
+            } else if projections::views::is_late(e.late_days, late_after) {
                 format!(", recorded {} days later", e.late_days)
             } else {
                 String::new()
@@ -503,5 +504,19 @@ pub fn carry_over(
     };
     app.record(change, effective, &[])?;
     println!("Carried {from} over to {to}.");
+    Ok(())
+}
+
+/// `late-after DAYS`: records the ledger's lateness threshold.
+pub fn late_after(app: &mut App, days: u16, reason: &str, effective: i32) -> Result<()> {
+    let change = Change::SetLateAfter {
+        days,
+        reason: reason.to_owned(),
+    };
+    let headers = app.record(change, effective, &[])?;
+    println!(
+        "Entries recorded more than {days} days after they took effect are now marked late (event {}).",
+        headers.first().map_or(0, |h| h.seq)
+    );
     Ok(())
 }

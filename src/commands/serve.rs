@@ -151,8 +151,14 @@ pub fn report(app: &App, id: &str, as_of: Option<&str>, out: &Path) -> Result<()
     events.extend(app.load(&[Subjects::Prefix("challenge/".into())])?);
     let world = world_at(&events, query);
     let statement = crate::web::pages::report::verification_statement(&app.ledger);
-    let markup = crate::web::pages::report::report_markup(&view, &world, query.as_of, &statement)
-        .ok_or_else(missing)?;
+    let markup = crate::web::pages::report::report_markup(
+        &view,
+        &world,
+        query.as_of,
+        &statement,
+        app.late_after()?,
+    )
+    .ok_or_else(missing)?;
     std::fs::write(out, markup.into_string())
         .with_context(|| format!("writing {}", out.display()))?;
     println!("Wrote the inspection report for {id} to {}.", out.display());

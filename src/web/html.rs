@@ -78,11 +78,11 @@ pub fn tag(rag: Rag) -> Markup {
 /// The mark of an entry written well after the date it took effect
 /// (`views::is_late`), so an inspector sees which entries were written afterwards;
 /// one the import took from the plan "as at" a later date says so instead.
-pub fn late(late_days: i64, at_import: bool) -> Markup {
+pub fn late(late_days: i64, at_import: bool, late_after: i64) -> Markup {
     html! {
         @if at_import {
             " " strong class="tag tag-import" { "Recorded at import" }
-        } @else if projections::views::is_late(late_days) {
+        } @else if projections::views::is_late(late_days, late_after) {
             " " strong class="tag tag-late" { "Recorded " (late_days) " days later" }
         }
     }

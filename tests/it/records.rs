@@ -887,3 +887,57 @@ fn year_end_statuses_taken_at_import_are_marked_as_such_not_as_written_late() {
         false
     );
 }
+
+#[test]
+fn the_lateness_threshold_is_the_ledgers_own_and_recorded() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    let hundred_days_ago = (chrono::Utc::now().date_naive() - chrono::Days::new(100))
+        .format("%Y-%m-%d")
+        .to_string();
+    ledger
+        .run(&[
+            "status",
+            "mcr",
+            "1.1",
+            "amber",
+            "--note",
+            "n",
+            "--effective",
+            &hundred_days_ago,
+        ])
+        .ok();
+    let recorded = ledger.history();
+    let days = recorded.as_array().unwrap().last().unwrap()["late_days"]
+        .as_i64()
+        .unwrap();
+    assert!(days >= 99, "{days}");
+    let marked = |ledger: &Ledger| {
+        ledger
+            .run(&["action", "mcr", "1.1"])
+            .ok()
+            .stdout
+            .contains("days later")
+    };
+    assert!(marked(&ledger), "late by the default 14 days");
+    ledger
+        .run(&["late-after", "0", "--reason", "r"])
+        .fails_with(2, "from 1 to 366");
+    let set = (days + 1).to_string();
+    ledger
+        .run(&[
+            "late-after",
+            &set,
+            "--reason",
+            "Board agreed a longer window",
+        ])
+        .ok();
+    assert!(
+        !marked(&ledger),
+        "not late under the ledger's own threshold"
+    );
+    let history = ledger.history();
+    let last = history.as_array().unwrap().last().unwrap();
+    assert_eq!(last["kind"], "ledger.late_after_set");
+    assert!(last["summary"].as_str().unwrap().contains("Board agreed"));
+}

@@ -53,6 +53,7 @@ pub(super) fn render_action(
     status: StatusCode,
 ) -> Response {
     let today = today();
+    let late_after = state.shared.read().world.world().late_after();
     let (timeline, may_progress, plans) = {
         let live = state.shared.read();
         let world = live.world.world();
@@ -107,7 +108,7 @@ pub(super) fn render_action(
             (summary_row("Impact", or_none(&a.impact)))
             @if !a.cross_refs.is_empty() { (summary_row("See also", html! { (a.cross_refs.join(", ")) })) }
             @for extra in &a.extras { (summary_row(&extra.header, html::multiline(&extra.text))) }
-            (summary_row("Last update", html! { (a.last_update.effective) " by " (a.last_update.actor) " (event " (a.last_update.seq) ")" (html::late(a.last_update.late_days, a.last_update.recorded_at_import)) }))
+            (summary_row("Last update", html! { (a.last_update.effective) " by " (a.last_update.actor) " (event " (a.last_update.seq) ")" (html::late(a.last_update.late_days, a.last_update.recorded_at_import, late_after)) }))
             @if let Some(from) = &a.carried_from { (summary_row("Carried in from", html! { (from) })) }
             @if let Some(to) = &a.carried_to { (summary_row("Carried over to", html! { (to) })) }
         }
@@ -120,7 +121,7 @@ pub(super) fn render_action(
                 tbody {
                     @for e in &s.entries {
                         tr {
-                            td { (e.effective) (html::late(e.late_days, e.recorded_at_import)) }
+                            td { (e.effective) (html::late(e.late_days, e.recorded_at_import, late_after)) }
                             td { strong { (e.kind) } ": " (html::multiline(&e.text))
                                 @for ev in &e.evidence { br; "Evidence: " a href={ "/evidence/" (ev.blake3) } { (ev.name) } " (" (ev.bytes) " bytes)" } }
                             td { (e.actor) }

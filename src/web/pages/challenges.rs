@@ -281,6 +281,7 @@ pub(super) fn render_challenge(
     let Some(c) = readable_challenge(state, caller, id) else {
         return html::not_found();
     };
+    let late_after = state.shared.read().world.world().late_after();
     let chair = caller.role() == Some(Role::Chair);
     let may_respond = Need::Respond.allows(caller.role());
     let entries = |title: &str, list: &[views::EntryView]| {
@@ -289,7 +290,7 @@ pub(super) fn render_challenge(
                 h2 class="heading-m" { (title) }
                 @for e in list {
                     div class="summary" {
-                        p { strong { (e.effective) " · " (e.actor) } " (event " (e.seq) ")" (html::late(e.late_days, false)) }
+                        p { strong { (e.effective) " · " (e.actor) } " (event " (e.seq) ")" (html::late(e.late_days, false, late_after)) }
                         p { (html::multiline(&e.text)) }
                         @for ev in &e.evidence { p { "Evidence: " a href={ "/evidence/" (ev.blake3) } { (ev.name) } } }
                     }

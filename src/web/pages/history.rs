@@ -23,7 +23,7 @@ pub(super) async fn history_page(
         .and_then(|p| p.parse().ok())
         .unwrap_or(1)
         .max(1);
-    let (entries, total) = {
+    let (entries, total, late_after) = {
         let live = state.shared.read();
         let matching: Vec<usize> = live
             .world
@@ -41,7 +41,7 @@ pub(super) async fn history_page(
             .take(PAGE)
             .filter_map(|&i| Some(live.history_entry(live.world.events().get(i)?)))
             .collect();
-        (entries, total)
+        (entries, total, live.world.world().late_after())
     };
     let pages = total.div_ceil(PAGE).max(1);
     let link = |n: usize| format!("/history?subject={}&page={n}", html::url_encode(&prefix));
@@ -62,7 +62,7 @@ pub(super) async fn history_page(
                 @for e in &entries {
                     tr {
                         td { (e.seq) }
-                        td { (e.effective) (html::late(e.late_days, false)) }
+                        td { (e.effective) (html::late(e.late_days, false, late_after)) }
                         td { (e.recorded_at) }
                         td { (e.actor) }
                         td { (e.subject) }

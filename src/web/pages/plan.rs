@@ -44,6 +44,7 @@ pub(super) async fn plan_page(
         Err(response) => return *response,
     };
     let actions = filtered_actions(&view, &params);
+    let late_after = state.shared.read().world.world().late_after();
     let mut leads: Vec<&String> = view.actions.iter().flat_map(|a| a.leads.iter()).collect();
     leads.sort();
     leads.dedup();
@@ -117,7 +118,7 @@ pub(super) async fn plan_page(
                                 td { (or_none(&a.leads.join("; "))) }
                                 td { (or_none(&a.due)) @if a.overdue { " " (text_tag("overdue", "Overdue")) } }
                                 td { (tag(a.status)) }
-                                td { (a.last_update.effective) " by " (a.last_update.actor) (html::late(a.last_update.late_days, a.last_update.recorded_at_import)) }
+                                td { (a.last_update.effective) " by " (a.last_update.actor) (html::late(a.last_update.late_days, a.last_update.recorded_at_import, late_after)) }
                             }
                         }
                     }

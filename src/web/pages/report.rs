@@ -37,7 +37,8 @@ pub(super) async fn report_page(
         let ledger = state.shared.ledger();
         verification_statement(&ledger)
     };
-    match report_markup(&view, &world, query.as_of, &statement) {
+    let late_after = state.shared.read().world.world().late_after();
+    match report_markup(&view, &world, query.as_of, &statement, late_after) {
         Some(markup) => respond(StatusCode::OK, markup),
         None => html::not_found(),
     }
@@ -72,6 +73,7 @@ pub fn report_markup(
     world: &World,
     as_of: Option<i32>,
     statement: &Statement,
+    late_after: i64,
 ) -> Option<Markup> {
     let id = view.plan.id.as_str();
     let plan = world.plan(id)?;
@@ -120,7 +122,7 @@ pub fn report_markup(
     let (entries, late) = stamps.fold((0, 0), |(n, late), stamp| {
         (
             n + 1,
-            late + usize::from(views::is_late(views::late_days(stamp))),
+            late + usize::from(views::is_late(views::late_days(stamp), late_after)),
         )
     });
     let title = format!("Inspection report: {}", view.plan.title);
@@ -154,7 +156,7 @@ pub fn report_markup(
                                 table {
                                     caption { "History of " (a.reference) }
                                     thead { tr { th scope="col" { "Effective" } th scope="col" { "What" } th scope="col" { "By" } th scope="col" { "Event" } } }
-                                    tbody { @for e in &action.entries { tr { td { (views::date(e.stamp.effective)) (html::late(views::late_days(&e.stamp), views::at_import(&e.stamp, &action.added))) } td { strong { (e.kind) } ": " (html::multiline(&e.text)) } td { (e.stamp.actor) } td { (e.stamp.seq) } } } }
+                                    tbody { @for e in &action.entries { tr { td { (views::date(e.stamp.effective)) (html::late(views::late_days(&e.stamp), views::at_import(&e.stamp, &action.added), late_after)) } td { strong { (e.kind) } ": " (html::multiline(&e.text)) } td { (e.stamp.actor) } td { (e.stamp.seq) } } } }
                                 }
                             }
                         }
@@ -167,7 +169,7 @@ pub fn report_markup(
                 @for c in &challenges {
                     h3 class="heading-s" { (c.id) " to " (c.to) ", raised " (c.raised_on) " by " (c.raised_by) }
                     p { (html::multiline(&c.text)) }
-                    @for r in &c.responses { p { strong { "Response " (r.effective) " (" (r.actor) "): " } (html::multiline(&r.text)) (html::late(r.late_days, false)) } }
+                    @for r in &c.responses { p { strong { "Response " (r.effective) " (" (r.actor) "): " } (html::multiline(&r.text)) (html::late(r.late_days, false, late_after)) } }
                     @for e in &c.escalations { p { strong { "Escalated " (e.effective) ": " } (html::multiline(&e.text)) } }
                     @if let Some(o) = &c.outcome { p { strong { "Outcome: " } (o) } }
                     @if let Some(i) = &c.impact { p { strong { "Impact: " } (i) } }
@@ -175,7 +177,7 @@ pub fn report_markup(
             }
             section class="report-section" {
                 h2 class="heading-m" { "Verification statement" }
-                p { "Entries recorded more than " (views::LATE_AFTER_DAYS) " days after they took effect are marked \u{201c}Recorded N days later\u{201d}: "
+                p { "Entries recorded more than " (late_after) " days after they took effect are marked \u{201c}Recorded N days later\u{201d}: "
                     (late) " of the " (entries) " entries in this report were."
                     @if imported > 0 { " Another " (imported) " were taken from the plan as it stood at a later date when it was imported, and are marked \u{201c}Recorded at import\u{201d}." } }
                 p { "This report was produced from a hash-chained ledger of " (statement.size) " events whose RFC 9162 Merkle root is" }
