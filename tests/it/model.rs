@@ -7,7 +7,9 @@
 //!
 //! Operations: import a small generated plan (or re-import a ref that exists, which
 //! must be refused), status and progress on an existing action (or on one that does
-//! not exist, refused), carry-over, challenge raise/respond/escalate/close/reopen,
+//! not exist, refused), carry-over, challenge raise/respond/escalate/close/reopen/
+//! extend, agency registration (after which a challenge to an unregistered agency
+//! is refused),
 //! redact (any event: its structure must stay in every view; what an erasure appended
 //! may not be erased), checkpoint, export +
 //! offline `verify --bundle`, restart (drop and reopen), and crash (the real binary
@@ -50,6 +52,8 @@ enum Op {
     Escalate { challenge: usize },
     Close { challenge: usize },
     Reopen { challenge: usize },
+    Extend { challenge: usize, days: u8 },
+    RegisterAgency { agency: u8 },
     Redact { pick: usize },
     Checkpoint,
     Export,
@@ -73,6 +77,8 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<usize>().prop_map(|challenge| Op::Escalate { challenge }),
         2 => any::<usize>().prop_map(|challenge| Op::Close { challenge }),
         1 => any::<usize>().prop_map(|challenge| Op::Reopen { challenge }),
+        1 => (any::<usize>(), 0u8..60).prop_map(|(challenge, days)| Op::Extend { challenge, days }),
+        1 => (0u8..3).prop_map(|agency| Op::RegisterAgency { agency }),
         2 => any::<usize>().prop_map(|pick| Op::Redact { pick }),
         1 => Just(Op::Checkpoint),
         1 => Just(Op::Export),
@@ -102,8 +108,11 @@ struct Model {
     challenges: BTreeMap<String, ChallengeStatus>,
     /// Seqs whose payload was erased.
     redacted: BTreeSet<u64>,
-    /// Seqs of what erasures append (the kept structure and the redaction), which
-    /// may not be erased themselves.
+    /// Indexes into `AGENCIES` of the agencies registered: once any is, a challenge
+    /// may go only to one of them.
+    agencies: BTreeSet<u8>,
+    /// Seqs that may not be erased: what erasures append (the kept structure and the
+    /// redaction) and agency registrations.
     redactions: Vec<u64>,
     next_plan: usize,
     next_note: u64,
@@ -407,10 +416,13 @@ fn step(sys: &mut System, model: &mut Model, op: &Op, figures: &mut Figures) -> 
                 None,
                 today(),
             );
-            let id = format!("C-{:04}", model.challenges.len() + 1);
-            model.challenges.insert(id, ChallengeStatus::Open);
-            model.events += 1;
-            (Some(true), result)
+            let allowed = model.agencies.is_empty() || model.agencies.contains(agency);
+            if allowed {
+                let id = format!("C-{:04}", model.challenges.len() + 1);
+                model.challenges.insert(id, ChallengeStatus::Open);
+                model.events += 1;
+            }
+            (Some(allowed), result)
         }
         Op::Respond { challenge } | Op::Escalate { challenge } | Op::Close { challenge } => {
             let Some((id, status)) = model.pick_challenge(*challenge) else {
@@ -445,6 +457,31 @@ fn step(sys: &mut System, model: &mut Model, op: &Op, figures: &mut Figures) -> 
             let result = challenges::reopen(sys.app(), &id, "new information", None, today());
             if allowed {
                 model.challenges.insert(id, ChallengeStatus::Open);
+                model.events += 1;
+            }
+            (Some(allowed), result)
+        }
+        Op::Extend { challenge, days } => {
+            let Some((id, status)) = model.pick_challenge(*challenge) else {
+                return Ok(());
+            };
+            let allowed = status != ChallengeStatus::Closed;
+            let due = today() + i32::from(*days);
+            let result = challenges::extend(sys.app(), &id, due, "more time agreed", today());
+            if allowed {
+                model.events += 1;
+            }
+            (Some(allowed), result)
+        }
+        Op::RegisterAgency { agency } => {
+            let allowed = !model.agencies.contains(agency);
+            let name = AGENCIES[usize::from(*agency)];
+            let id = format!("a{agency}");
+            let result = challenges::agency_add(sys.app(), &id, name, Vec::new(), today());
+            if allowed {
+                model.agencies.insert(*agency);
+                // An agency's registration holds its names, not personal words.
+                model.redactions.push(before);
                 model.events += 1;
             }
             (Some(allowed), result)
