@@ -30,14 +30,20 @@ pub fn leads_action(world: &World, at: &ActionRef, agency: &str) -> bool {
         })
 }
 
-/// Whether a lead names some registered agency, by any of its names in whole words.
-pub fn lead_names_an_agency(world: &World, lead: &str) -> bool {
+/// The ids of the registered agencies a lead names, by any of their names in whole
+/// words ("Relevant partners from Health, GMP, Education" → three agencies).
+pub fn agencies_named_by(world: &World, lead: &str) -> Vec<String> {
     let lead = words(lead);
-    world.agencies.values().any(|agency| {
-        agency.names().map(words).any(|name| {
-            !name.is_empty() && lead.windows(name.len()).any(|run| run == name.as_slice())
+    world
+        .agencies
+        .values()
+        .filter(|agency| {
+            agency.names().map(words).any(|name| {
+                !name.is_empty() && lead.windows(name.len()).any(|run| run == name.as_slice())
+            })
         })
-    })
+        .map(|agency| agency.id.clone())
+        .collect()
 }
 
 /// The words of a name, lower-case, with punctuation and spacing ignored.

@@ -83,14 +83,17 @@ pub fn read_import(request: &ImportRequest, bytes: &[u8]) -> Result<(ImportedPla
 /// Once agencies are registered, warns of every lead that names none of them: it is
 /// kept as written, but no partner lead can be matched to it (nothing is dropped or
 /// guessed; the warning says what to do).
-pub fn warn_of_unregistered_leads(world: &projections::World, plan: &mut ImportedPlan) {
+pub fn resolve_leads(world: &projections::World, plan: &mut ImportedPlan) {
     if world.agencies.is_empty() {
         return;
     }
     let mut warnings = Vec::new();
-    for action in &plan.actions {
+    for action in &mut plan.actions {
+        let mut agencies = Vec::new();
         for lead in &action.leads {
-            if !super::access::lead_names_an_agency(world, lead) {
+            let named = super::access::agencies_named_by(world, lead);
+            agencies.extend(named.iter().cloned());
+            if named.is_empty() {
                 warnings.push(Warning {
                     at: Some(action.at.to_string()),
                     message: format!(
@@ -100,6 +103,9 @@ pub fn warn_of_unregistered_leads(world: &projections::World, plan: &mut Importe
                 });
             }
         }
+        agencies.sort_unstable();
+        agencies.dedup();
+        action.lead_agencies = agencies;
     }
     plan.warnings.extend(warnings);
 }

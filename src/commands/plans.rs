@@ -11,7 +11,7 @@ use projections::views::{action_timeline, date, plan_view};
 use projections::World;
 
 use super::{print_json, read_evidence};
-use crate::app::import::{read_import, warn_of_unregistered_leads, ImportRequest};
+use crate::app::import::{read_import, resolve_leads, ImportRequest};
 use crate::app::{input, App, Change, Subjects};
 use crate::cli::ImportArgs;
 use crate::cli::TimeArgs;
@@ -95,7 +95,7 @@ pub fn import_into(app: Option<&mut App>, args: &ImportArgs) -> Result<()> {
         ),
         None => (Vec::new(), Vec::new()),
     };
-    warn_of_unregistered_leads(&World::replay(&agencies).0, &mut imported);
+    resolve_leads(&World::replay(&agencies).0, &mut imported);
     let world = World::replay(&history).0;
     let planned = plan_events(&world, &imported, &recording).map_err(|e| Usage(e.0))?;
     let count = planned.len();

@@ -117,6 +117,9 @@ pub struct ImportedAction {
     pub outcome: String,
     /// One lead per paragraph, line or `;`; commas stay inside a lead.
     pub leads: Vec<String>,
+    /// The ids of the registered agencies its leads name (`app::import::resolve_leads`;
+    /// empty until resolved). Shown in the preview; the leads are recorded as written.
+    pub lead_agencies: Vec<String>,
     /// The timescale exactly as written (with any date read from the lead cell).
     pub due_raw: String,
     pub milestones: Vec<Milestone>,

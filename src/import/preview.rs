@@ -37,6 +37,7 @@ fn action_json(action: &ImportedAction) -> Value {
         "impact": action.impact,
         "outcome": action.outcome,
         "leads": action.leads,
+        "lead_agencies": action.lead_agencies,
         "timescale": action.due_raw,
         "milestones": action.milestones.iter().map(|m| json!({"label": m.label, "due": day(m.on)})).collect::<Vec<_>>(),
         "status": action.status.map(|s| s.as_str()),
@@ -155,6 +156,7 @@ pub fn to_text(plan: &ImportedPlan, recording: &Recording, events: usize) -> Str
         field("impact", &action.impact);
         field("outcome", &action.outcome);
         field("leads", &action.leads.join("; "));
+        field("agencies", &action.lead_agencies.join(", "));
         field("timescale", &action.due_raw);
         let milestones: Vec<String> = action
             .milestones

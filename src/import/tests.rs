@@ -37,6 +37,7 @@ fn action(row: usize, reference: &str, title: &str) -> ImportedAction {
         impact: String::new(),
         outcome: String::new(),
         leads: Vec::new(),
+        lead_agencies: Vec::new(),
         due_raw: String::new(),
         milestones: Vec::new(),
         status: None,

@@ -22,7 +22,7 @@ use serde::Deserialize;
 
 use super::html::{self, csrf, page, respond};
 use super::{AppState, Caller, Need, Routes};
-use crate::app::import::{read_import, warn_of_unregistered_leads, ImportRequest};
+use crate::app::import::{read_import, resolve_leads, ImportRequest};
 use crate::import::{plan_events, preview, ImportedPlan, Recording};
 
 /// How long a preview waits for its confirmation.
@@ -149,7 +149,7 @@ pub(super) fn read(state: &AppState, request: &Request, bytes: &[u8]) -> Result<
     let (mut imported, recording) = read_import(&import, bytes).map_err(|e| e.to_string())?;
     let events = {
         let live = state.shared.read();
-        warn_of_unregistered_leads(live.world.world(), &mut imported);
+        resolve_leads(live.world.world(), &mut imported);
         plan_events(live.world.world(), &imported, &recording).map_err(|e| e.0)?
     }
     .len();
@@ -362,7 +362,7 @@ fn preview_markup(caller: &Caller, read: &Read, token: &str, notice: Option<&str
                         td { (html::multiline(&a.title))
                             @if !a.outcome.is_empty() { br; "Outcome: " (html::multiline(&a.outcome)) }
                             @if !a.impact.is_empty() { br; "Impact: " (html::multiline(&a.impact)) } }
-                        td { (a.leads.join("; ")) @if !a.due_raw.is_empty() { br; (html::multiline(&a.due_raw)) } }
+                        td { (a.leads.join("; ")) @if !a.lead_agencies.is_empty() { br; span class="hint" { "Agencies: " (a.lead_agencies.join(", ")) } } @if !a.due_raw.is_empty() { br; (html::multiline(&a.due_raw)) } }
                         td { (html::multiline(&a.progress)) }
                         td {
                             @if !a.cross_refs.is_empty() { "See also " (a.cross_refs.join(", ")) br; }

@@ -786,6 +786,17 @@ fn an_import_warns_of_each_lead_that_names_no_registered_agency() {
         warnings.contains("names no registered agency"),
         "{warnings}"
     );
+    // The preview shows which agencies each action's leads name.
+    let action = preview["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["ref"] == "6.2")
+        .unwrap();
+    assert_eq!(
+        action["lead_agencies"],
+        serde_json::json!(["gmp", "health"])
+    );
     // Nothing is dropped: the leads are kept as written.
     ledger
         .run(&[

@@ -82,6 +82,7 @@ impl<'a> Reader<'a> {
             impact: cell(Field::Impact).to_owned(),
             outcome: cell(Field::Outcome).to_owned(),
             leads: Vec::new(),
+            lead_agencies: Vec::new(),
             due_raw: cell(Field::Due).to_owned(),
             milestones: Vec::new(),
             status: None,
