@@ -46,6 +46,20 @@ pub fn export(
     write(ledger, out, subject, checkpoint, &keys)
 }
 
+/// A bundle of the ledger as its latest checkpoint covers it, signing nothing: what
+/// the service's read-only export gives (a reader must never change which checkpoint
+/// the pages show). Refused when no checkpoint has been signed yet.
+pub fn export_at_latest_checkpoint(ledger: &mut Ledger, out: &Path) -> Result<Exported> {
+    let Some(checkpoint) = ledger.latest_checkpoint()? else {
+        return Err(Usage(
+            "no checkpoint has been signed yet, so there is nothing an export could be verified against; a business manager or the chair signs one on the Verification page, then export again".into(),
+        )
+        .into());
+    };
+    let keys = [ledger_vkey(ledger.dir())?];
+    write(ledger, out, None, checkpoint, &keys)
+}
+
 /// `export` with a key in hand rather than on disk (benchmarks and tests).
 pub fn export_to(
     ledger: &mut Ledger,

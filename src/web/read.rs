@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::http::StatusCode;
 use axum::response::Response;
 use projections::events::*;
 use projections::read::TimeQuery;
@@ -198,33 +199,42 @@ pub(super) fn visible_challenges(
 }
 
 /// An export bundle of the whole ledger as a tar file (FORMAT v1 §4 inside).
-pub(super) async fn export_tar(state: &AppState) -> Result<Vec<u8>, String> {
+/// The error is a status and a message for people.
+pub(super) async fn export_tar(state: &AppState) -> Result<Vec<u8>, (StatusCode, String)> {
     let shared = state.shared.clone();
     let data = state.data.clone();
-    tokio::task::spawn_blocking(move || -> Result<Vec<u8>, String> {
-        let suffix = super::accounts::random_id().map_err(|e| e.to_string())?;
+    tokio::task::spawn_blocking(move || -> Result<Vec<u8>, (StatusCode, String)> {
+        let suffix = super::accounts::random_id()
+            .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
         let dir = data.join(format!(".export-{}", &suffix[..12]));
         let result = (|| -> anyhow::Result<Vec<u8>> {
+            // Reading never signs: the bundle is the ledger as the latest checkpoint
+            // covers it, so the checkpoint the pages show stays the one people signed.
             let mut ledger = shared.ledger();
-            crate::app::export::export(&mut ledger, &dir, None, None)?;
-            // The export may have signed a checkpoint covering every event.
-            let summary = super::state::checkpoint_summary(&ledger);
+            crate::app::export::export_at_latest_checkpoint(&mut ledger, &dir)?;
             drop(ledger);
-            shared
-                .live
-                .write()
-                .unwrap_or_else(|p| p.into_inner())
-                .checkpoint = summary;
             Ok(tar_folder(&dir)?)
         })();
         let _ = std::fs::remove_dir_all(&dir);
-        result.map_err(|e| {
-            eprintln!("assure serve: an export failed: {e:#}");
-            "the export could not be written; the service's error output says why".to_owned()
+        result.map_err(|e| match e.downcast_ref::<crate::exit::Usage>() {
+            Some(refused) => (StatusCode::CONFLICT, refused.0.clone()),
+            None => {
+                eprintln!("assure serve: an export failed: {e:#}");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the export could not be written; the service's error output says why"
+                        .to_owned(),
+                )
+            }
         })
     })
     .await
-    .map_err(|_| "the export stopped unexpectedly".to_owned())?
+    .map_err(|_| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the export stopped unexpectedly".to_owned(),
+        )
+    })?
 }
 
 /// A ustar archive of a folder's files (one level of subfolders, as a bundle has).

@@ -746,6 +746,16 @@ fn the_report_states_how_to_verify_and_the_export_is_a_verifiable_bundle() {
     assert_eq!(report.status, 200);
     assert!(report.body.contains("Verification statement") && report.body.contains("2024-01-31"));
     assert!(report.body.contains("assure verify --bundle"));
+    // A change after the latest checkpoint: exporting must still not sign one.
+    let before = server.api(Role::Auditor, "GET", "/api/v1/checkpoint", json!({}));
+    server
+        .api(
+            Role::Chair,
+            "POST",
+            "/api/v1/challenges",
+            json!({ "to_agency": "GMP", "text": "after the checkpoint" }),
+        )
+        .json();
     let (cookie, _) = server.session(Role::Auditor);
     let mut stream = TcpStream::connect(server.addr).unwrap();
     write!(
@@ -776,6 +786,9 @@ fn the_report_states_how_to_verify_and_the_export_is_a_verifiable_bundle() {
         &[ledger::note::VerifierKey::parse(vkey.lines().next().unwrap()).unwrap()],
     );
     assert!(verdict.ok, "{verdict:?}");
+    // Reading signed nothing: the checkpoint the pages show is the one people signed.
+    let after = server.api(Role::Auditor, "GET", "/api/v1/checkpoint", json!({}));
+    assert_eq!(before.body, after.body);
 }
 
 #[test]

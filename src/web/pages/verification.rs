@@ -201,11 +201,7 @@ pub(super) async fn export_bundle(State(state): State<AppState>) -> Response {
             bytes,
         )
             .into_response(),
-        Err(e) => html::error_page(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The export could not be made",
-            &e,
-        ),
+        Err((status, why)) => html::error_page(status, "The export could not be made", &why),
     }
 }
 
