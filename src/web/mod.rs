@@ -25,7 +25,7 @@ use anyhow::{Context as _, Result};
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::handler::Handler;
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
@@ -236,7 +236,10 @@ pub fn routes(state: AppState) -> (Router, Vec<RouteSpec>) {
     let router = router
         .fallback(|| async { html::not_found() })
         .layer(middleware::from_fn_with_state(state.clone(), sign_in))
-        .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            security_headers,
+        ))
         .with_state(state);
     (router, specs)
 }
@@ -373,7 +376,7 @@ async fn check_csrf(expected: &str, request: Request, limit: usize) -> Result<Re
     }
 }
 
-async fn security_headers(request: Request, next: Next) -> Response {
+async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let set = |headers: &mut axum::http::HeaderMap, name, value: &'static str| {
@@ -387,6 +390,30 @@ async fn security_headers(request: Request, next: Next) -> Response {
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(headers, header::REFERRER_POLICY, "no-referrer");
     set(headers, header::X_FRAME_OPTIONS, "DENY");
+    // No page needs a camera, a location or any other powerful feature; no other
+    // site's window shares a browsing context with ours, nor embeds what we serve.
+    set(
+        headers,
+        HeaderName::from_static("permissions-policy"),
+        "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+    );
+    set(
+        headers,
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    set(
+        headers,
+        HeaderName::from_static("cross-origin-resource-policy"),
+        "same-origin",
+    );
+    if state.secure {
+        set(
+            headers,
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        );
+    }
     if !headers.contains_key(header::CACHE_CONTROL) {
         set(headers, header::CACHE_CONTROL, "no-store");
     }
@@ -436,10 +463,13 @@ pub fn serve(data: &Path, addr: SocketAddr, secure: bool) -> Result<()> {
             data.display()
         );
         let (router, _) = routes(state);
-        axum::serve(listener, router.into_make_service())
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("serving")
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving")
     })?;
     drop(runtime);
     // Every sender is gone with the router: the writer finishes its queue and stops.

@@ -44,10 +44,21 @@ pub(super) fn login_markup(_state: &AppState, next: &str, errors: &[String], nam
     )
 }
 
-/// Only a local path may follow sign-in (no `//host` or `https:` redirects).
+/// Only a path on this site may follow sign-in: it starts with one `/`, and holds no
+/// backslash, whitespace or control character (browsers drop tabs and newlines from
+/// URLs, so `/\t/evil.example/` would become `//evil.example/`, another site; and a
+/// newline cannot go in a `Location` header). Anything else goes to `/`.
 pub(super) fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n
+                    .chars()
+                    .any(|c| c == '\\' || c.is_whitespace() || c.is_control()) =>
+        {
+            n.to_owned()
+        }
         _ => "/".to_owned(),
     }
 }
@@ -65,24 +76,32 @@ pub(super) struct LoginForm {
 pub(super) async fn login(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
+    client: Option<Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: axum::http::HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let name = form.username.trim().to_owned();
     let next = safe_next(Some(&form.next));
-    if let Some(wait) = state.sessions.locked(&name) {
-        let minutes = wait.as_secs() / 60 + 1;
-        return respond(
+    // Served without connection details (never by `serve`), all clients are one.
+    let client = client.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0 .0.ip());
+    if let Some(wait) = state.sessions.wait(client, &name) {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let mut response = respond(
             StatusCode::TOO_MANY_REQUESTS,
             login_markup(
                 &state,
                 &next,
                 &[format!(
-                    "Too many failed sign-ins for this user. Try again in {minutes} minutes."
+                    "Too many failed sign-ins for this user name from here. Wait {seconds} second{} and try again.",
+                    if seconds == 1 { "" } else { "s" }
                 )],
                 &name,
             ),
         );
+        if let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
     }
     let accounts = state.accounts();
     let password = form.password;
@@ -94,7 +113,7 @@ pub(super) async fn login(
             .flatten()
     };
     let Some(principal) = checked else {
-        state.sessions.failed(&name);
+        state.sessions.failed(client, &name);
         return respond(
             StatusCode::UNAUTHORIZED,
             login_markup(
@@ -105,7 +124,7 @@ pub(super) async fn login(
             ),
         );
     };
-    state.sessions.succeeded(&name);
+    state.sessions.succeeded(client, &name);
     let old = headers
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())
