@@ -324,6 +324,13 @@ async fn guard(spec: RouteSpec, request: Request, next: Next) -> Response {
             html::error_page(StatusCode::PAYLOAD_TOO_LARGE, "Too large", what)
         };
     }
+    if request.method() == Method::POST && !api && cross_site(request.headers()) {
+        return html::error_page(
+            StatusCode::FORBIDDEN,
+            "This form came from another site",
+            "Changes are accepted only from this service's own pages. Open the service's address yourself and try again.",
+        );
+    }
     if request.method() == Method::POST && !api && spec.need != Need::Public {
         return match check_csrf(&caller.csrf, request, limit).await {
             Ok(request) => next.run(request).await,
@@ -331,6 +338,29 @@ async fn guard(spec: RouteSpec, request: Request, next: Next) -> Response {
         };
     }
     next.run(request).await
+}
+
+/// Whether a browser says the request was sent by another site: `Sec-Fetch-Site:
+/// cross-site`, or an `Origin` whose host is not the one the request was sent to.
+/// (Forms also carry a CSRF token; this covers sign-in, which has no session yet,
+/// and any browser that leaks a token.)
+fn cross_site(headers: &axum::http::HeaderMap) -> bool {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    if text(HeaderName::from_static("sec-fetch-site")) == Some("cross-site") {
+        return true;
+    }
+    match (text(header::ORIGIN), text(header::HOST)) {
+        (Some("null"), _) => true,
+        (Some(origin), Some(host)) => {
+            let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+            !origin_host.eq_ignore_ascii_case(host)
+        }
+        _ => false,
+    }
 }
 
 /// Page forms carry the session's CSRF token as a `csrf` field (or, for uploads, in

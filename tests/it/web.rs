@@ -609,6 +609,24 @@ fn sign_in_sets_strict_cookies_rotates_the_session_and_throttles_guessing() {
         "username=manager&password={}&next=%2Fhistory",
         encode(PASSWORD)
     );
+    // A sign-in posted by another site's page (login CSRF) is refused.
+    for (name, value) in [
+        ("Origin", "https://evil.example"),
+        ("Origin", "null"),
+        ("Sec-Fetch-Site", "cross-site"),
+    ] {
+        let forged = server.send(
+            "POST",
+            "/login",
+            &[
+                ("Content-Type", "application/x-www-form-urlencoded"),
+                (name, value),
+            ],
+            good.as_bytes(),
+        );
+        assert_eq!(forged.status, 403, "{name}: {value}");
+        assert!(forged.header("set-cookie").is_none());
+    }
     let first = login(&good, None);
     assert_eq!(first.status, 303);
     assert_eq!(first.header("location"), Some("/history"));
