@@ -353,8 +353,10 @@ fn cross_site(headers: &axum::http::HeaderMap) -> bool {
     if text(HeaderName::from_static("sec-fetch-site")) == Some("cross-site") {
         return true;
     }
+    // Under `Referrer-Policy: no-referrer` browsers send `Origin: null` even from our
+    // own pages, so "null" says nothing; `Sec-Fetch-Site` above decides then.
     match (text(header::ORIGIN), text(header::HOST)) {
-        (Some("null"), _) => true,
+        (Some("null"), _) => false,
         (Some(origin), Some(host)) => {
             let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
             !origin_host.eq_ignore_ascii_case(host)

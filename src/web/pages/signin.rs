@@ -12,12 +12,65 @@ use super::forms::*;
 use crate::web::html::{self, error_summary, page, respond};
 use crate::web::{AppState, Caller};
 
-pub(super) async fn login_form(State(state): State<AppState>, Query(params): Params) -> Response {
+/// The cookie that carries the sign-in form's CSRF token (double submit: a page on
+/// another site can neither read it nor set it, so it cannot fill in the field).
+const LOGIN_COOKIE: &str = "assure_login";
+
+pub(super) async fn login_form(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    Query(params): Params,
+) -> Response {
     let next = safe_next(param(&params, "next"));
-    respond(StatusCode::OK, login_markup(&state, &next, &[], ""))
+    login_page(&state, &headers, &next, &[], "", StatusCode::OK)
 }
 
-pub(super) fn login_markup(_state: &AppState, next: &str, errors: &[String], name: &str) -> Markup {
+/// The form token the browser already holds, if any.
+fn login_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| crate::web::session::cookie(c, LOGIN_COOKIE))
+        .filter(|t| {
+            t.len() == 43
+                && t.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+/// The sign-in page with its form token (the one the browser holds, so two open
+/// sign-in tabs both work, or a fresh one), set in its cookie too.
+fn login_page(
+    state: &AppState,
+    headers: &axum::http::HeaderMap,
+    next: &str,
+    errors: &[String],
+    name: &str,
+    status: StatusCode,
+) -> Response {
+    let token = match login_token(headers) {
+        Some(held) => Ok(held.to_owned()),
+        None => crate::web::accounts::random_id(),
+    };
+    let Ok(token) = token else {
+        return html::error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Sign-in is not available",
+            "The service could not make a form token. Try again in a moment.",
+        );
+    };
+    let cookie = format!(
+        "{LOGIN_COOKIE}={token}; Path=/login; HttpOnly; SameSite=Strict; Max-Age=3600{}",
+        if state.secure { "; Secure" } else { "" }
+    );
+    let mut response = respond(status, login_markup(&token, next, errors, name));
+    if let Ok(value) = axum::http::HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
+fn login_markup(token: &str, next: &str, errors: &[String], name: &str) -> Markup {
     let anonymous = Caller {
         principal: None,
         csrf: String::new(),
@@ -29,6 +82,7 @@ pub(super) fn login_markup(_state: &AppState, next: &str, errors: &[String], nam
             (error_summary(errors))
             h1 class="heading-l" { "Sign in" }
             form method="post" action="/login" novalidate {
+                input type="hidden" name="csrf" value=(token);
                 input type="hidden" name="next" value=(next);
                 div class="form-group" {
                     label for="username" { "User name" }
@@ -71,6 +125,8 @@ pub(super) struct LoginForm {
     password: String,
     #[serde(default)]
     next: String,
+    #[serde(default)]
+    csrf: String,
 }
 
 pub(super) async fn login(
@@ -82,21 +138,30 @@ pub(super) async fn login(
 ) -> Response {
     let name = form.username.trim().to_owned();
     let next = safe_next(Some(&form.next));
+    if !login_token(&headers).is_some_and(|t| crate::web::session::same_secret(t, &form.csrf)) {
+        return login_page(
+            &state,
+            &headers,
+            &next,
+            &["The sign-in form had expired. Enter your user name and password again.".to_owned()],
+            &name,
+            StatusCode::FORBIDDEN,
+        );
+    }
     // Served without connection details (never by `serve`), all clients are one.
     let client = client.map_or(std::net::IpAddr::from([0, 0, 0, 0]), |c| c.0 .0.ip());
     if let Some(wait) = state.sessions.wait(client, &name) {
         let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        let mut response = respond(
+        let mut response = login_page(
+            &state,
+            &headers,
+            &next,
+            &[format!(
+                "Too many failed sign-ins for this user name from here. Wait {seconds} second{} and try again.",
+                if seconds == 1 { "" } else { "s" }
+            )],
+            &name,
             StatusCode::TOO_MANY_REQUESTS,
-            login_markup(
-                &state,
-                &next,
-                &[format!(
-                    "Too many failed sign-ins for this user name from here. Wait {seconds} second{} and try again.",
-                    if seconds == 1 { "" } else { "s" }
-                )],
-                &name,
-            ),
         );
         if let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string()) {
             response.headers_mut().insert(header::RETRY_AFTER, value);
@@ -114,14 +179,13 @@ pub(super) async fn login(
     };
     let Some(principal) = checked else {
         state.sessions.failed(client, &name);
-        return respond(
+        return login_page(
+            &state,
+            &headers,
+            &next,
+            &["The user name or password is not right.".to_owned()],
+            &name,
             StatusCode::UNAUTHORIZED,
-            login_markup(
-                &state,
-                &next,
-                &["The user name or password is not right.".to_owned()],
-                &name,
-            ),
         );
     };
     state.sessions.succeeded(client, &name);
