@@ -292,7 +292,14 @@ async fn guard(spec: RouteSpec, request: Request, next: Next) -> Response {
         });
     if !spec.need.allows(caller.role()) {
         return match (caller.principal.is_some(), api) {
-            (false, true) => api::error(StatusCode::UNAUTHORIZED, "sign in: send Authorization: Bearer TOKEN (make one with `assure token new NAME`)"),
+            (false, true) => {
+                let mut refused = api::error(StatusCode::UNAUTHORIZED, "sign in: send Authorization: Bearer TOKEN (make one with `assure token new NAME`)");
+                refused.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"assure\""),
+                );
+                refused
+            }
             (false, false) if request.method() == Method::GET => {
                 let next_path = request.uri().path().to_owned();
                 Redirect::to(&format!("/login?next={}", html::url_encode(&next_path))).into_response()

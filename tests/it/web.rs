@@ -639,6 +639,14 @@ fn sign_in_sets_strict_cookies_rotates_the_session_and_throttles_guessing() {
         "username=manager&password={}&next=%2Fhistory",
         encode(PASSWORD)
     );
+    // The API says how to authenticate, in JSON.
+    let anonymous = server.send("GET", "/api/v1/plans", &[], b"");
+    assert_eq!(anonymous.status, 401);
+    assert_eq!(
+        anonymous.header("www-authenticate"),
+        Some("Bearer realm=\"assure\"")
+    );
+    assert!(anonymous.body.starts_with('{'), "{}", anonymous.body);
     // A sign-in posted by another site's page (login CSRF) is refused.
     for (name, value) in [
         ("Origin", "https://evil.example"),
