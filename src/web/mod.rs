@@ -32,7 +32,7 @@ use axum::Router;
 use ledger::Ledger;
 
 use accounts::{Accounts, Principal, Role};
-use session::{cookie, same_secret, Sessions, COOKIE};
+use session::{cookie, same_secret, Sessions};
 use state::Shared;
 
 /// Largest ordinary form or JSON body.
@@ -248,6 +248,8 @@ pub fn routes(state: AppState) -> (Router, Vec<RouteSpec>) {
 async fn sign_in(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
     let headers = request.headers();
+    // The session id to send back with a fresh Max-Age, when it is a live session.
+    let mut slide: Option<String> = None;
     let caller = if api {
         let token = headers
             .get(header::AUTHORIZATION)
@@ -261,8 +263,12 @@ async fn sign_in(State(state): State<AppState>, mut request: Request, next: Next
         let session = headers
             .get(header::COOKIE)
             .and_then(|v| v.to_str().ok())
-            .and_then(|c| cookie(c, COOKIE))
-            .and_then(|id| state.sessions.get(id));
+            .and_then(|c| cookie(c, session::cookie_name(state.secure)));
+        slide = session.map(str::to_owned);
+        let session = session.and_then(|id| state.sessions.get(id));
+        if session.is_none() {
+            slide = None;
+        }
         match session {
             // The account may have been removed or changed since sign-in.
             Some(s) => Caller {
@@ -276,7 +282,18 @@ async fn sign_in(State(state): State<AppState>, mut request: Request, next: Next
         }
     };
     request.extensions_mut().insert(caller);
-    next.run(request).await
+    let mut response = next.run(request).await;
+    // Activity keeps the session: the cookie is sent again with a fresh Max-Age,
+    // unless the answer sets it itself (sign-in, sign-out).
+    if let Some(id) = slide {
+        if !response.headers().contains_key(header::SET_COOKIE) {
+            if let Ok(value) = HeaderValue::from_str(&session::set_cookie(Some(&id), state.secure))
+            {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+        }
+    }
+    response
 }
 
 /// Denies by default: the route's need against the caller, then CSRF for page forms.

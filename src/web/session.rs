@@ -16,6 +16,30 @@ use std::time::{Duration, Instant};
 use super::accounts::{random_id, Principal};
 
 pub const COOKIE: &str = "assure_session";
+/// The cookie's name under `--tls`: the `__Host-` prefix makes browsers refuse it
+/// unless it is Secure, for this host only, on every path.
+const HOST_COOKIE: &str = "__Host-assure_session";
+
+/// The session cookie's name.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        HOST_COOKIE
+    } else {
+        COOKIE
+    }
+}
+
+/// The `Set-Cookie` value for a session id (`None`: clear it). Re-sent on activity,
+/// so the browser's idle limit is the service's (`IDLE` since the last request).
+pub fn set_cookie(id: Option<&str>, secure: bool) -> String {
+    format!(
+        "{}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        cookie_name(secure),
+        id.unwrap_or(""),
+        if id.is_some() { IDLE.as_secs() } else { 0 },
+        if secure { "; Secure" } else { "" }
+    )
+}
 /// A session unused for this long is gone.
 pub const IDLE: Duration = Duration::from_secs(30 * 60);
 /// Failures (typos) before the next try must wait.

@@ -762,6 +762,18 @@ fn sign_in_sets_strict_cookies_rotates_the_session_and_throttles_guessing() {
         None,
         "only under --tls"
     );
+    // Activity keeps the session: each page sends its cookie again, fresh.
+    let (cookie, _) = server.session(Role::Manager);
+    let active = server.send("GET", "/", &[("Cookie", &cookie)], b"");
+    let slid = active.header("set-cookie").unwrap();
+    assert!(
+        slid.starts_with(&format!("{cookie};")) && slid.contains("Max-Age=1800"),
+        "{slid}"
+    );
+    let stranger = server.send("GET", "/login", &[("Cookie", "assure_session=forged")], b"");
+    assert!(!stranger
+        .header("set-cookie")
+        .is_some_and(|c| c.starts_with("assure_session=")));
 }
 
 #[test]

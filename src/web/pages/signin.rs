@@ -192,7 +192,9 @@ pub(super) async fn login(
     let old = headers
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|c| crate::web::session::cookie(c, crate::web::session::COOKIE));
+        .and_then(|c| {
+            crate::web::session::cookie(c, crate::web::session::cookie_name(state.secure))
+        });
     let _ = caller;
     let Ok(id) = state.sessions.create(principal, old) else {
         return html::error_page(
@@ -201,12 +203,7 @@ pub(super) async fn login(
             "The service could not start a session. Try again.",
         );
     };
-    let cookie = format!(
-        "{}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
-        crate::web::session::COOKIE,
-        crate::web::session::IDLE.as_secs(),
-        if state.secure { "; Secure" } else { "" }
-    );
+    let cookie = crate::web::session::set_cookie(Some(&id), state.secure);
     ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
 }
 
@@ -217,13 +214,12 @@ pub(super) async fn logout(
     if let Some(id) = headers
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|c| crate::web::session::cookie(c, crate::web::session::COOKIE))
+        .and_then(|c| {
+            crate::web::session::cookie(c, crate::web::session::cookie_name(state.secure))
+        })
     {
         state.sessions.remove(id);
     }
-    let cookie = format!(
-        "{}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
-        crate::web::session::COOKIE
-    );
+    let cookie = crate::web::session::set_cookie(None, state.secure);
     ([(header::SET_COOKIE, cookie)], Redirect::to("/login")).into_response()
 }
