@@ -88,6 +88,27 @@ pub fn late(late_days: i64, at_import: bool, late_after: i64) -> Markup {
     }
 }
 
+/// A priority's heading: "Priority 6: Safer streets", or the title alone when the
+/// plan's own title already says "Priority 6" (no "Priority 6: Priority 6").
+pub fn priority_heading(key: &str, title: &str) -> String {
+    let named = title
+        .trim()
+        .to_lowercase()
+        .starts_with(&format!("priority {}", key.trim().to_lowercase()));
+    if named {
+        title.trim().to_owned()
+    } else if title.trim().is_empty() {
+        format!("Priority {key}")
+    } else {
+        format!("Priority {key}: {}", title.trim())
+    }
+}
+
+/// "1 overdue action", "3 overdue actions".
+pub fn count_of(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 pub fn text_tag(class: &str, text: &str) -> Markup {
     html! { strong class={ "tag tag-" (class) } { (text) } }
 }
@@ -213,6 +234,28 @@ pub fn or_none(text: &str) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn headings_and_counts_read_as_words() {
+        assert_eq!(priority_heading("6", "Priority 6"), "Priority 6");
+        assert_eq!(
+            priority_heading("6", "PRIORITY 6 – Safer streets"),
+            "PRIORITY 6 – Safer streets"
+        );
+        assert_eq!(
+            priority_heading("6", "Safer streets"),
+            "Priority 6: Safer streets"
+        );
+        assert_eq!(priority_heading("6", " "), "Priority 6");
+        assert_eq!(
+            count_of(1, "overdue action", "overdue actions"),
+            "1 overdue action"
+        );
+        assert_eq!(
+            count_of(0, "overdue action", "overdue actions"),
+            "0 overdue actions"
+        );
+    }
 
     #[test]
     fn query_values_are_decoded() {

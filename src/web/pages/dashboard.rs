@@ -12,7 +12,7 @@ use projections::Rag;
 
 use super::forms::*;
 use crate::dates::today;
-use crate::web::html::{error_summary, page, respond, summary_row, tag, text_tag};
+use crate::web::html::{self, error_summary, page, respond, summary_row, tag, text_tag};
 use crate::web::{AppState, Caller, Need};
 
 pub(super) async fn dashboard(
@@ -63,7 +63,7 @@ pub(super) async fn dashboard(
                             @if n > 0 { li { (tag(rag)) " " (n) } }
                         }
                     }
-                    p { (plan.actions.iter().filter(|a| a.overdue).count()) " overdue actions" }
+                    p { (html::count_of(plan.actions.iter().filter(|a| a.overdue).count(), "overdue action", "overdue actions")) }
                 }
             }
             @if plans.is_empty() { p { "No plans yet." } }

@@ -106,7 +106,7 @@ pub(super) async fn plan_page(
         @for priority in &view.priorities {
             @let in_priority: Vec<_> = actions.iter().filter(|a| a.priority == priority.key).collect();
             @if !in_priority.is_empty() {
-                h2 class="heading-m" { "Priority " (priority.key) ": " (priority.title) }
+                h2 class="heading-m" { (html::priority_heading(&priority.key, &priority.title)) }
                 @if !priority.description.is_empty() { p class="hint" { (html::multiline(&priority.description)) } }
                 table {
                     thead { tr { th scope="col" { "Ref" } th scope="col" { "Action" } th scope="col" { "Leads" } th scope="col" { "Timescale" } th scope="col" { "Status" } th scope="col" { "Last update" } } }

@@ -141,7 +141,7 @@ pub fn report_markup(
             }
             @for priority in &view.priorities {
                 section class="report-section" {
-                    h2 class="heading-m" { "Priority " (priority.key) ": " (priority.title) }
+                    h2 class="heading-m" { (html::priority_heading(&priority.key, &priority.title)) }
                     @if !priority.description.is_empty() { p { (html::multiline(&priority.description)) } }
                     @for a in view.actions.iter().filter(|a| a.priority == priority.key) {
                         h3 class="heading-s" { (a.reference) " " (a.title) " " (tag(a.status)) }
