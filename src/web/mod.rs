@@ -263,12 +263,10 @@ async fn sign_in(State(state): State<AppState>, mut request: Request, next: Next
         let session = headers
             .get(header::COOKIE)
             .and_then(|v| v.to_str().ok())
-            .and_then(|c| cookie(c, session::cookie_name(state.secure)));
-        slide = session.map(str::to_owned);
-        let session = session.and_then(|id| state.sessions.get(id));
-        if session.is_none() {
-            slide = None;
-        }
+            .and_then(|c| cookie(c, session::cookie_name(state.secure)))
+            .and_then(|id| Some((id.to_owned(), state.sessions.get(id)?)));
+        let (id, session) = session.unzip();
+        slide = id;
         match session {
             // The account may have been removed or changed since sign-in.
             Some(s) => Caller {
