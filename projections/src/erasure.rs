@@ -25,15 +25,10 @@ pub fn note(reason: &str, authorised_by: &str, day: i32) -> String {
     )
 }
 
-/// The structure of an event to keep when its payload is erased, or why the event
-/// cannot be erased.
-pub fn kept_structure(
-    target_seq: u64,
-    event: &DomainEvent,
-    note: &str,
-) -> Result<StructureKept, String> {
-    let skeleton = without_words(event, note)?;
-    Ok(StructureKept {
+/// The `record.structure_kept` event for event `target_seq`, from its payload
+/// without words (`without_words`).
+pub fn kept_structure(target_seq: u64, skeleton: &DomainEvent) -> DomainEvent {
+    DomainEvent::StructureKept(StructureKept {
         target_seq,
         schema: skeleton.schema(),
         payload: skeleton.encode(),

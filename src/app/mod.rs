@@ -130,7 +130,7 @@ impl App {
     }
 
     /// The facts the ledger would stamp on a change made now.
-    fn context(&self, effective: i32) -> Result<Context> {
+    pub(crate) fn context(&self, effective: i32) -> Result<Context> {
         Ok(self.context_as(effective, self.actor()?))
     }
 

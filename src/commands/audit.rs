@@ -206,7 +206,7 @@ pub fn redact(
         Err(why) => return Err(refused(format!("its payload does not decode ({why})"))),
     };
     let note = projections::erasure::note(reason, &actor, effective);
-    let kept = projections::erasure::kept_structure(seq, &decoded, &note).map_err(refused)?;
+    let skeleton = projections::erasure::without_words(&decoded, &note).map_err(refused)?;
     let evidence = decoded.evidence();
     eprintln!(
         "This erases the words of event {seq}: {} on {}, effective {}, recorded by {}:\n  {}",
@@ -216,7 +216,6 @@ pub fn redact(
         header.actor,
         projections::views::summary(&decoded)
     );
-    let skeleton = projections::erasure::without_words(&decoded, &note).map_err(refused)?;
     eprintln!(
         "What stays, in every view and every proof: {}\n\
          The erasure is recorded as a new event authorised by {actor}; the words cannot be brought back.{}",
@@ -236,16 +235,11 @@ pub fn redact(
         )
         .into());
     }
-    let kept = ledger::header::NewEvent {
-        effective,
-        actor: actor.clone(),
-        subject: header.subject.clone(),
-        kind: projections::DomainEvent::StructureKept(kept.clone())
-            .kind()
-            .into(),
-        payload_schema: projections::DomainEvent::StructureKept(kept.clone()).schema(),
-        payload: projections::DomainEvent::StructureKept(kept).encode(),
-    };
+    let kept = projections::planned::Planned::new(
+        header.subject.clone(),
+        projections::erasure::kept_structure(seq, &skeleton),
+    )
+    .to_new_event(&app.context(effective)?);
     let redaction = app
         .ledger
         .redact_with(seq, reason, &actor, effective, vec![kept])
