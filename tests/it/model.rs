@@ -238,7 +238,22 @@ impl System {
     /// docs/RELIABILITY.md, tests/it/crash.rs), removes it as the crash loops do.
     fn reopen(&mut self, figures: &mut Figures) {
         self.app = None;
-        match App::open(&self.data, "model".into()) {
+        // Another test thread forking a child can hold a copy of the dropped lock's
+        // descriptor for the moment before the child's exec closes it (the OS lock
+        // follows the descriptor): "in use" then clears within milliseconds.
+        let mut opened = App::open(&self.data, "model".into());
+        for _ in 0..200 {
+            match &opened {
+                Err(e)
+                    if e.to_string().contains("in use") || format!("{e:#}").contains("in use") =>
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                    opened = App::open(&self.data, "model".into());
+                }
+                _ => break,
+            }
+        }
+        match opened {
             Ok(app) => self.app = Some(app),
             Err(first) => {
                 let store = self.data.join("store");
