@@ -274,14 +274,9 @@ fn delete_unnamed_evidence(app: &App, files: &[ledger::Hash]) -> Result<usize> {
         return Ok(0);
     }
     let mut unnamed: std::collections::BTreeSet<ledger::Hash> = files.iter().copied().collect();
-    app.ledger.scan(0..app.ledger.size(), &mut |event| {
-        if NAMES_EVIDENCE.contains(&event.header.kind.as_str()) {
-            let decoded = projections::read::domain_event(&event).ok().flatten();
-            for hash in decoded.iter().flat_map(projections::DomainEvent::evidence) {
-                unnamed.remove(&hash);
-            }
-        }
-        Ok(!unnamed.is_empty())
+    for_each_named_evidence(app, |_, hash| {
+        unnamed.remove(&hash);
+        !unnamed.is_empty()
     })?;
     for hash in &unnamed {
         app.ledger
@@ -292,8 +287,28 @@ fn delete_unnamed_evidence(app: &App, files: &[ledger::Hash]) -> Result<usize> {
     Ok(unnamed.len())
 }
 
-/// The kinds whose payloads name evidence files.
-const NAMES_EVIDENCE: [&str; 2] = ["action.progress_noted", "challenge.responded"];
+/// Visits (seq, hash) for every evidence file a payload still present names, in seq
+/// order, until `visit` returns false.
+fn for_each_named_evidence(
+    app: &App,
+    mut visit: impl FnMut(u64, ledger::Hash) -> bool,
+) -> Result<()> {
+    /// The kinds whose payloads name evidence files.
+    const NAMES_EVIDENCE: [&str; 2] = ["action.progress_noted", "challenge.responded"];
+    app.ledger.scan(0..app.ledger.size(), &mut |event| {
+        if !NAMES_EVIDENCE.contains(&event.header.kind.as_str()) {
+            return Ok(true);
+        }
+        let decoded = projections::read::domain_event(&event).ok().flatten();
+        for hash in decoded.iter().flat_map(projections::DomainEvent::evidence) {
+            if !visit(event.header.seq, hash) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    })?;
+    Ok(())
+}
 
 /// Asks on stderr and reads one line of stdin: `true` only for "yes".
 fn ask(question: &str) -> Result<bool> {
@@ -312,24 +327,18 @@ fn ask(question: &str) -> Result<bool> {
 /// missing from the data folder: deleted evidence is lost history too.
 fn missing_evidence(app: &App) -> Result<Option<(u64, String)>> {
     let mut missing = None;
-    app.ledger.scan(0..app.ledger.size(), &mut |event| {
-        if !NAMES_EVIDENCE.contains(&event.header.kind.as_str()) {
-            return Ok(true);
+    for_each_named_evidence(app, |seq, hash| {
+        if app.ledger.blobs().contains(&hash) {
+            return true;
         }
-        let decoded = projections::read::domain_event(&event).ok().flatten();
-        for hash in decoded.iter().flat_map(projections::DomainEvent::evidence) {
-            if !app.ledger.blobs().contains(&hash) {
-                missing = Some((
-                    event.header.seq,
-                    format!(
-                        "evidence file {} named by this event is missing from the data folder; restore it from a backup or an export bundle",
-                        ledger::hex::hex(&hash)
-                    ),
-                ));
-                return Ok(false);
-            }
-        }
-        Ok(true)
+        missing = Some((
+            seq,
+            format!(
+                "evidence file {} named by this event is missing from the data folder; restore it from a backup or an export bundle",
+                ledger::hex::hex(&hash)
+            ),
+        ));
+        false
     })?;
     Ok(missing)
 }
