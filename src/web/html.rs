@@ -172,6 +172,50 @@ pub fn stylesheet() -> Response {
         .into_response()
 }
 
+/// A date as people write it: "2024-03-28" → "28 March 2024". Anything that is not
+/// an ISO date is shown as it is (a timescale such as "Ongoing", say).
+pub fn day(iso: &str) -> String {
+    match chrono::NaiveDate::parse_from_str(iso.trim(), "%Y-%m-%d") {
+        Ok(d) => d.format("%-d %B %Y").to_string(),
+        Err(_) => iso.to_owned(),
+    }
+}
+
+/// A day number (days since 1970) in words.
+pub fn day_of(days: i32) -> String {
+    day(&projections::views::date(days))
+}
+
+/// A recorded moment as people read it: "3 March 2025, 14:02 UTC". Anything that is
+/// not an RFC 3339 time is shown as it is.
+pub fn moment(rfc3339: &str) -> String {
+    match chrono::DateTime::parse_from_rfc3339(rfc3339.trim()) {
+        Ok(t) => t
+            .with_timezone(&chrono::Utc)
+            .format("%-d %B %Y, %H:%M UTC")
+            .to_string(),
+        Err(_) => rfc3339.to_owned(),
+    }
+}
+
+/// A recorded moment (microseconds since 1970) in words.
+pub fn moment_of(micros: i64) -> String {
+    moment(&projections::views::timestamp(micros))
+}
+
+/// A hash shown short (its first 12 hex digits), the whole of it kept for copying
+/// and for screen readers in the title and a visually hidden span.
+pub fn short_hash(hex: &str) -> Markup {
+    let short: String = hex.chars().take(12).collect();
+    html! {
+        @if short.len() < hex.len() {
+            code class="hash" title=(hex) { (short) span aria-hidden="true" { "…" } span class="visually-hidden" { (hex[short.len()..]) } }
+        } @else {
+            code class="hash" { (hex) }
+        }
+    }
+}
+
 /// Percent-encodes a query value.
 pub fn url_encode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -255,6 +299,23 @@ mod tests {
             count_of(0, "overdue action", "overdue actions"),
             "0 overdue actions"
         );
+    }
+
+    #[test]
+    fn dates_and_moments_read_as_words() {
+        assert_eq!(day("2024-03-28"), "28 March 2024");
+        assert_eq!(day("2025-01-05"), "5 January 2025");
+        assert_eq!(day("Ongoing"), "Ongoing");
+        assert_eq!(day_of(0), "1 January 1970");
+        assert_eq!(
+            moment("2025-03-03T14:02:09.123456Z"),
+            "3 March 2025, 14:02 UTC"
+        );
+        assert_eq!(moment("not a time"), "not a time");
+        let hash = "ab".repeat(32);
+        let markup = short_hash(&hash).into_string();
+        assert!(markup.contains(">abababababab<"), "{markup}");
+        assert!(markup.contains(&hash[12..]), "{markup}");
     }
 
     #[test]
