@@ -902,3 +902,37 @@ fn a_reopened_challenge_is_awaited_again_and_overdue_past_its_new_due_date() {
         .text
         .contains("moved from 1970-01-31 to 1970-02-10"));
 }
+
+#[test]
+fn pages_keep_their_place_as_entries_arrive_and_link_both_ways() {
+    use crate::views::Page;
+    let seqs: Vec<u64> = vec![3, 7, 8, 20, 21, 40, 41];
+    let page = |after, limit| Page::of(&seqs, |s| *s, after, limit, |s| *s);
+    let first = page(None, 3);
+    assert_eq!(first.items, vec![3, 7, 8]);
+    assert_eq!(
+        (first.previous, first.next, first.total, first.offset),
+        (None, Some(8), 7, 0)
+    );
+    let second = page(first.next, 3);
+    assert_eq!(second.items, vec![20, 21, 40]);
+    assert_eq!(
+        (second.previous, second.next, second.offset),
+        (Some(None), Some(40), 3)
+    );
+    let last = page(second.next, 3);
+    assert_eq!(last.items, vec![41]);
+    assert_eq!((last.previous, last.next), (Some(Some(8)), None));
+    // Following "previous" from the last page lands on the second again.
+    assert_eq!(page(last.previous.unwrap(), 3).items, second.items);
+    // A cursor between entries (one that has since gone from the filter) still works.
+    assert_eq!(page(Some(9), 3).items, vec![20, 21, 40]);
+    assert!(page(Some(99), 3).items.is_empty());
+    // New entries at the end never move an earlier page.
+    let mut grown = seqs.clone();
+    grown.extend([50, 51]);
+    assert_eq!(
+        Page::of(&grown, |s| *s, first.next, 3, |s| *s).items,
+        second.items
+    );
+}

@@ -66,26 +66,33 @@ pub fn may_see_challenge_to(world: &World, agency: Option<&str>, to_agency: &str
     agency.is_none_or(|a| world.same_agency(to_agency, a))
 }
 
-/// Whether a caller acting for `agency` may download the evidence file `hash`: the
-/// board's roles any; a partner lead one attached to an action's entry, or to a
-/// response to a challenge it may see.
+/// Whether a caller may download an evidence file: the board's roles may; a partner
+/// lead only one named on an action or on a challenge it may see.
 pub fn may_see_evidence(world: &World, agency: Option<&str>, hash: &[u8; 32]) -> bool {
-    if agency.is_none() {
-        return true;
-    }
-    let names =
-        |evidence: &[projections::events::Evidence]| evidence.iter().any(|e| &e.blake3 == hash);
+    agency.is_none() || evidence_name(world, agency, hash).is_some()
+}
+
+/// The file name an evidence file was recorded with, where the caller may see it
+/// (on an action, or on a challenge it may see).
+pub fn evidence_name(world: &World, agency: Option<&str>, hash: &[u8; 32]) -> Option<String> {
+    let named = |evidence: &[projections::events::Evidence]| {
+        evidence
+            .iter()
+            .find(|e| &e.blake3 == hash)
+            .map(|e| e.name.clone())
+    };
     let on_action = world
         .plans
         .values()
         .flat_map(|p| p.actions.values())
         .flat_map(|a| &a.entries)
-        .any(|e| names(&e.evidence));
-    on_action
-        || world
+        .find_map(|e| named(&e.evidence));
+    on_action.or_else(|| {
+        world
             .challenges
             .values()
             .filter(|c| may_see_challenge(world, agency, c))
             .flat_map(|c| &c.responses)
-            .any(|e| names(&e.evidence))
+            .find_map(|e| named(&e.evidence))
+    })
 }

@@ -274,7 +274,11 @@ pub fn list(
     let world = world_at(&history, query);
     let log = challenge_log(
         &world,
-        &ChallengeFilter { open_only, agency },
+        &ChallengeFilter {
+            open_only,
+            agency,
+            ..ChallengeFilter::default()
+        },
         query.as_of.unwrap_or_else(today),
     );
     if json {

@@ -113,15 +113,55 @@ pub fn text_tag(class: &str, text: &str) -> Markup {
     html! { strong class={ "tag tag-" (class) } { (text) } }
 }
 
-/// The error summary at the top of a form page.
+/// The error summary at the top of a page whose problem is no one field's.
 pub fn error_summary(errors: &[String]) -> Markup {
+    let errors: Vec<FieldError> = errors
+        .iter()
+        .map(|message| FieldError {
+            id: None,
+            message: message.clone(),
+        })
+        .collect();
+    field_error_summary(&errors)
+}
+
+/// What is wrong with a form, tied to the field it is about (its element id), so
+/// the summary links to it and the field shows it too (the GOV.UK error pattern).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    pub id: Option<String>,
+    pub message: String,
+}
+
+/// The error summary: focused when the page opens (`autofocus`), each message a link
+/// to its field.
+pub fn field_error_summary(errors: &[FieldError]) -> Markup {
     html! {
         @if !errors.is_empty() {
-            div class="error-summary" role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
+            div class="error-summary" role="alert" tabindex="-1" autofocus aria-labelledby="error-summary-title" {
                 h2 id="error-summary-title" class="error-summary-title" { "There is a problem" }
-                ul { @for e in errors { li { (e) } } }
+                ul {
+                    @for e in errors {
+                        li {
+                            @match &e.id {
+                                Some(id) => a href={ "#" (id) } { (sentence(&e.message)) },
+                                None => (sentence(&e.message)),
+                            }
+                        }
+                    }
+                }
             }
         }
+    }
+}
+
+/// A message as a sentence: its first letter a capital ("the reason is empty" →
+/// "The reason is empty").
+pub fn sentence(message: &str) -> String {
+    let mut chars = message.trim().chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -213,6 +253,86 @@ pub fn short_hash(hex: &str) -> Markup {
         } @else {
             code class="hash" { (hex) }
         }
+    }
+}
+
+/// A `Content-Disposition` that downloads under the file's own name (RFC 6266): an
+/// ASCII stand-in for old clients and the exact name UTF-8 encoded; nothing in the
+/// name can end the header or the quoted string.
+pub fn attachment(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| match c {
+            ' '..='~' if c != '"' && c != '\\' => c,
+            _ => '_',
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// What an entry of a timeline says, its kind in bold once: "Status Amber: why"
+/// (the text of a status entry already starts with its kind), "Progress: note".
+pub fn entry_what(kind: &str, text: &str) -> Markup {
+    let says_kind = text.to_lowercase().starts_with(&kind.to_lowercase());
+    match text.split_once(": ") {
+        Some((head, rest)) if says_kind => {
+            html! { strong { (sentence(head)) } ": " (multiline(rest)) }
+        }
+        _ => html! { strong { (sentence(kind)) } ": " (multiline(text)) },
+    }
+}
+
+/// A count with thousands separated: "50,000".
+pub fn number(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Links to the pages before and after a page of a list kept by seq, and where this
+/// page sits in it ("Showing 51 to 100 of 50,000"). `link(after)` makes the address of
+/// the page after that cursor (`None`: the first page).
+pub fn pagination<T>(
+    page: &projections::views::Page<T>,
+    link: impl Fn(Option<u64>) -> String,
+    previous: &str,
+    next: &str,
+) -> Markup {
+    let from = page.offset + usize::from(!page.items.is_empty());
+    let to = page.offset + page.items.len();
+    html! {
+        nav class="pagination-nav" aria-label="Pages" {
+            p class="hint" { "Showing " (number(from as u64)) " to " (number(to as u64)) " of " (number(page.total as u64)) }
+            ul class="pagination" {
+                @if let Some(cursor) = page.previous { li { a href=(link(cursor)) rel="prev" { (previous) } } }
+                @if let Some(cursor) = page.next { li { a href=(link(Some(cursor))) rel="next" { (next) } } }
+            }
+        }
+    }
+}
+
+/// A file size in words: "812 bytes", "14 KB", "2.3 MB".
+pub fn bytes(n: u64) -> String {
+    match n {
+        0..=999 => count_of(n as usize, "byte", "bytes"),
+        1_000..=999_999 => format!("{} KB", n.div_ceil(1_000)),
+        _ => format!("{:.1} MB", n as f64 / 1_000_000.0),
     }
 }
 
@@ -312,6 +432,25 @@ mod tests {
             "3 March 2025, 14:02 UTC"
         );
         assert_eq!(moment("not a time"), "not a time");
+        assert_eq!(
+            attachment("Minutes \"March\" £.docx"),
+            "attachment; filename=\"Minutes _March_ _.docx\"; filename*=UTF-8''Minutes%20%22March%22%20%C2%A3.docx"
+        );
+        assert_eq!(
+            entry_what("status", "status Amber: late: two weeks").into_string(),
+            "<strong>Status Amber</strong>: <span class=\"multiline\">late: two weeks</span>"
+        );
+        assert_eq!(
+            entry_what("progress", "Met the leads").into_string(),
+            "<strong>Progress</strong>: <span class=\"multiline\">Met the leads</span>"
+        );
+        assert_eq!(number(0), "0");
+        assert_eq!(number(999), "999");
+        assert_eq!(number(50_000), "50,000");
+        assert_eq!(number(1_254_000), "1,254,000");
+        assert_eq!(bytes(1), "1 byte");
+        assert_eq!(bytes(14_200), "15 KB");
+        assert_eq!(bytes(2_345_678), "2.3 MB");
         let hash = "ab".repeat(32);
         let markup = short_hash(&hash).into_string();
         assert!(markup.contains(">abababababab<"), "{markup}");

@@ -2,7 +2,7 @@
 //! carry-over, turned into the application layer's `Change`.
 
 use projections::events::ActionRef;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use projections::planned::CarryOptions;
 
@@ -10,7 +10,7 @@ use crate::app::{input, Change};
 
 /// The fields of a challenge step (respond, escalate, close), from a page form or
 /// an API body.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Serialize, Default)]
 pub(super) struct StepFields {
     #[serde(default)]
     pub text: String,
@@ -68,7 +68,7 @@ impl StepFields {
 
 /// The fields of a carry-over, from the action page's form or an API body; empty
 /// text counts as not given.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Serialize, Default, Clone)]
 pub(super) struct CarryFields {
     #[serde(default)]
     pub to_plan: String,

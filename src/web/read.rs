@@ -11,7 +11,7 @@ use axum::response::Response;
 use projections::events::*;
 use projections::read::TimeQuery;
 use projections::views::{
-    self, challenge_log, plan_view, ChallengeFilter, ChallengeView, PlanView,
+    self, challenge_log, challenge_page, plan_view, ChallengeFilter, ChallengeView, Page, PlanView,
 };
 use projections::World;
 
@@ -181,21 +181,71 @@ pub(super) fn visible_challenges(
     caller: &Caller,
     params: &HashMap<String, String>,
 ) -> Vec<ChallengeView> {
-    let today = today();
+    let live = state.shared.read();
+    challenge_log(
+        live.world.world(),
+        &challenge_filter(caller, params),
+        today(),
+    )
+}
+
+/// The challenge log's filter from a page's or the API's query: a partner lead's
+/// own agency always, whatever the query says.
+fn challenge_filter(caller: &Caller, params: &HashMap<String, String>) -> ChallengeFilter {
     let agency = match caller.partner_agency() {
         Some(a) => Some(a.to_owned()),
         None => param(params, "agency").map(str::to_owned),
     };
-    let filter = ChallengeFilter {
+    ChallengeFilter {
         open_only: param(params, "open").is_some(),
+        overdue_only: param(params, "overdue").is_some(),
         agency,
-    };
-    let live = state.shared.read();
-    let mut log = challenge_log(live.world.world(), &filter, today);
-    if param(params, "overdue").is_some() {
-        log.retain(|c| c.overdue);
     }
-    log
+}
+
+/// How many entries a page of a list shows unless `limit` says otherwise.
+pub(super) const PAGE_SIZE: usize = 50;
+
+/// The page a query asks for: `after` (a seq; the page starts after it) and
+/// `limit` (1 to `max`).
+pub(super) fn page_request(
+    params: &HashMap<String, String>,
+    max: usize,
+) -> Result<(Option<u64>, usize), String> {
+    let after = match param(params, "after") {
+        None => None,
+        Some(a) => Some(
+            a.parse::<u64>()
+                .map_err(|_| format!("after={a:?} is not a seq number"))?,
+        ),
+    };
+    let limit = match param(params, "limit") {
+        None => PAGE_SIZE,
+        Some(l) => l
+            .parse::<usize>()
+            .ok()
+            .filter(|l| (1..=max).contains(l))
+            .ok_or_else(|| format!("limit={l:?} should be a number from 1 to {max}"))?,
+    };
+    Ok((after, limit))
+}
+
+/// One page of the challenges a caller may see, in the order they were raised.
+pub(super) fn visible_challenge_page(
+    state: &AppState,
+    caller: &Caller,
+    params: &HashMap<String, String>,
+    after: Option<u64>,
+    limit: usize,
+) -> Page<ChallengeView> {
+    let live = state.shared.read();
+    challenge_page(
+        live.world.world(),
+        &challenge_filter(caller, params),
+        today(),
+        after,
+        limit,
+    )
 }
 
 /// An export bundle of the whole ledger as a tar file (FORMAT v1 §4 inside).

@@ -254,6 +254,18 @@ impl Shared {
             .map_err(|_| WriteError::Storage("the writer stopped".into()))?
     }
 
+    /// Whether `change` could be made now, asked before a confirmation page says what
+    /// it will do (the writer checks it again, against the history it lands in).
+    pub fn precheck(&self, caller: &Caller, change: &Change) -> Result<(), String> {
+        let live = self.read();
+        let against = Against {
+            world: live.world.world(),
+            agency: caller.partner_agency(),
+            challenge_subjects: &[],
+        };
+        change.clone().build(against).map(|_| ()).map_err(|r| r.0)
+    }
+
     pub fn read(&self) -> std::sync::RwLockReadGuard<'_, Live> {
         // A panic while holding the lock cannot leave `Live` half-changed: `push` is
         // the only mutation and it does not panic; read through a poisoned lock.

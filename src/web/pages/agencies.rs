@@ -9,12 +9,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Extension;
 use maud::html;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::forms::*;
 use crate::app::change::Change;
 use crate::dates::today;
-use crate::web::html::{csrf, error_summary, page, respond};
+use crate::web::html::{csrf, field_error_summary, page, respond};
 use crate::web::{AppState, Caller, Need};
 
 pub(super) async fn agencies_page(
@@ -26,13 +26,27 @@ pub(super) async fn agencies_page(
         &state,
         &caller,
         &params,
-        &[],
-        &AgencyForm::default(),
+        &Refused::default(),
         StatusCode::OK,
     )
 }
 
-#[derive(Deserialize, Default)]
+fn agency_fields<'a>() -> [Field<'a>; 3] {
+    [
+        Field::new("id", "id", "Id", Kind::Text)
+            .hint("Short, without spaces, for example gmp")
+            .required("Enter a short id for the agency")
+            .called(&["agency id", "id"]),
+        Field::new("name", "name", "Full name", Kind::Text)
+            .required("Enter the agency's full name")
+            .called(&["the agency's name", "name"]),
+        Field::new("aliases", "aliases", "Other names (optional)", Kind::Text)
+            .hint("Names plans use for it, separated by commas, for example GMP, Police")
+            .called(&["an alias", "alias"]),
+    ]
+}
+
+#[derive(Deserialize, Serialize, Default)]
 pub(super) struct AgencyForm {
     #[serde(default)]
     id: String,
@@ -47,8 +61,7 @@ fn render(
     state: &AppState,
     caller: &Caller,
     params: &HashMap<String, String>,
-    errors: &[String],
-    typed: &AgencyForm,
+    refused: &Refused,
     status: StatusCode,
 ) -> Response {
     let agencies: Vec<(String, String, String)> = {
@@ -61,13 +74,10 @@ fn render(
             .collect()
     };
     let manage = Need::Manage.allows(caller.role());
-    let title = if errors.is_empty() {
-        "Partner agencies".to_owned()
-    } else {
-        "Error: Partner agencies".to_owned()
-    };
+    let title = refused.title("Partner agencies");
+    let fields = agency_fields();
     let body = html! {
-        (error_summary(errors))
+        (field_error_summary(&refused.errors))
         (done_notice(params))
         h1 class="heading-l" { "Partner agencies" }
         @if agencies.is_empty() {
@@ -80,23 +90,12 @@ fn render(
             }
         }
         @if manage {
-            h2 class="heading-m" { "Register an agency" }
-            p { "Registering is recorded in the ledger and cannot be undone." }
-            form method="post" action="/agencies" {
+            form method="post" action="/agencies" novalidate {
                 (csrf(caller))
-                div class="form-group" {
-                    label for="id" { "Id" }
-                    span class="hint" id="id-hint" { "Short, without spaces, for example gmp" }
-                    input type="text" id="id" name="id" value=(typed.id) aria-describedby="id-hint" spellcheck="false";
-                }
-                div class="form-group" {
-                    label for="name" { "Full name" }
-                    input type="text" id="name" name="name" value=(typed.name);
-                }
-                div class="form-group" {
-                    label for="aliases" { "Other names (optional)" }
-                    span class="hint" id="aliases-hint" { "Names plans use for it, separated by commas, for example GMP, Police" }
-                    input type="text" id="aliases" name="aliases" value=(typed.aliases) aria-describedby="aliases-hint";
+                fieldset {
+                    legend { h2 class="heading-m" { "Register an agency" } }
+                    p { "Registering is recorded in the ledger and cannot be undone." }
+                    @for f in &fields { (field("agency", f, refused)) }
                 }
                 button class="button" type="submit" { "Register the agency" }
             }
@@ -110,6 +109,17 @@ pub(super) async fn post_agency(
     Extension(caller): Extension<Caller>,
     Form(form): Form<AgencyForm>,
 ) -> Response {
+    let fields = agency_fields();
+    let typed = Refused::typed("agency", &form).check_required(&fields);
+    if typed.is_refused() {
+        return render(
+            &state,
+            &caller,
+            &HashMap::new(),
+            &typed,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
     let aliases: Vec<String> = form
         .aliases
         .split([',', '\n'])
@@ -132,8 +142,7 @@ pub(super) async fn post_agency(
             &state,
             &caller,
             &HashMap::new(),
-            &[e.to_string()],
-            &form,
+            &typed.refused_by(&e.to_string(), &fields),
             e.status(),
         ),
     }

@@ -26,8 +26,8 @@ pub(super) async fn dashboard(
         let world = live.world.world();
         let plans: Vec<PlanView> = world.plans.values().map(|p| plan_view(p, today)).collect();
         let filter = ChallengeFilter {
-            open_only: false,
             agency: caller.partner_agency().map(str::to_owned),
+            ..ChallengeFilter::default()
         };
         (plans, challenge_log(world, &filter, today), live.size())
     };

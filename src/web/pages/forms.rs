@@ -1,5 +1,7 @@
-//! What every page with a form shares: reading query parameters, the confirmation
-//! after a change (post/redirect/get), and the error pages of a refused change.
+//! What every page with a form shares: reading query parameters, the fields of a
+//! form and how a refused one is shown again (what was typed kept, each error tied
+//! to its field: the GOV.UK error pattern), the confirmation after a change
+//! (post/redirect/get), and the error pages of a refused change.
 
 use std::collections::HashMap;
 
@@ -8,8 +10,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{html, Markup};
 use projections::planned::check_id;
+use serde::Serialize;
 
-use crate::web::html::{self};
+use crate::web::html::{self, FieldError};
 use crate::web::state::WriteError;
 
 pub(super) type Params = Query<HashMap<String, String>>;
@@ -81,5 +84,200 @@ pub(in crate::web) fn write_error_page(e: &WriteError) -> Response {
             "This change was not recorded",
             &e.to_string(),
         ),
+    }
+}
+
+/// One field of a form.
+pub(in crate::web) struct Field<'a> {
+    /// Its element id, unique on the page (the error summary links to it).
+    pub id: &'a str,
+    /// Its name in the form body.
+    pub name: &'a str,
+    pub label: &'a str,
+    pub hint: Option<String>,
+    pub kind: Kind<'a>,
+    /// What to say when it is left empty; `None` when it is optional.
+    pub missing: Option<&'a str>,
+    /// The words the application layer calls it by in a refusal ("the rationale"),
+    /// so a refusal is shown at this field.
+    pub called: &'a [&'a str],
+    /// The id of a `datalist` of suggestions for a text field.
+    pub list: Option<&'a str>,
+}
+
+pub(in crate::web) enum Kind<'a> {
+    Text,
+    Date,
+    Textarea(u8),
+    /// Options as (value, label); the typed value, else `selected`, is chosen.
+    Select {
+        options: &'a [(String, String)],
+        selected: &'a str,
+    },
+}
+
+impl<'a> Field<'a> {
+    pub fn new(id: &'a str, name: &'a str, label: &'a str, kind: Kind<'a>) -> Field<'a> {
+        Field {
+            id,
+            name,
+            label,
+            hint: None,
+            kind,
+            missing: None,
+            called: &[],
+            list: None,
+        }
+    }
+
+    pub fn suggest(mut self, datalist: &'a str) -> Self {
+        self.list = Some(datalist);
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn required(mut self, missing: &'a str) -> Self {
+        self.missing = Some(missing);
+        self
+    }
+
+    pub fn called(mut self, called: &'a [&'a str]) -> Self {
+        self.called = called;
+        self
+    }
+}
+
+/// A form sent back: which form on the page it was, what was typed, what was wrong.
+/// `Refused::default()` is the page shown afresh.
+#[derive(Debug, Default, Clone)]
+pub(in crate::web) struct Refused {
+    pub form: &'static str,
+    pub typed: HashMap<String, String>,
+    pub errors: Vec<FieldError>,
+}
+
+impl Refused {
+    /// The form `form` as typed (any serializable form body), with nothing wrong yet.
+    pub fn typed(form: &'static str, body: &impl Serialize) -> Refused {
+        let typed = match serde_json::to_value(body) {
+            Ok(serde_json::Value::Object(fields)) => fields
+                .into_iter()
+                .filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_owned())))
+                .collect(),
+            _ => HashMap::new(),
+        };
+        Refused {
+            form,
+            typed,
+            errors: Vec::new(),
+        }
+    }
+
+    /// Every required field left empty, each with its own message.
+    pub fn check_required(mut self, fields: &[Field]) -> Self {
+        for f in fields {
+            if let Some(missing) = f.missing {
+                let empty = self.typed.get(f.name).is_none_or(|v| v.trim().is_empty());
+                if empty {
+                    self.errors.push(FieldError {
+                        id: Some(f.id.to_owned()),
+                        message: missing.to_owned(),
+                    });
+                }
+            }
+        }
+        self
+    }
+
+    /// A refusal from the application layer, shown at the field it names (the one
+    /// whose words come first in it), else at the form's first field.
+    pub fn refused_by(mut self, message: &str, fields: &[Field]) -> Self {
+        let lower = message.to_lowercase();
+        let named = fields
+            .iter()
+            .filter_map(|f| {
+                let at = f.called.iter().filter_map(|c| lower.find(c)).min()?;
+                Some((at, f))
+            })
+            .min_by_key(|(at, _)| *at)
+            .map(|(_, f)| f)
+            .or(fields.first());
+        self.errors.push(FieldError {
+            id: named.map(|f| f.id.to_owned()),
+            message: message.to_owned(),
+        });
+        self
+    }
+
+    pub fn is_refused(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    /// The page title, "Error: " first when something was wrong.
+    pub fn title(&self, title: &str) -> String {
+        if self.is_refused() {
+            format!("Error: {title}")
+        } else {
+            title.to_owned()
+        }
+    }
+
+    /// What was typed in field `name` of form `form`, if that form came back.
+    pub fn value(&self, form: &str, name: &str) -> Option<&str> {
+        (self.form == form)
+            .then(|| self.typed.get(name).map(String::as_str))
+            .flatten()
+    }
+
+    fn error(&self, id: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.id.as_deref() == Some(id))
+            .map(|e| e.message.as_str())
+    }
+}
+
+/// A field with its label, hint and (when the form came back) its error and what
+/// was typed, described for assistive technology (`aria-describedby`,
+/// `aria-invalid`).
+pub(in crate::web) fn field(form: &str, f: &Field, refused: &Refused) -> Markup {
+    let error = (refused.form == form)
+        .then(|| refused.error(f.id))
+        .flatten();
+    let hint_id = format!("{}-hint", f.id);
+    let error_id = format!("{}-error", f.id);
+    let described: Vec<&str> = [
+        f.hint.as_ref().map(|_| hint_id.as_str()),
+        error.map(|_| error_id.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let described = (!described.is_empty()).then(|| described.join(" "));
+    let invalid = error.map(|_| "true");
+    let value = refused.value(form, f.name).unwrap_or("");
+    html! {
+        div class={ "form-group" @if error.is_some() { " form-group-error" } } {
+            label for=(f.id) { (f.label) }
+            @if let Some(hint) = &f.hint { span class="hint" id=(hint_id) { (hint) } }
+            @if let Some(e) = error {
+                p class="error-message" id=(error_id) { span class="visually-hidden" { "Error: " } (html::sentence(e)) }
+            }
+            @match &f.kind {
+                Kind::Text => input type="text" id=(f.id) name=(f.name) value=(value) list=[f.list] aria-describedby=[&described] aria-invalid=[invalid];,
+                Kind::Date => input type="date" id=(f.id) name=(f.name) value=(value) aria-describedby=[&described] aria-invalid=[invalid];,
+                Kind::Textarea(rows) => textarea id=(f.id) name=(f.name) rows=(rows) aria-describedby=[&described] aria-invalid=[invalid] { (value) },
+                Kind::Select { options, selected } => {
+                    @let chosen = refused.value(form, f.name).unwrap_or(selected);
+                    select id=(f.id) name=(f.name) aria-describedby=[&described] aria-invalid=[invalid] {
+                        @for (v, label) in options.iter() { option value=(v) selected[v == chosen] { (label) } }
+                    }
+                }
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! The history page: every event in seq order, fifty to a page, with its hash.
+//! The history page: every event, newest first, fifty to a page, with the start of
+//! its hash; pages are found by seq (`before=`), so a page stays put as events arrive.
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -11,43 +12,59 @@ use super::forms::*;
 use crate::web::html::{self, page, respond};
 use crate::web::{AppState, Caller};
 
-pub(super) const PAGE: usize = 50;
-
 pub(super) async fn history_page(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,
     Query(params): Params,
 ) -> Response {
     let prefix = param(&params, "subject").unwrap_or("").to_owned();
-    let page_number: usize = param(&params, "page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(1)
-        .max(1);
-    let (entries, total, late_after) = {
+    let before = match param(&params, "before").map(str::parse::<u64>) {
+        None => None,
+        Some(Ok(seq)) => Some(seq),
+        Some(Err(_)) => return bad_request("before= should be a seq number"),
+    };
+    let (entries, total, shown_from, newer, older, late_after) = {
         let live = state.shared.read();
-        let matching: Vec<usize> = live
-            .world
-            .events()
+        let events = live.world.events();
+        let matching: Vec<u64> = events
             .iter()
-            .enumerate()
-            .filter(|(_, r)| r.subject.starts_with(&prefix))
-            .map(|(i, _)| i)
+            .filter(|r| r.subject.starts_with(&prefix))
+            .map(|r| r.stamp.seq)
             .collect();
         let total = matching.len();
-        let entries: Vec<views::HistoryEntry> = matching
+        // Newest first: this page is the PAGE entries before the cursor.
+        let end = before.map_or(total, |b| matching.partition_point(|&s| s < b));
+        let start = end.saturating_sub(PAGE);
+        let entries: Vec<views::HistoryEntry> = matching[start..end]
             .iter()
             .rev()
-            .skip((page_number - 1) * PAGE)
-            .take(PAGE)
-            .filter_map(|&i| Some(live.history_entry(live.world.events().get(i)?)))
+            .filter_map(|&seq| {
+                let at = events.partition_point(|r| r.stamp.seq < seq);
+                Some(live.history_entry(events.get(at)?))
+            })
             .collect();
-        (entries, total, live.world.world().late_after())
+        // The newer page ends PAGE entries after this one (none: the newest page).
+        let newer = (end < total).then(|| matching.get(end + PAGE).copied());
+        let older = (start > 0).then(|| matching[start]);
+        (
+            entries,
+            total,
+            total - end,
+            newer,
+            older,
+            live.world.world().late_after(),
+        )
     };
-    let pages = total.div_ceil(PAGE).max(1);
-    let link = |n: usize| format!("/history?subject={}&page={n}", html::url_encode(&prefix));
+    let link = |before: Option<u64>| {
+        let mut link = format!("/history?subject={}", html::url_encode(&prefix));
+        if let Some(b) = before {
+            link.push_str(&format!("&before={b}"));
+        }
+        link
+    };
     let body = html! {
         h1 class="heading-l" { "History" }
-        p { "Every event in the ledger, newest first, with its sequence number and hash. " (total) " events match." }
+        p { "Every event in the ledger, newest first, with its sequence number and the start of its hash (the whole hash is kept for copying). " (html::count_of(total, "event matches", "events match")) "." }
         form method="get" action="/history" class="filters" {
             div class="form-group" {
                 label for="subject" { "Subject starts with" }
@@ -56,29 +73,34 @@ pub(super) async fn history_page(
             }
             button class="button button-secondary" type="submit" { "Filter" }
         }
-        table {
-            thead { tr { th scope="col" { "Seq" } th scope="col" { "Effective" } th scope="col" { "Recorded" } th scope="col" { "Actor" } th scope="col" { "Subject" } th scope="col" { "What" } th scope="col" { "Hash" } } }
+        div class="table-scroll" role="region" aria-label="Events" tabindex="0" { table class="stack" {
+            thead { tr { th scope="col" { "Seq" } th scope="col" { "Took effect" } th scope="col" { "Recorded" } th scope="col" { "Actor" } th scope="col" { "Subject" } th scope="col" { "What" } th scope="col" { "Hash" } } }
             tbody {
                 @for e in &entries {
                     tr {
-                        td { (e.seq) }
-                        td { (e.effective) (html::late(e.late_days, false, late_after)) }
-                        td { (e.recorded_at) }
-                        td { (e.actor) }
-                        td { (e.subject) }
-                        td { (e.summary) }
-                        td { code class="hash" { (e.hash) } }
+                        td data-label="Seq" { (e.seq) }
+                        td data-label="Took effect" { (html::day(&e.effective)) (html::late(e.late_days, false, late_after)) }
+                        td data-label="Recorded" { (html::moment(&e.recorded_at)) }
+                        td data-label="Actor" { (e.actor) }
+                        td data-label="Subject" { (e.subject) }
+                        td data-label="What" { (html::sentence(&e.summary)) }
+                        td data-label="Hash" { (html::short_hash(&e.hash)) }
                     }
                 }
             }
-        }
-        nav aria-label="Pages" {
+        } }
+        nav class="pagination-nav" aria-label="Pages" {
+            @if !entries.is_empty() {
+                p class="hint" { "Showing " (html::number(shown_from as u64 + 1)) " to " (html::number((shown_from + entries.len()) as u64)) " of " (html::number(total as u64)) ", newest first" }
+            }
             ul class="pagination" {
-                @if page_number > 1 { li { a href=(link(page_number - 1)) { "Newer" } } }
-                li { "Page " (page_number) " of " (pages) }
-                @if page_number < pages { li { a href=(link(page_number + 1)) { "Older" } } }
+                @if let Some(cursor) = newer { li { a href=(link(cursor)) rel="prev" { "Newer events" } } }
+                @if let Some(cursor) = older { li { a href=(link(Some(cursor))) rel="next" { "Older events" } } }
             }
         }
     };
     respond(StatusCode::OK, page("History", &caller, body))
 }
+
+/// Events on a page of the history.
+pub(super) const PAGE: usize = 50;

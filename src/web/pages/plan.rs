@@ -61,8 +61,8 @@ pub(super) async fn plan_page(
         @if query != TimeQuery::default() {
             div class="notice" role="status" { p {
                 "Showing the plan "
-                @if let Some(d) = query.as_of { "as it stood on " (views::date(d)) " " }
-                @if let Some(t) = query.known_at { "as recorded at " (views::timestamp(t)) }
+                @if let Some(d) = query.as_of { "as it stood on " (html::day_of(d)) " " }
+                @if let Some(t) = query.known_at { "as recorded at " (html::moment_of(t)) }
                 ". " a href={ "/plans/" (id) } { "Show it as it stands now" }
             } }
         }
@@ -108,21 +108,26 @@ pub(super) async fn plan_page(
             @if !in_priority.is_empty() {
                 h2 class="heading-m" { (html::priority_heading(&priority.key, &priority.title)) }
                 @if !priority.description.is_empty() { p class="hint" { (html::multiline(&priority.description)) } }
-                table {
+                div class="table-scroll" role="region" aria-label=(html::priority_heading(&priority.key, &priority.title)) tabindex="0" { table class="stack" {
                     thead { tr { th scope="col" { "Ref" } th scope="col" { "Action" } th scope="col" { "Leads" } th scope="col" { "Timescale" } th scope="col" { "Status" } th scope="col" { "Last update" } } }
                     tbody {
                         @for a in in_priority {
                             tr {
-                                td { a href={ "/plans/" (id) "/actions/" (a.reference) } { (a.reference) } }
-                                td { (a.title) }
-                                td { (or_none(&a.leads.join("; "))) }
-                                td { (or_none(&a.due)) @if a.overdue { " " (text_tag("overdue", "Overdue")) } }
-                                td { (tag(a.status)) }
-                                td { (a.last_update.effective) " by " (a.last_update.actor) (html::late(a.last_update.late_days, a.last_update.recorded_at_import, late_after)) }
+                                td data-label="Ref" { a href={ "/plans/" (id) "/actions/" (a.reference) } { (a.reference) } }
+                                td data-label="Action" { (a.title) }
+                                td data-label="Leads" { (or_none(&a.leads.join("; "))) }
+                                td data-label="Timescale" { (or_none(&a.due)) @if a.overdue { " " (text_tag("overdue", "Overdue")) } }
+                                td data-label="Status" { (tag(a.status))
+                                    @if let Some(to) = &a.carried_to {
+                                        @if let Some((plan, reference)) = to.split_once('/') {
+                                            br; span class="hint-inline" { "to " a href={ "/plans/" (plan) "/actions/" (reference) } { (to) } }
+                                        }
+                                    } }
+                                td data-label="Last update" { (html::day(&a.last_update.effective)) " by " (a.last_update.actor) (html::late(a.last_update.late_days, a.last_update.recorded_at_import, late_after)) }
                             }
                         }
                     }
-                }
+                } }
             }
         }
         @if actions.is_empty() { p { "No actions match." } }

@@ -214,23 +214,26 @@ pub(super) async fn evidence(
     let Some(parsed) = ledger::hex::parse_hash(&hash).filter(|_| hash.len() == 64) else {
         return html::not_found();
     };
-    let allowed = {
+    let (allowed, name) = {
         let live = state.shared.read();
-        access::may_see_evidence(live.world.world(), caller.partner_agency(), &parsed)
+        let world = live.world.world();
+        let agency = caller.partner_agency();
+        (
+            access::may_see_evidence(world, agency, &parsed),
+            access::evidence_name(world, agency, &parsed),
+        )
     };
     if !allowed {
         return html::not_found();
     }
+    let name = name.unwrap_or_else(|| format!("evidence-{hash}"));
     // Evidence files are immutable and named by hash: read without the ledger's lock.
     let bytes = state.shared.blobs.get(&parsed);
     match bytes {
         Ok(bytes) => (
             [
                 (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"evidence-{hash}\""),
-                ),
+                (header::CONTENT_DISPOSITION, html::attachment(&name)),
             ],
             bytes,
         )
