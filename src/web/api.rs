@@ -16,8 +16,9 @@ use projections::views::{self, plan_view};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::html;
 use super::inputs::{CarryFields, Step, StepFields};
-use super::read::{plan_view_at, time_query, verify_now, visible_challenges};
+use super::read::{page_request, plan_view_at, time_query, verify_now, visible_challenge_page};
 use super::{AppState, Caller, Need, Routes};
 use crate::app::{access, input, Change};
 use crate::dates::today;
@@ -412,8 +413,41 @@ async fn list_challenges(
     Extension(caller): Extension<Caller>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    Json(visible_challenges(&state, &caller, &params)).into_response()
+    let mut params = params;
+    params
+        .entry("limit".to_owned())
+        .or_insert_with(|| API_PAGE.to_string());
+    let (after, limit) = match page_request(&params, API_PAGE_MAX) {
+        Ok(page) => page,
+        Err(why) => return error(StatusCode::BAD_REQUEST, &why),
+    };
+    let page = visible_challenge_page(&state, &caller, &params, after, limit);
+    let mut response = Json(&page.items).into_response();
+    let headers = response.headers_mut();
+    if let Ok(total) = header::HeaderValue::from_str(&page.total.to_string()) {
+        headers.insert("x-total-count", total);
+    }
+    if let Some(next) = page.next {
+        let filters: String = ["open", "overdue", "agency"]
+            .iter()
+            .filter_map(|k| {
+                params
+                    .get(*k)
+                    .map(|v| format!("&{k}={}", html::url_encode(v)))
+            })
+            .collect();
+        let link =
+            format!("</api/v1/challenges?after={next}&limit={limit}{filters}>; rel=\"next\"");
+        if let Ok(link) = header::HeaderValue::from_str(&link) {
+            headers.insert(header::LINK, link);
+        }
+    }
+    response
 }
+
+/// Entries in a page of an API list unless `limit` says otherwise, and the most.
+const API_PAGE: usize = 100;
+const API_PAGE_MAX: usize = 1000;
 
 async fn get_challenge(
     State(state): State<AppState>,
@@ -533,18 +567,24 @@ async fn history(
     let limit: usize = params
         .get("limit")
         .and_then(|l| l.parse().ok())
-        .unwrap_or(100)
-        .clamp(1, 1000);
+        .unwrap_or(API_PAGE)
+        .clamp(1, API_PAGE_MAX);
     let live = state.shared.read();
     let events = live.world.events();
     let start = events.partition_point(|r| r.stamp.seq < after);
-    let entries: Vec<views::HistoryEntry> = events[start..]
+    let mut matching = events[start..]
         .iter()
-        .filter(|r| r.subject.starts_with(&prefix))
+        .filter(|r| r.subject.starts_with(&prefix));
+    let entries: Vec<views::HistoryEntry> = matching
+        .by_ref()
         .take(limit)
         .map(|r| live.history_entry(r))
         .collect();
-    Json(json!({ "size": live.size(), "events": entries })).into_response()
+    // Where the next page starts (its `after`), when there is more.
+    let next = matching
+        .next()
+        .map(|_| entries.last().map_or(after, |e| e.seq + 1));
+    Json(json!({ "size": live.size(), "events": entries, "next": next })).into_response()
 }
 
 async fn verify(State(state): State<AppState>) -> Response {

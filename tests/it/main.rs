@@ -17,5 +17,6 @@ mod damage;
 mod fuzz_inputs;
 mod hostile;
 mod model;
+mod pages;
 mod records;
 mod web;
