@@ -9,7 +9,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 
 use super::forms::*;
-use crate::web::html::{self, error_summary, page, respond};
+use crate::web::html::{self, field_error_summary, page, respond, FieldError};
 use crate::web::{AppState, Caller};
 
 /// The cookie that carries the sign-in form's CSRF token (double submit: a page on
@@ -75,11 +75,24 @@ fn login_markup(token: &str, next: &str, errors: &[String], name: &str) -> Marku
         principal: None,
         csrf: String::new(),
     };
+    // Whatever was wrong, the summary leads back to the first field.
+    let errors: Vec<FieldError> = errors
+        .iter()
+        .map(|message| FieldError {
+            id: Some("username".to_owned()),
+            message: message.clone(),
+        })
+        .collect();
+    let title = if errors.is_empty() {
+        "Sign in"
+    } else {
+        "Error: Sign in"
+    };
     page(
-        "Sign in",
+        title,
         &anonymous,
         html! {
-            (error_summary(errors))
+            (field_error_summary(&errors))
             h1 class="heading-l" { "Sign in" }
             form method="post" action="/login" novalidate {
                 input type="hidden" name="csrf" value=(token);
