@@ -1,6 +1,7 @@
 //! The web service under load, over real sockets: durable appends through the API
-//! with 32 concurrent clients (group commit), and the plan page on the 1,000,000-event
-//! ledger, alone and with 32 concurrent readers (its p50/p99 printed). Figures go in
+//! with 32 concurrent clients (group commit), and the plan page and the challenge log
+//! (50,000 challenges, a page of 50) on the 1,000,000-event ledger, alone and with
+//! 32 concurrent readers (their p50/p99 printed). Figures go in
 //! `benches/README.md`.
 
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
@@ -332,12 +333,29 @@ fn plan_page(c: &mut Criterion) {
     // request after all the plan's events, a different date on every request from
     // the plan's first day on (through its history, then after it), and a different
     // "as recorded at" moment on every request, spread over the plan's recording.
+    // Where pages of the challenge log start: every 50th challenge raised.
+    let challenge_cursors: Arc<Vec<u64>> = {
+        let live = server.state.shared.read();
+        let mut seqs: Vec<u64> = live
+            .world
+            .world()
+            .challenges
+            .values()
+            .map(|c| c.raised.seq)
+            .collect();
+        seqs.sort_unstable();
+        eprintln!("the challenge log holds {} challenges", seqs.len());
+        Arc::new(seqs.into_iter().step_by(50).collect())
+    };
     for path in [
         "/plans/plan-042",
         "/plans/plan-042?as_of=2022-06-01",
         "DISTINCT",
         "DISTINCT-HISTORY",
         "DISTINCT-KNOWN",
+        "/challenges",
+        "CHALLENGE-PAGES",
+        "/challenges?open=1&overdue=1",
     ] {
         let per_client = 40;
         let barrier = Arc::new(Barrier::new(CLIENTS));
@@ -346,6 +364,7 @@ fn plan_page(c: &mut Criterion) {
                 let barrier = barrier.clone();
                 let cookie = cookie.clone();
                 let addr = server.addr;
+                let cursors = challenge_cursors.clone();
                 std::thread::spawn(move || {
                     let mut conn = Client::connect(addr);
                     barrier.wait();
@@ -363,6 +382,10 @@ fn plan_page(c: &mut Criterion) {
                                     .expect("moment")
                                     .format("%Y-%m-%dT%H:%M:%S%.6fZ");
                                 format!("/plans/plan-042?known_at={at}")
+                            } else if path == "CHALLENGE-PAGES" {
+                                // A different page of 50 each time, spread over the log.
+                                let at = (nth as usize * 7_919) % cursors.len();
+                                format!("/challenges?after={}", cursors[at])
                             } else if path == "DISTINCT-HISTORY" {
                                 let day = chrono::NaiveDate::from_ymd_opt(2022, 1, 8)
                                     .expect("date")
@@ -390,6 +413,7 @@ fn plan_page(c: &mut Criterion) {
                 "DISTINCT" => "/plans/plan-042?as_of=(a date never asked before, each time, after every event)",
                 "DISTINCT-HISTORY" => "/plans/plan-042?as_of=(a date never asked before, each time, from the plan's first day)",
                 "DISTINCT-KNOWN" => "/plans/plan-042?known_at=(a moment never asked before, each time, while the plan was recorded)",
+                "CHALLENGE-PAGES" => "/challenges?after=(a different page of 50 each time, all through the log)",
                 _ => path,
             },
             times.len(),
