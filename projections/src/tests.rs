@@ -907,7 +907,7 @@ fn a_reopened_challenge_is_awaited_again_and_overdue_past_its_new_due_date() {
 fn pages_keep_their_place_as_entries_arrive_and_link_both_ways() {
     use crate::views::Page;
     let seqs: Vec<u64> = vec![3, 7, 8, 20, 21, 40, 41];
-    let page = |after, limit| Page::of(&seqs, |s| *s, after, limit, |s| *s);
+    let page = |after, limit| Page::select(seqs.iter().copied(), |s| *s, after, limit, |s| *s);
     let first = page(None, 3);
     assert_eq!(first.items, vec![3, 7, 8]);
     assert_eq!(
@@ -932,7 +932,47 @@ fn pages_keep_their_place_as_entries_arrive_and_link_both_ways() {
     let mut grown = seqs.clone();
     grown.extend([50, 51]);
     assert_eq!(
-        Page::of(&grown, |s| *s, first.next, 3, |s| *s).items,
+        Page::select(grown.iter().rev(), |s| **s, first.next, 3, |s| **s).items,
         second.items
     );
+}
+
+proptest! {
+    /// Pages chosen from entries in any order are the slices of the sorted list, and
+    /// following `next` from the start visits every entry once, in order.
+    #[test]
+    fn pages_are_slices_of_the_sorted_list(
+        mut seqs in proptest::collection::btree_set(0u64..500, 0..80),
+        shuffle in any::<u64>(),
+        limit in 1usize..12,
+        cursor in 0u64..520,
+    ) {
+        use crate::views::Page;
+        let sorted: Vec<u64> = std::mem::take(&mut seqs).into_iter().collect();
+        let mut shuffled = sorted.clone();
+        let n = shuffled.len().max(1);
+        for i in 0..shuffled.len() {
+            shuffled.swap(i, (shuffle as usize).wrapping_mul(i + 7) % n);
+        }
+        let page = Page::select(shuffled.iter().copied(), |s| *s, Some(cursor), limit, |s| *s);
+        let start = sorted.partition_point(|&s| s <= cursor);
+        let end = (start + limit).min(sorted.len());
+        prop_assert_eq!(&page.items, &sorted[start..end].to_vec());
+        prop_assert_eq!(page.offset, start);
+        prop_assert_eq!(page.total, sorted.len());
+        prop_assert_eq!(page.next, (end < sorted.len()).then(|| sorted[end - 1]));
+        let previous = (start > 0).then(|| start.checked_sub(limit + 1).map(|i| sorted[i]));
+        prop_assert_eq!(page.previous, previous);
+        let mut walked = Vec::new();
+        let mut after = None;
+        loop {
+            let page = Page::select(shuffled.iter().copied(), |s| *s, after, limit, |s| *s);
+            walked.extend(page.items);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        prop_assert_eq!(walked, sorted);
+    }
 }

@@ -362,24 +362,74 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
-    /// The page of `limit` entries after the cursor, from a list sorted by `seq`.
-    pub fn of<S>(
-        sorted: &[S],
+    /// The page of `limit` entries after the cursor, from entries in any order, in
+    /// one pass that keeps the `limit + 1` first entries after the cursor and the
+    /// seqs before it (so a log of 50,000 is never sorted to show 50 of it).
+    pub fn select<S>(
+        entries: impl IntoIterator<Item = S>,
         seq: impl Fn(&S) -> u64,
         after: Option<u64>,
         limit: usize,
         view: impl Fn(&S) -> T,
     ) -> Page<T> {
+        use std::collections::BinaryHeap;
         let limit = limit.max(1);
-        let start = after.map_or(0, |a| sorted.partition_point(|s| seq(s) <= a));
-        let end = (start + limit).min(sorted.len());
-        Page {
-            items: sorted[start..end].iter().map(view).collect(),
-            total: sorted.len(),
-            offset: start,
-            previous: (start > 0).then(|| start.checked_sub(limit + 1).map(|i| seq(&sorted[i]))),
-            next: (end < sorted.len()).then(|| seq(&sorted[end - 1])),
+        let (mut total, mut offset) = (0, 0);
+        // The smallest seqs after the cursor (a max-heap: its top goes first), and
+        // the seqs at or before it (only the page before's start is wanted of them).
+        let mut later: BinaryHeap<Keyed<S>> = BinaryHeap::with_capacity(limit + 2);
+        let mut earlier: Vec<u64> = Vec::new();
+        for entry in entries {
+            total += 1;
+            let key = seq(&entry);
+            if after.is_some_and(|a| key <= a) {
+                offset += 1;
+                earlier.push(key);
+            } else if later.len() <= limit {
+                later.push(Keyed(key, entry));
+            } else if later.peek().is_some_and(|top| key < top.0) {
+                // Only an entry that beats the largest kept one goes in.
+                later.pop();
+                later.push(Keyed(key, entry));
+            }
         }
+        let mut page = later.into_sorted_vec();
+        let next = (page.len() > limit).then(|| page[limit - 1].0);
+        page.truncate(limit);
+        // The page before starts after the entry `limit + 1` places back.
+        let previous = (offset > 0).then(|| {
+            (offset > limit).then(|| {
+                let at = offset - limit - 1;
+                *earlier.select_nth_unstable(at).1
+            })
+        });
+        Page {
+            items: page.iter().map(|Keyed(_, entry)| view(entry)).collect(),
+            total,
+            offset,
+            previous,
+            next,
+        }
+    }
+}
+
+/// An entry ordered by its seq alone.
+struct Keyed<S>(u64, S);
+
+impl<S> PartialEq for Keyed<S> {
+    fn eq(&self, other: &Self) -> bool {
+        self.0 == other.0
+    }
+}
+impl<S> Eq for Keyed<S> {}
+impl<S> PartialOrd for Keyed<S> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<S> Ord for Keyed<S> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.cmp(&other.0)
     }
 }
 
@@ -392,9 +442,12 @@ pub fn challenge_page(
     after: Option<u64>,
     limit: usize,
 ) -> Page<ChallengeView> {
-    let matching = matching_challenges(world, filter, today);
-    Page::of(
-        &matching,
+    let matching = world
+        .challenges
+        .values()
+        .filter(|c| filter.admits(world, c, today));
+    Page::select(
+        matching,
         |c| c.raised.seq,
         after,
         limit,

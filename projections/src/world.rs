@@ -34,6 +34,9 @@ pub struct Recorded {
 pub struct World {
     pub plans: BTreeMap<String, Plan>,
     pub challenges: BTreeMap<String, Challenge>,
+    /// The names challenges were raised to, each once (the challenge log's filter
+    /// lists them without reading every challenge).
+    pub challenged_agencies: std::collections::BTreeSet<String>,
     /// The partner agencies registered, by id.
     pub agencies: BTreeMap<String, Agency>,
     /// Seqs whose payload was redacted, with the redaction's reason and authoriser.
@@ -392,6 +395,9 @@ impl World {
             (Parsed::Challenge(id), DomainEvent::ChallengeRaised(raised)) => {
                 if self.challenges.contains_key(id) {
                     return reject(format!("challenge {id} already exists"));
+                }
+                if !self.challenged_agencies.contains(&raised.to_agency) {
+                    self.challenged_agencies.insert(raised.to_agency.clone());
                 }
                 self.challenges.insert(
                     id.to_owned(),

@@ -332,8 +332,8 @@ fn preview_markup(caller: &Caller, read: &Read, token: &str, notice: Option<&str
         dl class="summary" {
             (html::summary_row("Plan", html! { (read.recording.plan_id) ": " (read.recording.title) }))
             (html::summary_row("Period", html! { (read.recording.period.clone().unwrap_or_default()) }))
-            (html::summary_row("Starts", html! { (text(&json["plan"]["effective"])) }))
-            (html::summary_row("Statuses as at", html! { (text(&json["plan"]["as_at"])) }))
+            (html::summary_row("Starts", html! { (html::day(&text(&json["plan"]["effective"]))) }))
+            (html::summary_row("Statuses as at", html! { (html::day(&text(&json["plan"]["as_at"]))) }))
             (html::summary_row("Would record", html! { (read.events) " events: " (plan.priorities.len()) " priorities, " (plan.actions.len()) " actions" }))
         }
         h2 class="heading-m" { "Warnings (" (plan.warnings.len()) ")" }

@@ -90,13 +90,7 @@ pub(super) fn render_challenges(
             .values()
             .map(|a| (a.name.clone(), a.aliases.join(", ")))
             .collect();
-        let mut agencies: Vec<String> = world
-            .challenges
-            .values()
-            .map(|c| c.to_agency.clone())
-            .collect();
-        agencies.sort();
-        agencies.dedup();
+        let agencies: Vec<String> = world.challenged_agencies.iter().cloned().collect();
         (registered, agencies)
     };
     let filters: Vec<String> = ["open", "overdue", "agency"]
