@@ -52,8 +52,8 @@ pub struct Limits {
     /// turn, rather than being refused while stalled sockets time out.
     pub connections: usize,
     /// After Ctrl-C or SIGTERM, how long in-flight requests may take to finish before
-    /// their connections are cut. Eight seconds leaves the writer time to drain within
-    /// the ten seconds a service manager waits.
+    /// their connections are cut. Seven seconds leaves the writer time to drain within
+    /// ten seconds, what `docker stop` waits before it kills.
     pub shutdown_grace: Duration,
 }
 
@@ -63,7 +63,7 @@ impl Default for Limits {
             header_read: Duration::from_secs(10),
             body_idle: Duration::from_secs(30),
             connections: MAX_CONNECTIONS,
-            shutdown_grace: Duration::from_secs(8),
+            shutdown_grace: Duration::from_secs(7),
         }
     }
 }
