@@ -4,10 +4,13 @@
 //! Every route is registered through `Routes::add` with the permission it needs, so
 //! the guard in front of it is never forgotten and the route × role test reads the
 //! real table. The guard signs the caller in (session cookie for pages, bearer token
-//! for the API), denies by default, and checks the CSRF token of every page form.
+//! for the API), denies by default, and checks the CSRF token of every page form; a
+//! refusal closes the connection. The sockets underneath (timeouts, the connection cap,
+//! the shutdown deadline) are `connections.rs`'s.
 
 pub mod accounts;
 mod api;
+mod connections;
 mod html;
 mod import;
 mod inputs;
@@ -34,6 +37,8 @@ use ledger::Ledger;
 use accounts::{Accounts, Principal, Role};
 use session::{cookie, same_secret, Sessions};
 use state::Shared;
+
+pub use connections::{serve_on, Limits, MAX_CONNECTIONS};
 
 /// Largest ordinary form or JSON body.
 pub const FORM_LIMIT: usize = 64 * 1024;
@@ -295,7 +300,22 @@ async fn sign_in(State(state): State<AppState>, mut request: Request, next: Next
 }
 
 /// Denies by default: the route's need against the caller, then CSRF for page forms.
+/// A refusal is answered before the body is read, so it closes the connection: what
+/// the client sent after the header can never be read as a second request.
 async fn guard(spec: RouteSpec, request: Request, next: Next) -> Response {
+    match admit(&spec, request).await {
+        Ok(request) => next.run(request).await,
+        Err(mut refused) => {
+            refused
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            refused
+        }
+    }
+}
+
+/// The guard's checks: the request to hand on, or the answer refusing it.
+async fn admit(spec: &RouteSpec, request: Request) -> Result<Request, Response> {
     let api = request.uri().path().starts_with("/api/");
     let caller = request
         .extensions()
@@ -306,7 +326,7 @@ async fn guard(spec: RouteSpec, request: Request, next: Next) -> Response {
             csrf: String::new(),
         });
     if !spec.need.allows(caller.role()) {
-        return match (caller.principal.is_some(), api) {
+        return Err(match (caller.principal.is_some(), api) {
             (false, true) => {
                 let mut refused = api::error(StatusCode::UNAUTHORIZED, "sign in: send Authorization: Bearer TOKEN (make one with `assure token new NAME`)");
                 refused.headers_mut().insert(
@@ -322,7 +342,7 @@ async fn guard(spec: RouteSpec, request: Request, next: Next) -> Response {
             (false, false) => html::error_page(StatusCode::UNAUTHORIZED, "Sign in first", "Your session has ended. Sign in again and repeat the change."),
             (true, true) => api::error(StatusCode::FORBIDDEN, "your role does not allow this"),
             (true, false) => html::error_page(StatusCode::FORBIDDEN, "You cannot do this", "Your role does not allow this page or change. Ask the business manager if you need it."),
-        };
+        });
     }
     let limit = if spec.upload {
         UPLOAD_LIMIT
@@ -340,26 +360,23 @@ async fn guard(spec: RouteSpec, request: Request, next: Next) -> Response {
         } else {
             "The form is larger than the 64 KiB limit. Shorten the text, or attach long material as an evidence file."
         };
-        return if api {
+        return Err(if api {
             api::error(StatusCode::PAYLOAD_TOO_LARGE, what)
         } else {
             html::error_page(StatusCode::PAYLOAD_TOO_LARGE, "Too large", what)
-        };
+        });
     }
     if request.method() == Method::POST && !api && cross_site(request.headers()) {
-        return html::error_page(
+        return Err(html::error_page(
             StatusCode::FORBIDDEN,
             "This form came from another site",
             "Changes are accepted only from this service's own pages. Open the service's address yourself and try again.",
-        );
+        ));
     }
     if request.method() == Method::POST && !api && spec.need != Need::Public {
-        return match check_csrf(&caller.csrf, request, limit).await {
-            Ok(request) => next.run(request).await,
-            Err(response) => response,
-        };
+        return check_csrf(&caller.csrf, request, limit).await;
     }
-    next.run(request).await
+    Ok(request)
 }
 
 /// Whether a browser says the request was sent by another site: `Sec-Fetch-Site:
@@ -411,6 +428,7 @@ async fn check_csrf(expected: &str, request: Request, limit: usize) -> Result<Re
     let (parts, body) = request.into_parts();
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(bytes) => bytes,
+        Err(e) if connections::stalled(&e) => return Err(stalled_form()),
         Err(_) => {
             return Err(html::error_page(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -428,6 +446,15 @@ async fn check_csrf(expected: &str, request: Request, limit: usize) -> Result<Re
         }
         _ => Err(refused()),
     }
+}
+
+/// The answer to a form whose body stopped arriving (see `Limits::body_idle`).
+fn stalled_form() -> Response {
+    html::error_page(
+        StatusCode::REQUEST_TIMEOUT,
+        "The form did not arrive",
+        "The connection stopped sending the form. Check the connection and send it again.",
+    )
 }
 
 async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
@@ -493,8 +520,9 @@ pub fn open_state(data: &Path, secure: bool) -> Result<(AppState, std::thread::J
     Ok((state, writer))
 }
 
-/// Serves until Ctrl-C or SIGTERM; in-flight requests finish and the writer drains
-/// its queue before this returns.
+/// Serves until Ctrl-C or SIGTERM under the default `Limits`: then stops accepting,
+/// lets in-flight requests finish for up to `Limits::shutdown_grace`, and returns once
+/// the writer has drained its queue, so every acknowledged change is on disk.
 pub fn serve(data: &Path, addr: SocketAddr, secure: bool) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -517,15 +545,12 @@ pub fn serve(data: &Path, addr: SocketAddr, secure: bool) -> Result<()> {
             data.display()
         );
         let (router, _) = routes(state);
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving")
+        serve_on(listener, router, Limits::default(), shutdown_signal()).await;
+        anyhow::Ok(())
     })?;
-    drop(runtime);
+    // Every connection is closed by now. A blocking task still running (verifying a
+    // large ledger, say) gets a second; past that it is left to end on its own.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
     // Every sender is gone with the router: the writer finishes its queue and stops.
     let _ = writer.join();
     println!("Assure stopped; every acknowledged change is on disk.");

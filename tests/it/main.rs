@@ -12,6 +12,7 @@ mod support;
 
 mod browser;
 mod cli;
+mod connections;
 mod crash;
 mod damage;
 mod fuzz_inputs;

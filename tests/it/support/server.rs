@@ -3,11 +3,11 @@
 //! the `web` and `hostile` suites and by `tests/web_storage.rs` (a process of its
 //! own, which includes this file by path).
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 use std::net::{SocketAddr, TcpStream};
 
 use assure::web::accounts::{Accounts, Role};
-use assure::web::{open_state, routes, AppState};
+use assure::web::{open_state, routes, serve_on, AppState, Limits};
 use serde_json::Value;
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -32,16 +32,26 @@ pub struct Server {
 impl Server {
     /// A service on a new demo ledger (seeded from the Manchester fixture).
     pub fn start() -> Server {
+        Server::start_with(Limits::default())
+    }
+
+    /// A service on a new demo ledger, with its connections under `limits`.
+    pub fn start_with(limits: Limits) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         assure::demo::run(&data).unwrap();
-        let mut server = Server::on(&data);
+        let mut server = Server::on_with(&data, limits);
         server.dir = Some(dir);
         server
     }
 
     /// A service on the ledger in `data`.
     pub fn on(data: &std::path::Path) -> Server {
+        Server::on_with(data, Limits::default())
+    }
+
+    /// A service on the ledger in `data`, served by `serve_on` as `assure serve` is.
+    pub fn on_with(data: &std::path::Path, limits: Limits) -> Server {
         let mut accounts = Accounts::default();
         let mut tokens = Vec::new();
         for role in Role::ALL {
@@ -70,15 +80,10 @@ impl Server {
                 .unwrap();
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                axum::serve(
-                    listener,
-                    router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-                )
-                .with_graceful_shutdown(async {
+                serve_on(listener, router, limits, async {
                     let _ = stopped.await;
                 })
-                .await
-                .unwrap();
+                .await;
             });
             drop(runtime);
             writer
@@ -286,7 +291,8 @@ pub fn send(
     read_reply(&mut stream)
 }
 
-pub fn read_reply(stream: &mut TcpStream) -> Reply {
+/// The answer on a connection (or in bytes already read) up to its end.
+pub fn read_reply(stream: &mut impl std::io::Read) -> Reply {
     let mut raw = Vec::new();
     if let Err(e) = stream.read_to_end(&mut raw) {
         panic!(
