@@ -11,7 +11,7 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use assure::web::accounts::{Accounts, Role};
-use assure::web::{open_state, routes, AppState};
+use assure::web::{open_state, routes, serve_on, AppState, Limits};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 
 mod common;
@@ -47,7 +47,8 @@ fn start(data: &Path) -> (Server, String) {
             .expect("runtime");
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            axum::serve(listener, router).await.expect("serve");
+            // Served as `assure serve` serves (timeouts, connection cap).
+            serve_on(listener, router, Limits::default(), std::future::pending()).await;
         });
     });
     (Server { addr, state }, token)
