@@ -535,6 +535,7 @@ pub fn serve(data: &Path, addr: SocketAddr, secure: bool) -> Result<()> {
             data.display()
         );
     }
+    let serving = state.clone();
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -544,16 +545,29 @@ pub fn serve(data: &Path, addr: SocketAddr, secure: bool) -> Result<()> {
             "Assure is serving {} on http://{bound}/ (Ctrl-C to stop)",
             data.display()
         );
-        let (router, _) = routes(state);
+        let (router, _) = routes(serving);
         serve_on(listener, router, Limits::default(), shutdown_signal()).await;
         anyhow::Ok(())
     })?;
     // Every connection is closed by now. A blocking task still running (verifying a
     // large ledger, say) gets a second; past that it is left to end on its own.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
-    // Every sender is gone with the router: the writer finishes its queue and stops.
-    let _ = writer.join();
-    println!("Assure stopped; every acknowledged change is on disk.");
+    // The writer finishes its queue and stops, even while such a task holds the state.
+    state.shared.stop_writer();
+    drop(state);
+    let (joined, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = writer.join();
+        let _ = joined.send(());
+    });
+    match finished.recv_timeout(std::time::Duration::from_secs(2)) {
+        Ok(()) => println!("Assure stopped; every acknowledged change is on disk."),
+        // Acknowledged means logged and fdatasynced in the write-ahead log: the next
+        // start replays it into the store.
+        Err(_) => println!(
+            "Assure stopped while a task still held the ledger; every acknowledged change is in the write-ahead log and goes into the store at the next start."
+        ),
+    }
     Ok(())
 }
 

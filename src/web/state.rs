@@ -161,7 +161,16 @@ pub struct Shared {
     /// The ledger's evidence files, read without its lock (they are immutable and
     /// named by hash).
     pub blobs: ledger::blobs::BlobStore,
-    writer: mpsc::Sender<WriteRequest>,
+    writer: mpsc::Sender<ToWriter>,
+}
+
+/// What the writer thread is sent: a change to record, or the service stopping.
+#[derive(Debug)]
+pub(crate) enum ToWriter {
+    Write(WriteRequest),
+    /// Finish what is queued and stop (a task still holding the state must not keep
+    /// the writer, and so the process, alive).
+    Stop,
 }
 
 impl Shared {
@@ -247,7 +256,7 @@ impl Shared {
         // Unbounded, so sending never blocks an async thread; the queue is bounded in
         // practice by the connections, each waiting for its answer.
         self.writer
-            .send(request)
+            .send(ToWriter::Write(request))
             .map_err(|_| WriteError::Storage("the service is shutting down".into()))?;
         answer
             .await
@@ -264,6 +273,12 @@ impl Shared {
             challenge_subjects: &[],
         };
         change.clone().build(against).map(|_| ()).map_err(|r| r.0)
+    }
+
+    /// Tells the writer to finish what is queued and stop; changes sent after it are
+    /// refused ("the service is shutting down").
+    pub fn stop_writer(&self) {
+        let _ = self.writer.send(ToWriter::Stop);
     }
 
     pub fn read(&self) -> std::sync::RwLockReadGuard<'_, Live> {
@@ -388,11 +403,25 @@ fn sync_groups(
 }
 
 impl Writer {
-    fn run(mut self, receiver: mpsc::Receiver<WriteRequest>) {
+    fn run(mut self, receiver: mpsc::Receiver<ToWriter>) {
+        let mut stopping = false;
         while let Ok(first) = receiver.recv() {
-            let mut group = vec![first];
-            group.extend(receiver.try_iter().take(GROUP_MAX - 1));
-            self.stage_group(group);
+            let mut group = Vec::new();
+            for message in std::iter::once(first).chain(receiver.try_iter()) {
+                match message {
+                    ToWriter::Write(request) => group.push(request),
+                    ToWriter::Stop => stopping = true,
+                }
+                if group.len() == GROUP_MAX {
+                    self.stage_group(std::mem::take(&mut group));
+                }
+            }
+            if !group.is_empty() {
+                self.stage_group(group);
+            }
+            if stopping {
+                return;
+            }
         }
     }
 
