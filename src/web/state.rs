@@ -166,6 +166,8 @@ pub struct Shared {
 
 /// What the writer thread is sent: a change to record, or the service stopping.
 #[derive(Debug)]
+// Nearly every message is a write: boxing it would cost an allocation each for nothing.
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum ToWriter {
     Write(WriteRequest),
     /// Finish what is queued and stop (a task still holding the state must not keep
