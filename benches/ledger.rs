@@ -186,6 +186,7 @@ fn big_ledger(c: &mut Criterion) {
         })
     });
     group.finish();
+    publish_tiles(&ledger, &key);
     drop(ledger);
 
     // Full bundle verification, on an export of the whole ledger.
@@ -259,6 +260,49 @@ fn big_ledger(c: &mut Criterion) {
         "peak resident memory of the benchmark process: {:.0} MiB",
         peak_rss_mib()
     );
+}
+
+/// The tlog-tiles publication of the 1M ledger: written from scratch once (timed),
+/// then brought forward 100 events at a time, twenty times (each timed), as a
+/// service publishing each new checkpoint would.
+fn publish_tiles(ledger: &Ledger, key: &ledger::note::SigningKey) {
+    let size = ledger.size();
+    let checkpoint_at = |n: u64| {
+        let body = ledger::checkpoint::Checkpoint::new(
+            key.verifier().name.clone(),
+            n,
+            ledger.root_at(n).expect("root"),
+        );
+        ledger::checkpoint::SignedCheckpoint::sign(&body, &[key]).expect("sign")
+    };
+    let out = bench_dir().join("tiles");
+    let _ = std::fs::remove_dir_all(&out);
+    let start = size - 2_000;
+    let began = Instant::now();
+    let first = ledger
+        .write_tiles(&out, &checkpoint_at(start))
+        .expect("tiles");
+    eprintln!(
+        "tiles of {} events from scratch: {:.2?} ({} files)",
+        start,
+        began.elapsed(),
+        first.written
+    );
+    let mut steps: Vec<Duration> = (1..=20)
+        .map(|k| {
+            let checkpoint = checkpoint_at(start + 100 * k);
+            let began = Instant::now();
+            ledger.write_tiles(&out, &checkpoint).expect("tiles");
+            began.elapsed()
+        })
+        .collect();
+    steps.sort_unstable();
+    eprintln!(
+        "tiles brought up to a checkpoint 100 events later: median {:.2?}, max {:.2?} (20 times)",
+        steps[steps.len() / 2],
+        steps[steps.len() - 1]
+    );
+    let _ = std::fs::remove_dir_all(&out);
 }
 
 criterion_group!(benches, appends, big_ledger);

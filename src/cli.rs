@@ -321,6 +321,15 @@ pub enum Command {
         #[arg(long)]
         key: Option<PathBuf>,
     },
+    /// Publish the log as C2SP tlog-tiles in a folder any static host can serve
+    /// (written afresh or brought up to date: only new tiles are written)
+    Tiles {
+        #[arg(long)]
+        out: PathBuf,
+        /// The ledger's signing key, if a new checkpoint is needed
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
     /// Run the web service (pages for people, a JSON API for scripts)
     Serve {
         /// Address to listen on

@@ -35,6 +35,7 @@ pub mod checkpoints;
 pub(crate) mod export;
 pub mod proof;
 pub use proof::{checkpoint, merkle, note};
+pub use tiles::TilesWritten;
 
 /// Export bundles: their format and check (`proof::bundle`) and their writing.
 pub mod bundle {
@@ -63,6 +64,7 @@ mod rewrite;
 mod settling;
 pub mod storage;
 mod syncer;
+mod tiles;
 pub mod tree;
 pub mod verify;
 mod wal;

@@ -11,7 +11,7 @@ use proptest::prelude::*;
 use crate::header::NewEvent;
 use crate::{Error, Ledger};
 
-fn new_event(i: usize, subject: &str) -> NewEvent {
+pub(crate) fn new_event(i: usize, subject: &str) -> NewEvent {
     NewEvent {
         effective: 19_000 + i as i32,
         actor: "tester".into(),

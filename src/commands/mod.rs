@@ -258,6 +258,7 @@ pub fn run(cli: Cli) -> Result<()> {
             ..
         } => proofs::verify_against(&open()?, &against, &trust, json),
         Command::Verify { json, .. } => audit::verify(&open()?, json),
+        Command::Tiles { out, key } => proofs::tiles(&mut open()?, &out, key.as_deref()),
         Command::Export { out, subject, key } => export::export(
             &mut open()?.ledger,
             &out,

@@ -271,3 +271,29 @@ pub fn verify_against(app: &App, file: &Path, trust: &[String], json: bool) -> R
     };
     report_verification(&outcome, json, verdict)
 }
+
+/// `assure tiles --out DIR`: the log as a C2SP tlog-tiles publication under the
+/// latest checkpoint (signing one when it does not cover every event).
+pub fn tiles(app: &mut App, out: &Path, key: Option<&Path>) -> Result<()> {
+    let size = app.ledger.size();
+    let checkpoint = crate::app::keys::checkpoint_covering(&mut app.ledger, size, key)?;
+    let started = std::time::Instant::now();
+    let done = app
+        .ledger
+        .write_tiles(out, &checkpoint)
+        .with_context(|| format!("writing the tiles in {}", out.display()))?;
+    println!(
+        "Published the log of {} events in {} as C2SP tlog-tiles: {} file(s) written, {} full tile(s) already there ({:.1?}).",
+        done.size,
+        out.display(),
+        done.written,
+        done.kept,
+        started.elapsed()
+    );
+    println!(
+        "Serve the folder as it is from any static host; readers verify {}/checkpoint with the ledger's verifier key ({}).",
+        out.display(),
+        crate::app::keys::ledger_vkey(app.ledger.dir())?.to_vkey_string()
+    );
+    Ok(())
+}

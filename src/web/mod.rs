@@ -18,6 +18,7 @@ pub mod pages;
 mod read;
 pub mod session;
 pub mod state;
+mod tiles;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -237,6 +238,7 @@ pub fn routes(state: AppState) -> (Router, Vec<RouteSpec>) {
     let routes = pages::register(routes);
     let routes = import::register(routes);
     let routes = api::register(routes);
+    let routes = tiles::register(routes);
     let Routes { router, specs } = routes;
     let router = router
         .fallback(|| async { html::not_found() })

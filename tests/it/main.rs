@@ -20,4 +20,5 @@ mod hostile;
 mod model;
 mod pages;
 mod records;
+mod tiles;
 mod web;

@@ -70,6 +70,8 @@ const MATRIX: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/history", "CMA"),
     ("POST", "/api/v1/verify", "CMA"),
     ("GET", "/api/v1/checkpoint", "CMA"),
+    ("GET", "/log/checkpoint", "*"),
+    ("GET", "/log/tile/{*path}", "*"),
 ];
 
 fn letter(role: Role) -> char {
@@ -91,6 +93,7 @@ fn concrete(path: &str, evidence: &str) -> String {
     path.replace("{id}", id)
         .replace("{ref}", "1.1")
         .replace("{hash}", evidence)
+        .replace("{*path}", "0/000.p/1")
 }
 
 fn demo_evidence(server: &Server) -> String {

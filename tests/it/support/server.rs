@@ -240,6 +240,8 @@ pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The body as sent, for answers that are not text.
+    pub bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -302,6 +304,10 @@ pub fn read_reply(stream: &mut impl std::io::Read) -> Reply {
     }
     let text = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let bytes = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or_else(Vec::new, |at| raw[at + 4..].to_vec());
     let mut lines = head.lines();
     let status = lines
         .next()
@@ -316,5 +322,6 @@ pub fn read_reply(stream: &mut impl std::io::Read) -> Reply {
         status,
         headers,
         body: body.to_owned(),
+        bytes,
     }
 }
