@@ -101,8 +101,15 @@ impl Ledger {
             size,
             ..TilesWritten::default()
         };
+        // Full tiles inside the tree the folder already published were written before
+        // its checkpoint was: only what lies beyond it is looked at.
+        let published = self.published_size(out).min(size);
         let mut dirs = BTreeSet::new();
         for tile in tiles_of(size) {
+            if tile.is_full() && tile.leaves().1 <= published {
+                done.kept += if tile.level == 0 { 2 } else { 1 };
+                continue;
+            }
             let mut files = vec![(tile.path(), false)];
             if tile.level == 0 {
                 files.push((tile.entries_path(), true));
@@ -137,6 +144,26 @@ impl Ledger {
             .map_err(|e| Error::io("publishing the checkpoint", e))?;
         sync_dir(out)?;
         Ok(done)
+    }
+}
+
+impl Ledger {
+    /// The size of the tree a folder's checkpoint publishes, if it is this ledger's
+    /// (its root matches ours at that size); 0 otherwise.
+    fn published_size(&self, out: &Path) -> u64 {
+        let Ok(bytes) = fs::read(out.join("checkpoint")) else {
+            return 0;
+        };
+        let Ok(checkpoint) = SignedCheckpoint::parse(&bytes) else {
+            return 0;
+        };
+        let body = checkpoint.unverified_checkpoint();
+        let ours = body.size <= self.size() && self.root_at(body.size).is_ok_and(|r| r == body.root);
+        if ours {
+            body.size
+        } else {
+            0
+        }
     }
 }
 
