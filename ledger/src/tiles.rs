@@ -158,7 +158,8 @@ impl Ledger {
             return 0;
         };
         let body = checkpoint.unverified_checkpoint();
-        let ours = body.size <= self.size() && self.root_at(body.size).is_ok_and(|r| r == body.root);
+        let ours =
+            body.size <= self.size() && self.root_at(body.size).is_ok_and(|r| r == body.root);
         if ours {
             body.size
         } else {

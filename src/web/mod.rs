@@ -10,6 +10,7 @@
 
 pub mod accounts;
 mod api;
+pub mod chart;
 mod connections;
 mod html;
 mod import;

@@ -131,6 +131,40 @@ pub(super) fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Opti
     Some(view)
 }
 
+/// The plan's counts by status at the end of each month from its start to the day
+/// `query` shows (each from `plan_view_at`, cached like any past view; the last bar
+/// of a page for "now" is the live plan, so appends never make a page replay).
+pub(super) async fn plan_months(
+    state: &AppState,
+    id: &str,
+    query: TimeQuery,
+) -> Vec<super::chart::Month> {
+    let start = {
+        let live = state.shared.read();
+        live.world.world().plan(id).map(|p| p.created.effective)
+    };
+    let Some(start) = start else {
+        return Vec::new();
+    };
+    let until = query.as_of.unwrap_or_else(today);
+    let (state, id) = (state.clone(), id.to_owned());
+    tokio::task::spawn_blocking(move || {
+        super::chart::months(start, until, |day| {
+            let at = if day == until && query == TimeQuery::default() {
+                query
+            } else {
+                TimeQuery {
+                    as_of: Some(day),
+                    known_at: query.known_at,
+                }
+            };
+            plan_view_at(&state, &id, at).map(|view| view.counts.clone())
+        })
+    })
+    .await
+    .unwrap_or_default()
+}
+
 /// The plan a page or download asks for, at the time its query names.
 /// A past date may replay thousands of events: that runs on the blocking pool, so
 /// the async workers go on answering pages for "now" meanwhile.

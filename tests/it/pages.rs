@@ -380,3 +380,79 @@ fn evidence_downloads_under_the_name_it_was_recorded_with() {
     );
     assert!(!disposition.contains("evidence-"), "{disposition}");
 }
+
+/// The counts a plan page lists ("Green 3", …) as (word, number), from its counts list.
+fn listed_counts(body: &str) -> Vec<(String, usize)> {
+    let start = body.find("<ul class=\"counts\"").expect("a counts list");
+    let end = start + body[start..].find("</ul>").unwrap();
+    body[start..end]
+        .split("<li>")
+        .skip(1)
+        .map(|item| {
+            let word = item.split("\">").nth(1).unwrap().split('<').next().unwrap();
+            let n = item.rsplit("</strong>").next().unwrap();
+            let n = n.trim().trim_end_matches("</li>").trim();
+            (word.to_owned(), n.parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn the_plan_page_draws_its_statuses_month_by_month_with_the_numbers_of_the_plan_on_each_day() {
+    let server = Server::start();
+    let page = server.page(Role::Auditor, &format!("/plans/{PLAN}"));
+    assert_eq!(page.status, 200);
+    let body = &page.body;
+    let chart = &body[body.find("<figure class=\"chart\"").expect("a chart")..];
+    let chart = &chart[..chart.find("</figure>").unwrap()];
+    assert!(chart.contains("role=\"img\"") && chart.contains("<title id=\"rag-chart-title\">"));
+    assert!(chart.contains("The same numbers as a table"));
+
+    // Every month of the table links to the plan as it stood that day, and that page's
+    // counts are the month's numbers.
+    let rows = tbody(chart);
+    let heads: Vec<&str> = tbody(chart).split("<th scope=\"row\">").skip(1).collect();
+    assert!(!heads.is_empty(), "{rows}");
+    let columns: Vec<String> = chart
+        .split("<thead>")
+        .nth(1)
+        .unwrap()
+        .split("</thead>")
+        .next()
+        .unwrap()
+        .split("<th scope=\"col\">")
+        .skip(2)
+        .map(|c| c.split('<').next().unwrap().to_owned())
+        .collect();
+    for row in [heads[0], heads[heads.len() / 2], heads[heads.len() - 1]] {
+        let href = row
+            .split("href=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let numbers: Vec<usize> = row
+            .split("<td>")
+            .skip(1)
+            .map(|c| c.split('<').next().unwrap().parse().unwrap())
+            .collect();
+        let then = server.page(Role::Auditor, &href.replace("&amp;", "&"));
+        assert_eq!(then.status, 200, "{href}");
+        let mut expected: Vec<(String, usize)> = columns
+            .iter()
+            .zip(&numbers)
+            .filter(|(word, n)| word.as_str() != "All" && **n > 0)
+            .map(|(word, n)| (word.clone(), *n))
+            .collect();
+        let mut listed = listed_counts(&then.body);
+        expected.sort();
+        listed.sort();
+        assert_eq!(listed, expected, "{href}");
+        assert_eq!(
+            numbers.last().copied(),
+            Some(expected.iter().map(|(_, n)| n).sum()),
+            "the total of {href}"
+        );
+    }
+}
