@@ -404,10 +404,10 @@ pub enum TokenCommand {
         /// What the token is for, to find it again in `token list` [default: "token N"]
         #[arg(long)]
         label: Option<String>,
-        /// Refuse it after this date (YYYY-MM-DD: the end of that day, UTC; or an RFC 3339 moment)
+        /// The last day it works (YYYY-MM-DD: until the end of that day, UTC; or an RFC 3339 moment)
         #[arg(long, conflicts_with = "expires_in")]
         expires: Option<String>,
-        /// Refuse it this many days from now
+        /// It works for this many days from now
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=36_500))]
         expires_in: Option<u32>,
     },

@@ -206,7 +206,7 @@ pub fn token_new(
         record
             .expires
             .map_or("never expires".to_owned(), |end| format!(
-                "refused from {}",
+                "valid until {}",
                 when(end)
             ))
     );

@@ -30,7 +30,7 @@ pub struct Token {
     /// When it was made (absent for tokens made before this was kept).
     #[serde(default, with = "moment", skip_serializing_if = "Option::is_none")]
     pub created: Option<DateTime<Utc>>,
-    /// From this moment on the token is refused; `None`: it never expires.
+    /// The last moment the token works (whole seconds, UTC); `None`: it never expires.
     #[serde(default, with = "moment", skip_serializing_if = "Option::is_none")]
     pub expires: Option<DateTime<Utc>>,
 }
@@ -42,7 +42,7 @@ impl Token {
     }
 
     pub fn expired(&self, now: DateTime<Utc>) -> bool {
-        self.expires.is_some_and(|end| now >= end)
+        self.expires.is_some_and(|end| now > end)
     }
 
     /// `"ci"` (id 1a2b3c4d), as messages name a token.
@@ -94,7 +94,7 @@ fn check_label(label: &str) -> Result<String> {
 
 impl Accounts {
     /// Makes a new bearer token for `user`, labelled `label` (else "token N"),
-    /// refused from `expires` on. Returns the token (shown once) and its record.
+    /// working until `expires`. Returns the token (shown once) and its record.
     pub fn new_token(
         &mut self,
         user: &str,
@@ -129,6 +129,12 @@ impl Accounts {
                 .find(|l| !taken(l))
                 .unwrap_or_default(),
         };
+        // Kept to the second, as the file writes them.
+        let whole_seconds = |m: DateTime<Utc>| DateTime::from_timestamp(m.timestamp(), 0);
+        let (now, expires) = (
+            whole_seconds(now).unwrap_or(now),
+            expires.and_then(whole_seconds),
+        );
         if let Some(end) = expires.filter(|end| *end <= now) {
             bail!(Usage(format!(
                 "--expires {} is already past; give a later date",
@@ -200,7 +206,7 @@ impl Accounts {
             .ok_or(TokenRefused::Unknown)?;
         let principal = self.principal(&record.user).ok_or(TokenRefused::Unknown)?;
         match record.expires {
-            Some(end) if now >= end => Err(TokenRefused::Expired(end)),
+            Some(end) if now > end => Err(TokenRefused::Expired(end)),
             _ => Ok(principal),
         }
     }
@@ -233,13 +239,18 @@ mod tests {
         let mut accounts = accounts();
         let now = at("2025-03-03T12:00:00Z");
         let end = at("2025-03-31T23:59:59Z");
-        let (token, record) = accounts.new_token("mgr", None, Some(end), now).unwrap();
-        assert_eq!(record.created, Some(now));
-        assert!(accounts
-            .by_token(&token, at("2025-03-31T23:59:58Z"))
-            .is_ok());
+        let (token, record) = accounts
+            .new_token(
+                "mgr",
+                None,
+                Some(end + chrono::Duration::microseconds(999_999)),
+                now,
+            )
+            .unwrap();
+        assert_eq!((record.created, record.expires), (Some(now), Some(end)));
+        assert!(accounts.by_token(&token, end).is_ok(), "its last second");
         assert_eq!(
-            accounts.by_token(&token, end),
+            accounts.by_token(&token, at("2025-04-01T00:00:00Z")),
             Err(TokenRefused::Expired(end))
         );
         assert!(TokenRefused::Expired(end)
