@@ -274,7 +274,7 @@ async fn sign_in(State(state): State<AppState>, mut request: Request, next: Next
                 csrf: String::new(),
             },
             // A token was sent but is not accepted: say why, whatever the route.
-            Some(Err(refused)) => return unauthorized(&refused.message()),
+            Some(Err(refused)) => return unauthorized(&refused.message(), true),
             None => anonymous,
         }
     } else {
@@ -317,12 +317,17 @@ async fn sign_in(State(state): State<AppState>, mut request: Request, next: Next
     response
 }
 
-/// The API's 401: a JSON error saying why, and how to authenticate.
-fn unauthorized(message: &str) -> Response {
+/// The API's 401: a JSON error saying why, and how to authenticate (RFC 6750:
+/// `invalid_token` when a token was sent but is not accepted).
+fn unauthorized(message: &str, invalid_token: bool) -> Response {
     let mut refused = api::error(StatusCode::UNAUTHORIZED, message);
     refused.headers_mut().insert(
         header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer realm=\"assure\""),
+        HeaderValue::from_static(if invalid_token {
+            "Bearer realm=\"assure\", error=\"invalid_token\""
+        } else {
+            "Bearer realm=\"assure\""
+        }),
     );
     refused
 }
@@ -355,7 +360,7 @@ async fn admit(spec: &RouteSpec, request: Request) -> Result<Request, Response> 
         });
     if !spec.need.allows(caller.role()) {
         return Err(match (caller.principal.is_some(), api) {
-            (false, true) => unauthorized("sign in: send Authorization: Bearer TOKEN (make one with `assure token new NAME`)"),
+            (false, true) => unauthorized("sign in: send Authorization: Bearer TOKEN (make one with `assure token new NAME`)", false),
             (false, false) if request.method() == Method::GET => {
                 let next_path = request.uri().path().to_owned();
                 Redirect::to(&format!("/login?next={}", html::url_encode(&next_path))).into_response()

@@ -107,7 +107,7 @@ fn assert_refused(reply: &Reply, why: &str) {
     assert_eq!(reply.status, 401, "{}", reply.body);
     assert_eq!(
         reply.header("www-authenticate"),
-        Some("Bearer realm=\"assure\"")
+        Some("Bearer realm=\"assure\", error=\"invalid_token\"")
     );
     let message = reply.json()["error"].as_str().unwrap().to_owned();
     assert!(message.contains(why), "{message}");
