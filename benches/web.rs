@@ -32,7 +32,9 @@ fn start(data: &Path) -> (Server, String) {
             .add_user("bench", Role::Manager, None, "bench password long enough")
             .expect("user");
     }
-    let token = accounts.new_token("bench").expect("token");
+    let (token, _) = accounts
+        .new_token("bench", None, None, chrono::Utc::now())
+        .expect("token");
     accounts.save(data).expect("save accounts");
     let (state, _writer) = open_state(data, false).expect("open");
     let (router, _) = routes(state.clone());

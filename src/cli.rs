@@ -377,16 +377,44 @@ pub enum UserCommand {
         #[arg(long)]
         agency: Option<String>,
     },
-    /// List the accounts
+    /// List the accounts: role, agency, state, tokens and last sign-in
     List,
     /// Register the verifier key that checks NAME's co-signatures (see `checkpoint cosign --offline`)
     Vkey { name: String, vkey: String },
+    /// Set a new password (read like `user add`'s); every session signed in before ends
+    Passwd { name: String },
+    /// Stop an account signing in; its tokens and sessions stop working at once
+    Disable { name: String },
+    /// Let a disabled account sign in again; its tokens work again
+    Enable { name: String },
+    /// Delete an account and its tokens (the ledger keeps what it recorded); asks first
+    Remove {
+        name: String,
+        /// Do not ask (for scripts)
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Make a bearer token for a user's scripts (shown once)
-    New { name: String },
+    New {
+        name: String,
+        /// What the token is for, to find it again in `token list` [default: "token N"]
+        #[arg(long)]
+        label: Option<String>,
+        /// The last day it works (YYYY-MM-DD: until the end of that day, UTC; or an RFC 3339 moment)
+        #[arg(long, conflicts_with = "expires_in")]
+        expires: Option<String>,
+        /// It works for this many days from now
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=36_500))]
+        expires_in: Option<u32>,
+    },
+    /// List the tokens (all users', or NAME's): label, short id, made, expiry, state
+    List { name: Option<String> },
+    /// Delete one of NAME's tokens, named by its label or short id
+    Revoke { name: String, label_or_id: String },
 }
 
 #[derive(Debug, Subcommand)]

@@ -93,7 +93,25 @@ impl Ledger {
         sync_dir(dir)?;
         drop(store);
         drop(lock_file);
-        Ledger::open(dir)
+        Ledger::reopen(dir)
+    }
+
+    /// Opens the ledger this process has just let go of. A child forked by another
+    /// thread of this process holds a copy of the lock's descriptor until its exec
+    /// closes it (the OS lock follows the descriptor), so "in use" right after our
+    /// own release clears within milliseconds: it is waited out, for 2 s at most.
+    pub(crate) fn reopen(dir: &Path) -> Result<Ledger> {
+        let mut waited = std::time::Duration::ZERO;
+        loop {
+            match Ledger::open(dir) {
+                Err(Error::InUse { .. }) if waited < std::time::Duration::from_secs(2) => {
+                    let pause = std::time::Duration::from_millis(10);
+                    std::thread::sleep(pause);
+                    waited += pause;
+                }
+                reopened => return reopened,
+            }
+        }
     }
     /// Opens an existing ledger. A folder that is not a ledger, or is damaged, is an
     /// error; nothing is created, written or deleted in that case.

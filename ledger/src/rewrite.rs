@@ -71,19 +71,7 @@ impl Ledger {
             .map_err(|e| Error::io(format!("creating {}", done.display()), e))?;
         sync_dir(&dir)?;
         drop(self);
-        // A child forked by another thread of this process holds a copy of the lock's
-        // descriptor until its exec closes it; the lock is ours again a moment later.
-        let mut waited = std::time::Duration::ZERO;
-        loop {
-            match Ledger::open(&dir) {
-                Err(Error::InUse { .. }) if waited < std::time::Duration::from_secs(2) => {
-                    let pause = std::time::Duration::from_millis(10);
-                    std::thread::sleep(pause);
-                    waited += pause;
-                }
-                reopened => return reopened,
-            }
-        }
+        Ledger::reopen(&dir)
     }
 }
 

@@ -311,7 +311,7 @@ fn for_each_named_evidence(
 }
 
 /// Asks on stderr and reads one line of stdin: `true` only for "yes".
-fn ask(question: &str) -> Result<bool> {
+pub(super) fn ask(question: &str) -> Result<bool> {
     use std::io::Write as _;
     eprint!("{question}");
     let _ = std::io::stderr().flush();

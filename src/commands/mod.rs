@@ -1,5 +1,6 @@
 //! Dispatch: one function per command, grouped by what the user is doing.
 
+pub mod accounts;
 pub mod audit;
 pub mod challenges;
 pub mod export;
@@ -48,11 +49,30 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Demo { dir } => crate::demo::run(&dir),
         Command::Serve { addr, demo, tls } => serve::run(&data, addr, demo, tls),
         Command::User(UserCommand::Add { name, role, agency }) => {
-            serve::user_add(&data, &name, &role, agency)
+            accounts::user_add(&data, &name, &role, agency)
         }
-        Command::User(UserCommand::List) => serve::user_list(&data),
-        Command::User(UserCommand::Vkey { name, vkey }) => serve::user_vkey(&data, &name, &vkey),
-        Command::Token(TokenCommand::New { name }) => serve::token_new(&data, &name),
+        Command::User(UserCommand::List) => accounts::user_list(&data),
+        Command::User(UserCommand::Vkey { name, vkey }) => accounts::user_vkey(&data, &name, &vkey),
+        Command::User(UserCommand::Passwd { name }) => accounts::passwd(&data, &name),
+        Command::User(UserCommand::Disable { name }) => accounts::set_enabled(&data, &name, false),
+        Command::User(UserCommand::Enable { name }) => accounts::set_enabled(&data, &name, true),
+        Command::User(UserCommand::Remove { name, yes }) => accounts::remove(&data, &name, yes),
+        Command::Token(TokenCommand::New {
+            name,
+            label,
+            expires,
+            expires_in,
+        }) => accounts::token_new(
+            &data,
+            &name,
+            label.as_deref(),
+            expires.as_deref(),
+            expires_in,
+        ),
+        Command::Token(TokenCommand::List { name }) => accounts::token_list(&data, name.as_deref()),
+        Command::Token(TokenCommand::Revoke { name, label_or_id }) => {
+            accounts::token_revoke(&data, &name, &label_or_id)
+        }
         Command::Report { id, as_of, out } => serve::report(&open()?, &id, as_of.as_deref(), &out),
         Command::CreatePlan {
             id,

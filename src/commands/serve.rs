@@ -1,16 +1,15 @@
-//! `serve`, `user`, `token` and `report`: the web service and what it needs.
+//! `serve` and `report`: the web service and its demo accounts, and the inspection
+//! report the pages also serve. (`user` and `token` are `accounts.rs`'s.)
 
 use std::net::SocketAddr;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
 use projections::read::{world_at, TimeQuery};
-use projections::World;
 
-use crate::app::change::{registered_agency, AGENCIES};
 use crate::app::{App, Subjects};
 use crate::exit::Usage;
-use crate::web::accounts::{read_password, Accounts, Role};
+use crate::web::accounts::{Accounts, Role};
 
 /// Demo accounts: one per role, with passwords made on first start and kept in the
 /// demo folder so every start can print them.
@@ -62,76 +61,6 @@ fn prepare_demo(dir: &Path) -> Result<()> {
         println!("  {line}");
     }
     println!("The partner lead speaks for GMP. Sign in at the address below.\n");
-    Ok(())
-}
-
-pub fn user_add(data: &Path, name: &str, role: &str, agency: Option<String>) -> Result<()> {
-    let role = Role::parse(role).ok_or_else(|| {
-        Usage(format!(
-            "--role {role:?} is not a role: use chair, manager, partner or auditor"
-        ))
-    })?;
-    if !data.join("ASSURE-LEDGER").is_file() {
-        return Err(Usage(format!(
-            "{} holds no ledger; create one with `assure init` first",
-            data.display()
-        ))
-        .into());
-    }
-    // A partner lead speaks for a registered agency, named as the ledger names it.
-    let agency = match agency {
-        Some(typed) if !typed.trim().is_empty() => {
-            let app = App::open(data, String::new())?;
-            let world = World::replay(&app.load(&[Subjects::Prefix(AGENCIES.into())])?).0;
-            Some(registered_agency(&world, &typed, "--agency must name").map_err(|r| Usage(r.0))?)
-        }
-        other => other,
-    };
-    let mut accounts = Accounts::load(data)?;
-    // Checked before the prompt, so nobody types a password for nothing.
-    if accounts.find(name).is_some() {
-        return Err(Usage(format!(
-            "there is already a user {name}; choose another name"
-        ))
-        .into());
-    }
-    let password = read_password(&format!("Password for {name}: "))?;
-    accounts.add_user(name, role, agency, &password)?;
-    accounts.save(data)?;
-    println!("Added {name} ({}).", role.label());
-    Ok(())
-}
-
-pub fn user_list(data: &Path) -> Result<()> {
-    let accounts = Accounts::load(data)?;
-    for user in &accounts.users {
-        let agency = user
-            .agency
-            .as_deref()
-            .map(|a| format!(" for {a}"))
-            .unwrap_or_default();
-        println!("{} ({}{agency})", user.name, user.role.label());
-    }
-    Ok(())
-}
-
-pub fn user_vkey(data: &Path, name: &str, vkey: &str) -> Result<()> {
-    let mut accounts = Accounts::load(data)?;
-    accounts.set_vkey(name, vkey)?;
-    accounts.save(data)?;
-    println!(
-        "{name}'s co-signatures will be checked with {}.",
-        vkey.trim()
-    );
-    Ok(())
-}
-
-pub fn token_new(data: &Path, name: &str) -> Result<()> {
-    let mut accounts = Accounts::load(data)?;
-    let token = accounts.new_token(name)?;
-    accounts.save(data)?;
-    eprintln!("A bearer token for {name}; it is shown once and stored only as a hash:");
-    println!("{token}");
     Ok(())
 }
 

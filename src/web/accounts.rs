@@ -1,10 +1,18 @@
-//! Accounts and API tokens: who may sign in, with which role, for which agency.
+//! Accounts: who may sign in, with which role, for which agency, and whether they
+//! may now; their API tokens are `tokens.rs`'s.
 //!
 //! Kept in `DATA/accounts.json`, beside (never inside) the ledger: a password is not
 //! an event and must never be exported. Passwords are stored as Argon2id PHC strings,
 //! tokens as SHA-256 digests, and the file is replaced atomically (write a temporary
 //! file, fsync it, rename it over, fsync the folder) so a crash leaves the old or the
-//! new list, never half of one.
+//! new list, never half of one. Only the command line writes it (`Accounts::edit`,
+//! which holds `DATA/accounts.lock` from load to save, so two edits at once cannot
+//! lose either); the running service only reads it, and keeps what it must write
+//! itself (the last sign-ins) in a file of its own.
+//!
+//! Every account carries a `stamp`; a session remembers the stamp it signed in under
+//! and ends when the account's differs (password changed, account disabled), so
+//! those changes take effect on a running service without a restart.
 
 use std::fs;
 use std::io::Write as _;
@@ -13,10 +21,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context as _, Result};
 use argon2::password_hash::{PasswordHash, SaltString};
 use argon2::{Argon2, PasswordHasher as _, PasswordVerifier as _};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest as _, Sha256};
+
+pub use super::tokens::{token_digest, Token, TokenRefused};
 
 pub const FILE: &str = "accounts.json";
+/// Held (an OS lock) by a command-line edit from loading the file to saving it.
+pub const LOCK_FILE: &str = "accounts.lock";
 pub const MIN_PASSWORD: usize = 12;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -66,13 +78,28 @@ pub struct Account {
     /// A chair's (or other co-signer's) verifier key, for co-signatures made offline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vkey: Option<String>,
+    /// A disabled account cannot sign in, and its tokens and sessions do not work;
+    /// enabling it again brings its tokens back (its sessions stay ended).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub disabled: bool,
+    /// Changes whenever the sessions signed in before must end: a new password, the
+    /// account disabled. Random, so a name removed and added again does not bring
+    /// the old account's sessions back. (0 in files written before it existed.)
+    #[serde(default)]
+    pub stamp: u64,
+    /// When the account was added (absent in files written before it was kept).
+    #[serde(default, with = "moment", skip_serializing_if = "Option::is_none")]
+    pub created: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Token {
-    pub user: String,
-    /// SHA-256 of the token, hex; the token itself is shown once and never stored.
-    pub sha256: String,
+impl Account {
+    /// "manager", or "partner for GMP".
+    pub fn role_and_agency(&self) -> String {
+        match &self.agency {
+            Some(agency) => format!("{} for {agency}", self.role.as_str()),
+            None => self.role.as_str().to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -88,15 +115,39 @@ pub struct Principal {
     pub name: String,
     pub role: Role,
     pub agency: Option<String>,
+    /// The account's `stamp` when this principal was resolved: a session holds the
+    /// principal it signed in as, and ends as soon as the account's differs.
+    pub stamp: u64,
+}
+
+/// Which accounts file is in place: the service re-reads the file when this changes.
+/// Every save renames a new file over the old, so its inode changes even when two
+/// saves fall within the clock's resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileVersion {
+    modified: Option<std::time::SystemTime>,
+    len: u64,
+    inode: u64,
+}
+
+impl FileVersion {
+    /// `None` when there is no accounts file (or it cannot be looked at).
+    pub fn of(data: &Path) -> Option<FileVersion> {
+        let meta = fs::metadata(path(data)).ok()?;
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(&meta);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Some(FileVersion {
+            modified: meta.modified().ok(),
+            len: meta.len(),
+            inode,
+        })
+    }
 }
 
 fn path(data: &Path) -> PathBuf {
     data.join(FILE)
-}
-
-pub fn token_digest(token: &str) -> String {
-    let digest = Sha256::digest(token.as_bytes());
-    ledger::hex::hex(&digest)
 }
 
 /// Checks a user name: it becomes the actor of every event the user records.
@@ -112,6 +163,22 @@ pub fn check_name(name: &str) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+fn check_password_length(password: &str) -> Result<()> {
+    if password.chars().count() < MIN_PASSWORD {
+        bail!(crate::exit::Usage(format!(
+            "the password is too short: use at least {MIN_PASSWORD} characters"
+        )));
+    }
+    Ok(())
+}
+
+/// A new session stamp, never 0 (the stamp of accounts written before stamps).
+fn new_stamp() -> Result<u64> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(u64::from_le_bytes(bytes).max(1))
 }
 
 impl Accounts {
@@ -131,28 +198,56 @@ impl Accounts {
 
     /// Replaces the file atomically and durably.
     pub fn save(&self, data: &Path) -> Result<()> {
-        let file = path(data);
-        let temp = data.join(format!("{FILE}.new"));
         let bytes = serde_json::to_vec_pretty(self).context("encoding the accounts")?;
-        let write = || -> std::io::Result<()> {
-            let mut out = fs::OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .open(&temp)?;
-            set_owner_only(&out)?;
-            out.write_all(&bytes)?;
-            out.sync_all()?;
-            fs::rename(&temp, &file)?;
-            fs::File::open(data)?.sync_all()
-        };
-        write().with_context(|| format!("writing {}", file.display()))
+        replace_file(data, FILE, &bytes)
+            .with_context(|| format!("writing {}", path(data).display()))
+    }
+
+    /// Loads the file, lets `change` edit it and saves it when `change` succeeds, all
+    /// under `LOCK_FILE`, so a second edit at the same time waits and then starts from
+    /// this one's result instead of overwriting it.
+    pub fn edit<T>(data: &Path, change: impl FnOnce(&mut Accounts) -> Result<T>) -> Result<T> {
+        if !data.is_dir() {
+            bail!(crate::exit::Usage(format!(
+                "there is no folder {}; name the service's data folder with --data DIR",
+                data.display()
+            )));
+        }
+        let lock_path = data.join(LOCK_FILE);
+        let lock = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .and_then(|file| {
+                set_owner_only(&file)?;
+                file.lock()?;
+                Ok(file)
+            })
+            .with_context(|| format!("locking {}", lock_path.display()))?;
+        let mut accounts = Accounts::load(data)?;
+        let result = change(&mut accounts)?;
+        accounts.save(data)?;
+        drop(lock);
+        Ok(result)
     }
 
     pub fn find(&self, name: &str) -> Option<&Account> {
         self.users
             .iter()
             .find(|u| u.name.eq_ignore_ascii_case(name))
+    }
+
+    /// The account called `name`, or an error that says how to see the names.
+    pub fn get(&self, name: &str) -> Result<&Account> {
+        self.find(name).ok_or_else(|| no_user(name))
+    }
+
+    fn get_mut(&mut self, name: &str) -> Result<&mut Account> {
+        self.users
+            .iter_mut()
+            .find(|u| u.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| no_user(name))
     }
 
     pub fn add_user(
@@ -180,17 +275,16 @@ impl Accounts {
                 "--agency is only for partner leads".into()
             )),
         }
-        if password.chars().count() < MIN_PASSWORD {
-            bail!(crate::exit::Usage(format!(
-                "the password is too short: use at least {MIN_PASSWORD} characters"
-            )));
-        }
+        check_password_length(password)?;
         self.users.push(Account {
             name: name.to_owned(),
             role,
             agency,
             password: hash_password(password)?,
             vkey: None,
+            disabled: false,
+            stamp: new_stamp()?,
+            created: Some(Utc::now()),
         });
         Ok(())
     }
@@ -203,54 +297,106 @@ impl Accounts {
                 "{vkey:?} is not a verifier key ({e}); print one with `assure key show --key YOUR.key`"
             ))
         })?;
-        let Some(account) = self
-            .users
-            .iter_mut()
-            .find(|u| u.name.eq_ignore_ascii_case(user))
-        else {
-            bail!(crate::exit::Usage(format!(
-                "no user {user}; add one with `assure user add`"
-            )));
-        };
-        account.vkey = Some(vkey.to_owned());
+        self.get_mut(user)?.vkey = Some(vkey.to_owned());
         Ok(())
     }
 
-    /// Makes a new bearer token for `user`; returns the token (shown once).
-    pub fn new_token(&mut self, user: &str) -> Result<String> {
-        let Some(account) = self.find(user) else {
-            bail!(crate::exit::Usage(format!(
-                "no user {user}; add one with `assure user add`"
-            )));
-        };
-        let user = account.name.clone();
-        let token = format!("assure_{}", random_id()?);
-        self.tokens.push(Token {
-            user,
-            sha256: token_digest(&token),
-        });
-        Ok(token)
+    /// Sets a new password; every session signed in before ends.
+    pub fn set_password(&mut self, name: &str, password: &str) -> Result<()> {
+        check_password_length(password)?;
+        let hash = hash_password(password)?;
+        let stamp = new_stamp()?;
+        let account = self.get_mut(name)?;
+        account.password = hash;
+        account.stamp = stamp;
+        Ok(())
     }
 
+    /// Disables or enables an account; `false` when it already was so. Disabling ends
+    /// its sessions for good; enabling brings its tokens back.
+    pub fn set_enabled(&mut self, name: &str, enabled: bool) -> Result<bool> {
+        let stamp = new_stamp()?;
+        let account = self.get_mut(name)?;
+        let is_enabled = !account.disabled;
+        if is_enabled == enabled {
+            return Ok(false);
+        }
+        account.disabled = !enabled;
+        if !enabled {
+            account.stamp = stamp;
+        }
+        Ok(true)
+    }
+
+    /// Removes an account and its tokens; returns the account and how many tokens
+    /// went with it. The events it recorded stay in the ledger under its name.
+    pub fn remove_user(&mut self, name: &str) -> Result<(Account, usize)> {
+        let at = self
+            .users
+            .iter()
+            .position(|u| u.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| no_user(name))?;
+        let account = self.users.remove(at);
+        let before = self.tokens.len();
+        self.tokens
+            .retain(|t| !t.user.eq_ignore_ascii_case(&account.name));
+        Ok((account, before - self.tokens.len()))
+    }
+
+    /// What nobody could do on the web any more once `name` is disabled or removed:
+    /// a warning when it is the last enabled chair (or the last enabled chair or
+    /// manager). Never a refusal: disabling a leaked account must always be possible,
+    /// and accounts are managed here, on the command line, not on the web.
+    pub fn lockout_warning(&self, name: &str) -> Option<String> {
+        let account = self.find(name)?;
+        let others = || {
+            self.users
+                .iter()
+                .filter(|u| !u.disabled && !u.name.eq_ignore_ascii_case(name))
+        };
+        let mut lost = Vec::new();
+        if account.role == Role::Chair && !others().any(|u| u.role == Role::Chair) {
+            lost.push("raise, escalate or close challenges or co-sign checkpoints");
+        }
+        if matches!(account.role, Role::Chair | Role::Manager)
+            && !others().any(|u| matches!(u.role, Role::Chair | Role::Manager))
+        {
+            lost.push("import plans, record status or carry over");
+        }
+        if lost.is_empty() {
+            return None;
+        }
+        Some(format!(
+            "{} is the last enabled {}: nobody will be able to {} on the web until another is added (`assure user add`) or enabled (`assure user enable`)",
+            account.name,
+            if lost.len() == 2 { "chair or manager" } else { account.role.as_str() },
+            lost.join(", or ")
+        ))
+    }
+
+    /// The principal an enabled account stands for; `None` when there is no such
+    /// account or it is disabled.
     pub fn principal(&self, name: &str) -> Option<Principal> {
-        self.find(name).map(|a| Principal {
+        self.find(name).filter(|a| !a.disabled).map(|a| Principal {
             name: a.name.clone(),
             role: a.role,
             agency: a.agency.clone(),
+            stamp: a.stamp,
         })
     }
 
-    /// The principal a bearer token stands for.
-    pub fn by_token(&self, token: &str) -> Option<Principal> {
-        let digest = token_digest(token);
-        let record = self.tokens.iter().find(|t| t.sha256 == digest)?;
-        self.principal(&record.user)
+    /// The principal a session signed in as, if it still stands: the account exists,
+    /// is enabled, and has the same role, agency and stamp (no new password since).
+    pub fn still_signed_in(&self, signed_in: &Principal) -> Option<Principal> {
+        self.principal(&signed_in.name)
+            .filter(|now| now == signed_in)
     }
 
     /// Checks a password (Argon2id, slow on purpose: call off the async threads).
-    /// The principal when `password` is right. An unknown name costs the same
-    /// Argon2 work as a known one (against a stand-in hash), so the time taken does
-    /// not tell which names exist.
+    /// The principal when `password` is right and the account enabled. An unknown
+    /// name costs the same Argon2 work as a known one (against a stand-in hash), and
+    /// a disabled account the same as an enabled one, so the time taken does not
+    /// tell which names exist or which are disabled.
     pub fn check_password(&self, name: &str, password: &str) -> Option<Principal> {
         static STAND_IN: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
         let account = self.find(name);
@@ -266,6 +412,59 @@ impl Accounts {
             .is_ok();
         let account = account.filter(|_| right)?;
         self.principal(&account.name)
+    }
+}
+
+fn no_user(name: &str) -> anyhow::Error {
+    crate::exit::Usage(format!(
+        "no user {name}; `assure user list` lists the accounts"
+    ))
+    .into()
+}
+
+/// Replaces `dir/name` with `bytes` atomically and durably, owner-only: a temporary
+/// file written and fsynced, renamed over, the folder fsynced.
+pub(crate) fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let temp = dir.join(format!("{name}.new"));
+    let mut out = fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&temp)?;
+    set_owner_only(&out)?;
+    out.write_all(bytes)?;
+    out.sync_all()?;
+    fs::rename(&temp, dir.join(name))?;
+    fs::File::open(dir)?.sync_all()
+}
+
+/// A moment as RFC 3339 text in UTC to the second, e.g. `2025-03-03T14:05:00Z`:
+/// the form people editing the file by hand read.
+pub(crate) mod moment {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::{Deserialize as _, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(
+        moment: &Option<DateTime<Utc>>,
+        out: S,
+    ) -> Result<S::Ok, S::Error> {
+        match moment {
+            Some(m) => out.serialize_str(&m.to_rfc3339_opts(SecondsFormat::Secs, true)),
+            None => out.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        input: D,
+    ) -> Result<Option<DateTime<Utc>>, D::Error> {
+        let Some(text) = Option::<String>::deserialize(input)? else {
+            return Ok(None);
+        };
+        DateTime::parse_from_rfc3339(&text)
+            .map(|m| Some(m.with_timezone(&Utc)))
+            .map_err(|e| {
+                serde::de::Error::custom(format!("{text:?} is not an RFC 3339 moment: {e}"))
+            })
     }
 }
 
@@ -326,53 +525,4 @@ pub fn read_password(prompt: &str) -> Result<String> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_and_tokens_round_trip_and_the_file_holds_neither() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let mut accounts = Accounts::default();
-        accounts
-            .add_user("chair", Role::Chair, None, "correct horse battery")
-            .expect("add");
-        let token = accounts.new_token("chair").expect("token");
-        accounts.save(dir.path()).expect("save");
-        let text = fs::read_to_string(dir.path().join(FILE)).expect("read");
-        assert!(!text.contains("correct horse") && !text.contains(&token));
-        assert!(text.contains("$argon2id$"));
-        let loaded = Accounts::load(dir.path()).expect("load");
-        assert_eq!(
-            loaded
-                .check_password("CHAIR", "correct horse battery")
-                .map(|p| p.role),
-            Some(Role::Chair)
-        );
-        assert!(loaded.check_password("chair", "wrong password!").is_none());
-        assert_eq!(
-            loaded.by_token(&token).map(|p| p.name),
-            Some("chair".into())
-        );
-        assert!(loaded.by_token("assure_guess").is_none());
-    }
-
-    #[test]
-    fn bad_accounts_are_refused_with_a_reason() {
-        let mut accounts = Accounts::default();
-        let err = |r: Result<()>| r.expect_err("refused").to_string();
-        assert!(
-            err(accounts.add_user("p", Role::Partner, None, "long enough pw")).contains("--agency")
-        );
-        assert!(err(accounts.add_user("m", Role::Manager, None, "short")).contains("too short"));
-        assert!(
-            err(accounts.add_user("../x", Role::Manager, None, "long enough pw"))
-                .contains("not allowed")
-        );
-        accounts
-            .add_user("m", Role::Manager, None, "long enough pw")
-            .expect("add");
-        assert!(
-            err(accounts.add_user("M", Role::Auditor, None, "long enough pw")).contains("already")
-        );
-    }
-}
+mod tests;

@@ -18,13 +18,14 @@ mod inputs;
 pub mod pages;
 mod read;
 pub mod session;
+pub mod sign_ins;
 pub mod state;
 mod tiles;
+pub mod tokens;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
 use anyhow::{Context as _, Result};
 use axum::body::Body;
@@ -150,7 +151,7 @@ pub struct AppInner {
 /// The accounts file as last read, and when it was last looked at.
 #[derive(Debug, Default)]
 struct AccountsCache {
-    modified: Option<SystemTime>,
+    version: Option<accounts::FileVersion>,
     checked: Option<std::time::Instant>,
     accounts: Arc<Accounts>,
 }
@@ -168,13 +169,11 @@ impl AppInner {
             .is_none_or(|t| t.elapsed() >= ACCOUNTS_RECHECK);
         if due {
             cached.checked = Some(std::time::Instant::now());
-            let modified = std::fs::metadata(self.data.join(accounts::FILE))
-                .and_then(|m| m.modified())
-                .ok();
-            if modified != cached.modified {
+            let version = accounts::FileVersion::of(&self.data);
+            if version != cached.version {
                 match Accounts::load(&self.data) {
                     Ok(accounts) => {
-                        cached.modified = modified;
+                        cached.version = version;
                         cached.accounts = Arc::new(accounts);
                     }
                     Err(e) => eprintln!("assure serve: {e:#}; keeping the accounts loaded before"),
@@ -252,20 +251,32 @@ pub fn routes(state: AppState) -> (Router, Vec<RouteSpec>) {
     (router, specs)
 }
 
-/// Resolves the caller (bearer token under `/api/`, session cookie elsewhere).
+/// Resolves the caller (bearer token under `/api/`, session cookie elsewhere). The
+/// account is looked at on every request, so a token revoked or expired, an account
+/// disabled, removed or changed, or a new password (which ends every session signed
+/// in before) takes effect within `ACCOUNTS_RECHECK`.
 async fn sign_in(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
     let api = request.uri().path().starts_with("/api/");
     let headers = request.headers();
     // The session id to send back with a fresh Max-Age, when it is a live session.
     let mut slide: Option<String> = None;
+    let anonymous = Caller {
+        principal: None,
+        csrf: String::new(),
+    };
     let caller = if api {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
-        Caller {
-            principal: token.and_then(|t| state.accounts().by_token(t.trim())),
-            csrf: String::new(),
+        match token.map(|t| state.accounts().by_token(t.trim(), chrono::Utc::now())) {
+            Some(Ok(principal)) => Caller {
+                principal: Some(principal),
+                csrf: String::new(),
+            },
+            // A token was sent but is not accepted: say why, whatever the route.
+            Some(Err(refused)) => return unauthorized(&refused.message(), true),
+            None => anonymous,
         }
     } else {
         let session = headers
@@ -273,18 +284,23 @@ async fn sign_in(State(state): State<AppState>, mut request: Request, next: Next
             .and_then(|v| v.to_str().ok())
             .and_then(|c| cookie(c, session::cookie_name(state.secure)))
             .and_then(|id| Some((id.to_owned(), state.sessions.get(id)?)));
-        let (id, session) = session.unzip();
-        slide = id;
         match session {
-            // The account may have been removed or changed since sign-in.
-            Some(s) => Caller {
-                principal: state.accounts().principal(&s.principal.name),
-                csrf: s.csrf,
+            Some((id, s)) => match state.accounts().still_signed_in(&s.principal) {
+                Some(principal) => {
+                    slide = Some(id);
+                    Caller {
+                        principal: Some(principal),
+                        csrf: s.csrf,
+                    }
+                }
+                // The account was disabled, removed or changed, or its password
+                // changed, since this session signed in: the session ends.
+                None => {
+                    state.sessions.remove(&id);
+                    anonymous
+                }
             },
-            None => Caller {
-                principal: None,
-                csrf: String::new(),
-            },
+            None => anonymous,
         }
     };
     request.extensions_mut().insert(caller);
@@ -300,6 +316,21 @@ async fn sign_in(State(state): State<AppState>, mut request: Request, next: Next
         }
     }
     response
+}
+
+/// The API's 401: a JSON error saying why, and how to authenticate (RFC 6750:
+/// `invalid_token` when a token was sent but is not accepted).
+fn unauthorized(message: &str, invalid_token: bool) -> Response {
+    let mut refused = api::error(StatusCode::UNAUTHORIZED, message);
+    refused.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static(if invalid_token {
+            "Bearer realm=\"assure\", error=\"invalid_token\""
+        } else {
+            "Bearer realm=\"assure\""
+        }),
+    );
+    refused
 }
 
 /// Denies by default: the route's need against the caller, then CSRF for page forms.
@@ -330,14 +361,7 @@ async fn admit(spec: &RouteSpec, request: Request) -> Result<Request, Response> 
         });
     if !spec.need.allows(caller.role()) {
         return Err(match (caller.principal.is_some(), api) {
-            (false, true) => {
-                let mut refused = api::error(StatusCode::UNAUTHORIZED, "sign in: send Authorization: Bearer TOKEN (make one with `assure token new NAME`)");
-                refused.headers_mut().insert(
-                    header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static("Bearer realm=\"assure\""),
-                );
-                refused
-            }
+            (false, true) => unauthorized("sign in: send Authorization: Bearer TOKEN (make one with `assure token new NAME`)", false),
             (false, false) if request.method() == Method::GET => {
                 let next_path = request.uri().path().to_owned();
                 Redirect::to(&format!("/login?next={}", html::url_encode(&next_path))).into_response()

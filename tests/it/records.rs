@@ -851,7 +851,9 @@ fn a_partner_account_speaks_for_a_registered_agency() {
     add("gmp").ok();
     let users = ledger.run(&["user", "list"]).ok().stdout;
     assert!(
-        users.contains("pl (Partner lead for Greater Manchester Police)"),
+        users.lines().any(|row| row.starts_with("pl ")
+            && row.contains(" partner ")
+            && row.contains(" Greater Manchester Police ")),
         "{users}"
     );
 }

@@ -1,5 +1,7 @@
 //! Signing in and out: the form, the throttled check of a password, the session
-//! cookie, and where to go next (only ever a path on this site).
+//! cookie, and where to go next (only ever a path on this site). A success is noted
+//! in `sign-ins.json` (`web/sign_ins.rs`); a disabled account gets the same answer
+//! as a wrong password.
 
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
@@ -209,6 +211,7 @@ pub(super) async fn login(
             crate::web::session::cookie(c, crate::web::session::cookie_name(state.secure))
         });
     let _ = caller;
+    let signed_in = principal.name.clone();
     let Ok(id) = state.sessions.create(principal, old) else {
         return html::error_page(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -216,6 +219,15 @@ pub(super) async fn login(
             "The service could not start a session. Try again.",
         );
     };
+    // For `assure user list`. A failure to note it does not undo the sign-in.
+    let data = state.data.clone();
+    let noted = tokio::task::spawn_blocking(move || {
+        crate::web::sign_ins::record(&data, &signed_in, chrono::Utc::now())
+    })
+    .await;
+    if let Ok(Err(e)) = noted {
+        eprintln!("assure serve: {e:#}; the sign-in goes on, unrecorded");
+    }
     let cookie = crate::web::session::set_cookie(Some(&id), state.secure);
     ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
 }

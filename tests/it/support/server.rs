@@ -59,7 +59,10 @@ impl Server {
             accounts
                 .add_user(role.as_str(), role, agency, PASSWORD)
                 .unwrap();
-            tokens.push((role, accounts.new_token(role.as_str()).unwrap()));
+            let (token, _) = accounts
+                .new_token(role.as_str(), None, None, chrono::Utc::now())
+                .unwrap();
+            tokens.push((role, token));
         }
         let chair_key = ledger::note::SigningKey::generate("board.example/chair").unwrap();
         accounts
