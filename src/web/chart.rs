@@ -65,6 +65,11 @@ pub fn month_ends(start: i32, until: i32) -> Vec<i32> {
     ends.split_off(skip)
 }
 
+/// The last day of `day`'s month.
+pub fn month_end(day: i32) -> i32 {
+    month_ends(day, day + 31).first().copied().unwrap_or(day)
+}
+
 /// The months of a plan from `start` to `until`, each counted by `counts_on` (the
 /// plan's counts as it stood on a day; `None` when it did not exist yet).
 pub fn months(
@@ -94,18 +99,20 @@ struct Bar<'a> {
 }
 
 /// The chart, its key and its table; each month in the table links to the plan as
-/// it stood that day (`link` + `?as_of=`), when a link is given.
-pub fn rag_chart(months: &[Month], link: Option<&str>) -> Markup {
+/// it stood that day (`link` + `?as_of=`), when a link is given. `quiet_after`, when
+/// the chart stops before the date shown, is the day of the plan's last change.
+pub fn rag_chart(months: &[Month], link: Option<&str>, quiet_after: Option<i32>) -> Markup {
     if months.is_empty() {
         return html! {};
     }
-    let (width, height, top, bottom, left) = (640.0, 220.0, 20.0, 36.0, 8.0);
+    let (width, height, top, bottom, left) = (640.0, 220.0, 20.0, 36.0, 32.0);
     let plot = height - top - bottom;
     let most = months.iter().map(Month::total).max().unwrap_or(0).max(1) as f64;
     let step = (width - 2.0 * left) / months.len() as f64;
     let bar = (step * 0.7).min(40.0);
-    // Label every month when there is room, else every few.
-    let every = months.len().div_ceil(12);
+    // Label every month when there is room, else every few, counted back from the
+    // last (always labelled) so no two labels meet.
+    let every = months.len().div_ceil(9);
     let used: Vec<Rag> = Rag::ALL
         .into_iter()
         .filter(|r| months.iter().any(|m| m.count(*r) > 0))
@@ -142,7 +149,7 @@ pub fn rag_chart(months: &[Month], link: Option<&str>) -> Markup {
                 top: y,
                 segments,
                 total: month.total(),
-                label: (i % every == 0 || i + 1 == months.len()).then_some(month.label.as_str()),
+                label: ((months.len() - 1 - i) % every == 0).then_some(month.label.as_str()),
             }
         })
         .collect();
@@ -162,7 +169,10 @@ pub fn rag_chart(months: &[Month], link: Option<&str>) -> Markup {
                 line class="chart-axis" x1=(left) y1=(top + plot) x2=(width - left) y2=(top + plot) {}
             }
             figcaption {
-                p class="hint" { "Actions by status at the end of each month; the last bar is the date shown." }
+                p class="hint" {
+                    "Actions by status at the end of each month; the last bar is the plan as it stood on " (html::day_of(last.day)) "."
+                    @if let Some(quiet) = quiet_after { " No change is recorded after " (html::day_of(quiet)) ", so the plan stands the same on the date shown." }
+                }
                 ul class="counts chart-key" aria-label="Key" {
                     @for rag in &used { li { span class={ "swatch bar-" (rag.as_str()) } aria-hidden="true" {} (tag(*rag)) } }
                 }
@@ -235,7 +245,7 @@ mod tests {
             })
         });
         assert_eq!(months.len(), 2);
-        let markup = rag_chart(&months).into_string();
+        let markup = rag_chart(&months, None, None).into_string();
         assert!(markup.contains("role=\"img\""), "{markup}");
         assert!(
             markup.contains("from Jan 2024 to Feb 2024; 2 Green, 2 Red"),
@@ -250,6 +260,6 @@ mod tests {
         assert_eq!(markup.matches("class=\"bar bar-green\"").count(), 2);
         // A status no month has is left out of the key and the table.
         assert!(!markup.contains("Complete"));
-        assert_eq!(rag_chart(&[]).into_string(), "");
+        assert_eq!(rag_chart(&[], None, None).into_string(), "");
     }
 }

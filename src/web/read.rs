@@ -132,25 +132,36 @@ pub(super) fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Opti
 }
 
 /// The plan's counts by status at the end of each month from its start to the day
-/// `query` shows (each from `plan_view_at`, cached like any past view; the last bar
-/// of a page for "now" is the live plan, so appends never make a page replay).
+/// `query` shows, or to the month of its last change when that came earlier (with
+/// that day, so the page can say nothing changed since); each month from
+/// `plan_view_at`, cached like any past view, and the last bar of a page for "now"
+/// from the live plan, so appends never make a page replay.
 pub(super) async fn plan_months(
     state: &AppState,
     id: &str,
     query: TimeQuery,
-) -> Vec<super::chart::Month> {
-    let start = {
+) -> (Vec<super::chart::Month>, Option<i32>) {
+    let span = {
         let live = state.shared.read();
-        live.world.world().plan(id).map(|p| p.created.effective)
+        live.world.world().plan(id).map(|plan| {
+            let last = plan
+                .actions
+                .values()
+                .map(|a| a.last_update.effective)
+                .fold(plan.created.effective, i32::max);
+            (plan.created.effective, last)
+        })
     };
-    let Some(start) = start else {
-        return Vec::new();
+    let Some((start, last_change)) = span else {
+        return (Vec::new(), None);
     };
-    let until = query.as_of.unwrap_or_else(today);
+    let shown = query.as_of.unwrap_or_else(today);
+    let until = shown.min(super::chart::month_end(last_change));
+    let quiet = (until < shown).then_some(last_change);
     let (state, id) = (state.clone(), id.to_owned());
-    tokio::task::spawn_blocking(move || {
+    let months = tokio::task::spawn_blocking(move || {
         super::chart::months(start, until, |day| {
-            let at = if day == until && query == TimeQuery::default() {
+            let at = if day == shown && query == TimeQuery::default() {
                 query
             } else {
                 TimeQuery {
@@ -162,7 +173,8 @@ pub(super) async fn plan_months(
         })
     })
     .await
-    .unwrap_or_default()
+    .unwrap_or_default();
+    (months, quiet)
 }
 
 /// The plan a page or download asks for, at the time its query names.

@@ -259,7 +259,7 @@ async function main() {
       const body = await page.locator('main').innerText();
       expect(body.includes('Write the browser test'), `imported plan page lacks its first action`);
       expect(body.includes('Fix what axe finds, page by page'), `imported plan page lacks its second action`);
-      const rows = await page.locator('main table tbody tr').count();
+      const rows = await page.locator('main table.stack tbody tr').count();
       expect(rows === 2, `the imported plan shows ${rows} actions, expected 2`);
       await axeCheck(page, 'imported plan');
     });

@@ -43,7 +43,7 @@ pub(super) async fn plan_page(
         Ok(found) => found,
         Err(response) => return *response,
     };
-    let months = plan_months(&state, &id, query).await;
+    let (months, quiet_after) = plan_months(&state, &id, query).await;
     let actions = filtered_actions(&view, &params);
     let late_after = state.shared.read().world.world().late_after();
     let mut leads: Vec<&String> = view.actions.iter().flat_map(|a| a.leads.iter()).collect();
@@ -104,7 +104,7 @@ pub(super) async fn plan_page(
                 @if n > 0 { li { (tag(rag)) " " (n) } }
             }
         }
-        (chart::rag_chart(&months, Some(&format!("/plans/{id}"))))
+        (chart::rag_chart(&months, Some(&format!("/plans/{id}")), quiet_after))
         @for priority in &view.priorities {
             @let in_priority: Vec<_> = actions.iter().filter(|a| a.priority == priority.key).collect();
             @if !in_priority.is_empty() {
