@@ -253,11 +253,14 @@ mod tests {
         );
         assert!(
             markup.contains(
-                "<th scope=\"row\">Jan 2024 (31 January 2024)</th><td>3</td><td>1</td><td>4</td>"
+                "<th scope=\"row\">31 January 2024</th><td>3</td><td>1</td><td>4</td>"
             ),
             "{markup}"
         );
         assert_eq!(markup.matches("class=\"bar bar-green\"").count(), 2);
+        let linked = rag_chart(&months, Some("/plans/p"), Some(day(2024, 2, 1))).into_string();
+        assert!(linked.contains("<a href=\"/plans/p?as_of=2024-01-31\">31 January 2024</a>"));
+        assert!(linked.contains("No change is recorded after 1 February 2024"));
         // A status no month has is left out of the key and the table.
         assert!(!markup.contains("Complete"));
         assert_eq!(rag_chart(&[], None, None).into_string(), "");
