@@ -194,7 +194,7 @@ fn big_ledger(c: &mut Criterion) {
     if !bundle.join("events.jsonl").is_file() {
         let _ = std::fs::remove_dir_all(&bundle);
         let mut app = App {
-            ledger: Ledger::open(&data).expect("reopen"),
+            ledger: assure::app::Held::Own(Ledger::open(&data).expect("reopen")),
             actor: "bench".into(),
         };
         assure::app::export::export_to(&mut app.ledger, &bundle, None, &key).expect("export");
@@ -210,7 +210,7 @@ fn big_ledger(c: &mut Criterion) {
     });
     group.finish();
     let app = App {
-        ledger: Ledger::open(&data).expect("reopen"),
+        ledger: assure::app::Held::Own(Ledger::open(&data).expect("reopen")),
         actor: "bench".into(),
     };
     let mut group = c.benchmark_group("1M-ledger query");

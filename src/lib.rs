@@ -17,6 +17,7 @@ pub mod dates;
 pub mod demo;
 pub mod exit;
 pub mod import;
+pub mod output;
 pub mod table;
 pub mod web;
 

@@ -6,7 +6,12 @@ use clap::Parser;
 
 fn main() {
     quiet_on_a_closed_pipe();
-    let cli = cli::Cli::parse();
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = cli::Cli::parse_from(&argv);
+    // A read-only command while `assure serve` runs on the folder: the service answers.
+    if let Some(code) = commands::beside::answered(&cli, &argv) {
+        std::process::exit(code);
+    }
     if let Err(error) = commands::run(cli) {
         let code = exit::code_for(&error);
         if !error.is::<exit::VerificationFailed>() {

@@ -35,9 +35,55 @@ use crate::dates::today;
 use crate::exit::Usage;
 
 #[derive(Debug)]
-pub struct App {
-    pub ledger: Ledger,
+pub struct App<'a> {
+    pub ledger: Held<'a>,
     pub actor: String,
+}
+
+/// The ledger a command works on: its own (the command line opened the folder), or
+/// the running service's, lent for one read-only command the command line beside it
+/// asked for (`commands/beside.rs`), held under the service's ledger lock meanwhile.
+#[derive(Debug)]
+pub enum Held<'a> {
+    Own(Ledger),
+    Lent(std::sync::MutexGuard<'a, Ledger>),
+}
+
+impl Held<'_> {
+    /// The ledger itself, for a step that takes it over (a rewrite); refused for a
+    /// lent one, which only reads.
+    pub fn into_own(self) -> Result<Ledger> {
+        match self {
+            Held::Own(ledger) => Ok(ledger),
+            Held::Lent(_) => Err(anyhow::anyhow!(
+                "this command changes the ledger and cannot run through the service"
+            )),
+        }
+    }
+
+    fn is_lent(&self) -> bool {
+        matches!(self, Held::Lent(_))
+    }
+}
+
+impl std::ops::Deref for Held<'_> {
+    type Target = Ledger;
+
+    fn deref(&self) -> &Ledger {
+        match self {
+            Held::Own(ledger) => ledger,
+            Held::Lent(guard) => guard,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Held<'_> {
+    fn deref_mut(&mut self) -> &mut Ledger {
+        match self {
+            Held::Own(ledger) => ledger,
+            Held::Lent(guard) => &mut *guard,
+        }
+    }
 }
 
 /// Which events to load: one exact subject, or every subject under a prefix.
@@ -89,11 +135,14 @@ pub fn store_evidence(ledger: &Ledger, evidence: &[Vec<u8>]) -> ledger::Result<(
     Ok(())
 }
 
-impl App {
-    pub fn open(data: &Path, actor: String) -> Result<App> {
+impl App<'_> {
+    pub fn open(data: &Path, actor: String) -> Result<App<'static>> {
         let ledger = Ledger::open(data)
             .with_context(|| format!("opening the ledger in {}", data.display()))?;
-        Ok(App { ledger, actor })
+        Ok(App {
+            ledger: Held::Own(ledger),
+            actor,
+        })
     }
 
     /// The decoded events of the given subjects, in seq order, read from the ledger's
@@ -193,6 +242,12 @@ impl App {
         effective: i32,
         evidence: &[Vec<u8>],
     ) -> Result<Vec<EventHeader>> {
+        if self.ledger.is_lent() {
+            // The service records through its own writer; a lent ledger only reads.
+            return Err(anyhow::anyhow!(
+                "a change cannot be recorded through a ledger lent for reading"
+            ));
+        }
         let context = self.context(effective)?;
         validate(history, &planned, &context)?;
         store_evidence(&self.ledger, evidence)?;

@@ -59,7 +59,7 @@ pub fn user_add(data: &Path, name: &str, role: &str, agency: Option<String>) -> 
     Accounts::edit(data, |accounts| {
         accounts.add_user(name, role, agency, &password)
     })?;
-    println!("Added {name} ({}).", role.label());
+    crate::outln!("Added {name} ({}).", role.label());
     Ok(())
 }
 
@@ -68,7 +68,7 @@ pub fn user_add(data: &Path, name: &str, role: &str, agency: Option<String>) -> 
 pub fn user_list(data: &Path) -> Result<()> {
     let accounts = Accounts::load(data)?;
     if accounts.users.is_empty() {
-        println!("No accounts yet; add one with `assure user add NAME --role manager`.");
+        crate::outln!("No accounts yet; add one with `assure user add NAME --role manager`.");
         return Ok(());
     }
     let last = crate::web::sign_ins::load(data);
@@ -90,7 +90,7 @@ pub fn user_list(data: &Path) -> Result<()> {
             ]
         })
         .collect();
-    print!(
+    crate::out!(
         "{}",
         table::render(
             &["user", "role", "agency", "state", "tokens", "last sign-in"],
@@ -103,7 +103,7 @@ pub fn user_list(data: &Path) -> Result<()> {
 
 pub fn user_vkey(data: &Path, name: &str, vkey: &str) -> Result<()> {
     Accounts::edit(data, |accounts| accounts.set_vkey(name, vkey))?;
-    println!(
+    crate::outln!(
         "{name}'s co-signatures will be checked with {}.",
         vkey.trim()
     );
@@ -115,7 +115,7 @@ pub fn passwd(data: &Path, name: &str) -> Result<()> {
     let name = Accounts::load(data)?.get(name)?.name.clone();
     let password = read_password(&format!("New password for {name}: "))?;
     Accounts::edit(data, |accounts| accounts.set_password(&name, &password))?;
-    println!(
+    crate::outln!(
         "Set a new password for {name}. Every session signed in before has ended (on a running service within a few seconds); their tokens still work."
     );
     Ok(())
@@ -132,20 +132,20 @@ pub fn set_enabled(data: &Path, name: &str, enabled: bool) -> Result<()> {
     let name = &account.name;
     match (enabled, changed) {
         (false, true) => {
-            println!(
+            crate::outln!(
                 "Disabled {name}: they cannot sign in, and their {} and any session stop working (on a running service within a few seconds). `assure user enable {name}` undoes it.",
                 tokens(count)
             );
             if let Some(warning) = warning {
-                eprintln!("Warning: {warning}.");
+                crate::errln!("Warning: {warning}.");
             }
         }
-        (true, true) => println!(
+        (true, true) => crate::outln!(
             "Enabled {name}: they can sign in again, and their {} work again.",
             tokens(count)
         ),
-        (false, false) => println!("{name} is already disabled."),
-        (true, false) => println!("{name} is already enabled."),
+        (false, false) => crate::outln!("{name} is already disabled."),
+        (true, false) => crate::outln!("{name} is already enabled."),
     }
     Ok(())
 }
@@ -154,7 +154,7 @@ pub fn set_enabled(data: &Path, name: &str, enabled: bool) -> Result<()> {
 pub fn remove(data: &Path, name: &str, confirmed: bool) -> Result<()> {
     let accounts = Accounts::load(data)?;
     let account = accounts.get(name)?;
-    eprintln!(
+    crate::errln!(
         "This deletes the account {} ({}) and its {}; any session of theirs ends. The ledger keeps every event they recorded, under their name.",
         account.name,
         account.role_and_agency(),
@@ -164,7 +164,7 @@ pub fn remove(data: &Path, name: &str, confirmed: bool) -> Result<()> {
         .then(|| accounts.lockout_warning(name))
         .flatten()
     {
-        eprintln!("Warning: {warning}.");
+        crate::errln!("Warning: {warning}.");
     }
     if !confirmed && !super::audit::ask("Type yes to remove it: ")? {
         return Err(Usage(
@@ -173,7 +173,7 @@ pub fn remove(data: &Path, name: &str, confirmed: bool) -> Result<()> {
         .into());
     }
     let (account, count) = Accounts::edit(data, |accounts| accounts.remove_user(name))?;
-    println!("Removed {} and {}.", account.name, tokens(count));
+    crate::outln!("Removed {} and {}.", account.name, tokens(count));
     Ok(())
 }
 
@@ -199,7 +199,7 @@ pub fn token_new(
     let (token, record) = Accounts::edit(data, |accounts| {
         accounts.new_token(name, label, expires, now)
     })?;
-    eprintln!(
+    crate::errln!(
         "A bearer token for {}, {}, {}; it is shown once and stored only as a hash:",
         record.user,
         record.described(),
@@ -210,7 +210,7 @@ pub fn token_new(
                 when(end)
             ))
     );
-    println!("{token}");
+    crate::outln!("{token}");
     Ok(())
 }
 
@@ -224,7 +224,7 @@ pub fn token_list(data: &Path, name: Option<&str>) -> Result<()> {
         None => accounts.tokens.iter().collect(),
     };
     if listed.is_empty() {
-        println!("No tokens; make one with `assure token new NAME`.");
+        crate::outln!("No tokens; make one with `assure token new NAME`.");
         return Ok(());
     }
     let rows: Vec<Vec<String>> = listed
@@ -246,7 +246,7 @@ pub fn token_list(data: &Path, name: Option<&str>) -> Result<()> {
             ]
         })
         .collect();
-    print!(
+    crate::out!(
         "{}",
         table::render(
             &["user", "label", "id", "made", "expires", "state"],
@@ -259,7 +259,7 @@ pub fn token_list(data: &Path, name: Option<&str>) -> Result<()> {
 
 pub fn token_revoke(data: &Path, name: &str, label_or_id: &str) -> Result<()> {
     let revoked = Accounts::edit(data, |accounts| accounts.revoke_token(name, label_or_id))?;
-    println!(
+    crate::outln!(
         "Revoked {}'s token {}: it stops working (on a running service within a few seconds).",
         revoked.user,
         revoked.described()

@@ -68,7 +68,7 @@ pub fn history(app: &App, prefix: Option<&str>, json: bool) -> Result<()> {
     }
     let recorded = recorded.finish();
     if let (Some(prefix), true) = (prefix, recorded.is_empty()) {
-        eprintln!("{}", no_such_subject(app, prefix)?);
+        crate::errln!("{}", no_such_subject(app, prefix)?);
     }
     // Redactions are ledger-wide events; they explain gaps in any subject's history.
     let redaction_events = app.load(&[crate::app::Subjects::Exact(
@@ -97,7 +97,7 @@ pub fn history(app: &App, prefix: Option<&str>, json: bool) -> Result<()> {
             ]
         })
         .collect();
-    print!(
+    crate::out!(
         "{}",
         table::render(
             &[
@@ -144,7 +144,7 @@ pub fn verify(app: &App, json: bool) -> Result<()> {
         problem: report.problem.as_deref(),
     };
     if !report.ok && !json {
-        eprintln!("{} events verified before the problem.", report.size);
+        crate::errln!("{} events verified before the problem.", report.size);
     }
     report_verification(&report, json, verdict)
 }
@@ -155,12 +155,12 @@ pub fn verify(app: &App, json: bool) -> Result<()> {
 /// destroyed; and the store is rewritten so that the erased bytes are in no file of
 /// the data folder when this returns. Takes the ledger and gives it back reopened.
 pub fn redact(
-    mut app: App,
+    mut app: App<'_>,
     seq: u64,
     reason: &str,
     effective: i32,
     confirmed: bool,
-) -> Result<App> {
+) -> Result<App<'static>> {
     let actor = app.actor()?;
     if seq >= app.ledger.size() {
         return Err(Usage(format!(
@@ -197,8 +197,8 @@ pub fn redact(
                 .filter_map(|n| ledger::hex::parse_hash(n))
                 .collect();
             let deleted = delete_unnamed_evidence(&app, &all)?;
-            let ledger = rewrite(app.ledger)?;
-            println!(
+            let ledger = crate::app::Held::Own(rewrite(app.ledger.into_own()?)?);
+            crate::outln!(
                 "The words of event {seq} were already erased. {deleted} evidence file(s) that no record names were deleted, and the store was rewritten: the erased words are in no file of the data folder."
             );
             return Ok(App { ledger, actor });
@@ -208,7 +208,7 @@ pub fn redact(
     let note = projections::erasure::note(reason, &actor, effective);
     let skeleton = projections::erasure::without_words(&decoded, &note).map_err(refused)?;
     let evidence = decoded.evidence();
-    eprintln!(
+    crate::errln!(
         "This erases the words of event {seq}: {} on {}, effective {}, recorded by {}:\n  {}",
         header.kind,
         header.subject,
@@ -216,7 +216,7 @@ pub fn redact(
         header.actor,
         projections::views::summary(&decoded)
     );
-    eprintln!(
+    crate::errln!(
         "What stays, in every view and every proof: {}\n\
          The erasure is recorded as a new event authorised by {actor}; the words cannot be brought back.{}",
         projections::views::summary(&skeleton),
@@ -245,8 +245,8 @@ pub fn redact(
         .redact_with(seq, reason, &actor, effective, vec![kept])
         .with_context(|| format!("redacting event {seq}"))?;
     let deleted = delete_unnamed_evidence(&app, &evidence)?;
-    let ledger = rewrite(app.ledger)?;
-    println!(
+    let ledger = crate::app::Held::Own(rewrite(app.ledger.into_own()?)?);
+    crate::outln!(
         "The words of event {seq} were erased; the erasure is recorded as event {} (authorised by {actor}), its structure kept as event {}.{} The store was rewritten: the erased words are in no file of the data folder.",
         redaction.seq,
         redaction.seq - 1,
@@ -313,7 +313,7 @@ fn for_each_named_evidence(
 /// Asks on stderr and reads one line of stdin: `true` only for "yes".
 pub(super) fn ask(question: &str) -> Result<bool> {
     use std::io::Write as _;
-    eprint!("{question}");
+    crate::err!("{question}");
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin()

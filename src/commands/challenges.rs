@@ -30,7 +30,7 @@ pub fn raise(
         .first()
         .and_then(|h| h.subject.strip_prefix("challenge/"))
         .unwrap_or_default();
-    println!("{id}");
+    crate::outln!("{id}");
     Ok(())
 }
 
@@ -69,7 +69,7 @@ pub fn respond(
         evidence: records,
     };
     let seq = record(app, id, change, effective, &blobs)?;
-    println!("Response to {id} recorded (event {seq}).");
+    crate::outln!("Response to {id} recorded (event {seq}).");
     Ok(())
 }
 
@@ -80,7 +80,7 @@ pub fn escalate(app: &mut App, id: &str, to: &str, reason: &str, effective: i32)
         reason: reason.to_owned(),
     };
     let seq = record(app, id, change, effective, &[])?;
-    println!("{id} escalated (event {seq}).");
+    crate::outln!("{id} escalated (event {seq}).");
     Ok(())
 }
 
@@ -97,7 +97,7 @@ pub fn close(
         impact,
     };
     let seq = record(app, id, change, effective, &[])?;
-    println!("{id} closed (event {seq}).");
+    crate::outln!("{id} closed (event {seq}).");
     Ok(())
 }
 
@@ -114,7 +114,7 @@ pub fn reopen(
         due,
     };
     let seq = record(app, id, change, effective, &[])?;
-    println!("{id} reopened (event {seq}).");
+    crate::outln!("{id} reopened (event {seq}).");
     Ok(())
 }
 
@@ -126,7 +126,7 @@ pub fn extend(app: &mut App, id: &str, due: i32, reason: &str, effective: i32) -
         reason: reason.to_owned(),
     };
     let seq = record(app, id, change, effective, &[])?;
-    println!(
+    crate::outln!(
         "{id}: the response is due by {} (event {seq}).",
         projections::views::date(due)
     );
@@ -147,7 +147,7 @@ pub fn agency_add(
         aliases,
     };
     let headers = app.record(change, effective, &[])?;
-    println!(
+    crate::outln!(
         "Registered agency {id}: {name} (event {}).",
         headers.first().map_or(0, |h| h.seq)
     );
@@ -167,7 +167,7 @@ pub fn agencies(app: &App, json: bool) -> Result<()> {
         return print_json(&list);
     }
     if world.agencies.is_empty() {
-        println!("No agencies registered yet. Register one with `assure agency add ID --name NAME [--alias A]`.");
+        crate::outln!("No agencies registered yet. Register one with `assure agency add ID --name NAME [--alias A]`.");
         return Ok(());
     }
     let rows: Vec<Vec<String>> = world
@@ -175,7 +175,7 @@ pub fn agencies(app: &App, json: bool) -> Result<()> {
         .values()
         .map(|a| vec![a.id.clone(), a.name.clone(), a.aliases.join(", ")])
         .collect();
-    print!(
+    crate::out!(
         "{}",
         table::render(&["id", "name", "also called"], &rows, 50)
     );
@@ -204,22 +204,22 @@ pub fn show(app: &App, id: &str, json: bool) -> Result<()> {
             String::new()
         }
     };
-    println!("Challenge {} to {}", view.id, view.to);
-    println!("  raised:   {} by {}", view.raised_on, view.raised_by);
-    println!(
+    crate::outln!("Challenge {} to {}", view.id, view.to);
+    crate::outln!("  raised:   {} by {}", view.raised_on, view.raised_by);
+    crate::outln!(
         "  status:   {:?}{}",
         view.status,
         if view.overdue { " (overdue)" } else { "" }
     );
     if let Some(due) = &view.due {
-        println!("  due:      {due}");
+        crate::outln!("  due:      {due}");
     }
     if !view.about.is_empty() {
-        println!("  about:    {}", view.about.join(", "));
+        crate::outln!("  about:    {}", view.about.join(", "));
     }
-    println!("  text:     {}", view.text);
+    crate::outln!("  text:     {}", view.text);
     for r in &view.responses {
-        println!(
+        crate::outln!(
             "  {} response by {}: {}{}",
             r.effective,
             r.actor,
@@ -227,14 +227,16 @@ pub fn show(app: &App, id: &str, json: bool) -> Result<()> {
             late(r.late_days)
         );
         for file in &r.evidence {
-            println!(
+            crate::outln!(
                 "      evidence: {} ({} bytes, blake3 {})",
-                file.name, file.bytes, file.blake3
+                file.name,
+                file.bytes,
+                file.blake3
             );
         }
     }
     for e in &view.escalations {
-        println!(
+        crate::outln!(
             "  {} {} by {}: {}{}",
             e.effective,
             e.kind,
@@ -244,16 +246,16 @@ pub fn show(app: &App, id: &str, json: bool) -> Result<()> {
         );
     }
     if let Some(to) = &view.escalated_to {
-        println!("  escalated to: {to}");
+        crate::outln!("  escalated to: {to}");
     }
     if let Some(outcome) = &view.outcome {
-        println!(
+        crate::outln!(
             "  closed {}: {outcome}",
             view.closed_on.as_deref().unwrap_or_default()
         );
     }
     if let Some(impact) = &view.impact {
-        println!("  impact:   {impact}");
+        crate::outln!("  impact:   {impact}");
     }
     Ok(())
 }
@@ -285,7 +287,7 @@ pub fn list(
         return print_json(&log);
     }
     if log.is_empty() {
-        println!("No challenges match.");
+        crate::outln!("No challenges match.");
         return Ok(());
     }
     let rows: Vec<Vec<String>> = log
@@ -313,7 +315,7 @@ pub fn list(
             ]
         })
         .collect();
-    print!(
+    crate::out!(
         "{}",
         table::render(
             &[

@@ -19,7 +19,7 @@ pub fn export(
     key: Option<&Path>,
 ) -> Result<()> {
     let exported = crate::app::export::export(ledger, out, subject, key)?;
-    println!(
+    crate::outln!(
         "Wrote {} {} of {} events to {} ({} evidence files), under a checkpoint of size {}.",
         if exported.excerpt {
             "an excerpt"
@@ -32,7 +32,7 @@ pub fn export(
         exported.evidence_files,
         exported.size
     );
-    println!(
+    crate::outln!(
         "Verify it with: assure verify --bundle {} --trust {}",
         out.display(),
         exported.vkey

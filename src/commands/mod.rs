@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod beside;
 pub mod challenges;
 pub mod export;
 pub mod plans;
@@ -19,11 +20,26 @@ use crate::cli::{
 };
 use crate::exit::Usage;
 
+/// Runs a command on the command line's own copy of the ledger. When the folder is
+/// in use because `assure serve` runs on it, says so and how to make the change
+/// (a read-only command never gets here then: `beside::answered` had the service
+/// answer it).
 pub fn run(cli: Cli) -> Result<()> {
     let actor = actor_name(cli.actor);
     let data = cli.data;
-    let open = || App::open(&data, actor.clone());
-    match cli.command {
+    dispatch(cli.command, &data, || App::open(&data, actor.clone()))
+        .map_err(|error| beside::explain_in_use(error, &data))
+}
+
+/// Runs `command` on the ledger `open` gives (the command line's own, or one the
+/// service lends for a read-only command).
+pub fn dispatch<'a>(
+    command: Command,
+    data: &std::path::Path,
+    open: impl Fn() -> Result<App<'a>>,
+) -> Result<()> {
+    let data = data.to_path_buf();
+    match command {
         Command::Init { key } => proofs::init(&data, key.as_deref()),
         Command::Key(KeyCommand::New { name, out }) => proofs::key_new(&name, &out),
         Command::Key(KeyCommand::Show { key }) => proofs::key_show(&data, key.as_deref()),
@@ -370,13 +386,13 @@ fn report_verification<T: serde::Serialize>(
     if json {
         print_json(report)?;
     } else if verdict.ok {
-        println!("{}", verdict.ok_line);
+        crate::outln!("{}", verdict.ok_line);
     } else {
         let at = verdict
             .first_bad_seq
             .map(|s| format!(" at seq {s}"))
             .unwrap_or_default();
-        println!(
+        crate::outln!(
             "FAILED{at}: {}",
             verdict.problem.unwrap_or("unknown problem")
         );
@@ -390,6 +406,6 @@ fn report_verification<T: serde::Serialize>(
 
 /// Prints a value as pretty JSON on stdout.
 fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
+    crate::outln!("{}", serde_json::to_string_pretty(value)?);
     Ok(())
 }

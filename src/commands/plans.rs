@@ -41,7 +41,7 @@ pub fn create(
         period,
     };
     let headers = app.record(change, effective, &[])?;
-    println!(
+    crate::outln!(
         "Created plan {id} (event {}).",
         headers.first().map_or(0, |h| h.seq)
     );
@@ -51,7 +51,11 @@ pub fn create(
 /// `assure import`: reads the file, shows how it was read, and records the plan in
 /// one atomic batch — or, with `--dry-run`, records nothing and prints exactly what
 /// would be recorded.
-pub fn import(data: &Path, open: impl Fn() -> Result<App>, args: &ImportArgs) -> Result<()> {
+pub fn import<'a>(
+    data: &Path,
+    open: impl Fn() -> Result<App<'a>>,
+    args: &ImportArgs,
+) -> Result<()> {
     // A dry run needs no ledger: without one, the plan is new.
     let mut app = match open() {
         Ok(app) => Some(app),
@@ -106,20 +110,20 @@ pub fn import_into(app: Option<&mut App>, args: &ImportArgs) -> Result<()> {
         if args.json {
             return print_json(&preview::to_json(&imported, &recording, count, true));
         }
-        print!("{}", preview::to_text(&imported, &recording, count));
-        println!("Nothing was recorded (--dry-run).");
+        crate::out!("{}", preview::to_text(&imported, &recording, count));
+        crate::outln!("Nothing was recorded (--dry-run).");
         return Ok(());
     }
     let Some(app) = app else {
         return Err(anyhow::anyhow!("no ledger to record into"));
     };
     if !args.json {
-        eprintln!("Read {} as {}.", file_name, imported.source);
+        crate::errln!("Read {} as {}.", file_name, imported.source);
         for column in &imported.columns {
-            eprintln!("{}", column.describe());
+            crate::errln!("{}", column.describe());
         }
         for warning in &imported.warnings {
-            eprintln!("warning: {warning}");
+            crate::errln!("warning: {warning}");
         }
     }
     let headers = app.commit(&history, planned, effective, &[])?;
@@ -137,7 +141,7 @@ pub fn import_into(app: Option<&mut App>, args: &ImportArgs) -> Result<()> {
     } else {
         String::new()
     };
-    println!(
+    crate::outln!(
         "Imported {} actions under {} priorities into plan {} (events {first}–{last}), effective {}{as_at_note}, with {} warnings.",
         imported.actions.len(),
         imported.priorities.len(),
@@ -164,7 +168,7 @@ pub fn list(app: &App, json: bool) -> Result<()> {
         return print_json(&plans);
     }
     if views.is_empty() {
-        println!("No plans yet. Import one with `assure import FILE.csv --plan ID`.");
+        crate::outln!("No plans yet. Import one with `assure import FILE.csv --plan ID`.");
         return Ok(());
     }
     let rows: Vec<Vec<String>> = views
@@ -186,7 +190,7 @@ pub fn list(app: &App, json: bool) -> Result<()> {
             ]
         })
         .collect();
-    print!(
+    crate::out!(
         "{}",
         table::render(
             &["plan", "title", "period", "actions", "by status"],
@@ -245,7 +249,7 @@ pub fn show(app: &App, id: &str, time: &TimeArgs, json: bool) -> Result<()> {
         .as_deref()
         .map(|p| format!(" ({p})"))
         .unwrap_or_default();
-    println!(
+    crate::outln!(
         "Plan {} — {}{period}, {}",
         view.plan.id,
         view.plan.title,
@@ -276,11 +280,11 @@ pub fn show(app: &App, id: &str, time: &TimeArgs, json: bool) -> Result<()> {
             .collect();
         // A priority with no title of its own is named after its key already.
         if priority.title == format!("Priority {}", priority.key) {
-            println!("\n{}", priority.title);
+            crate::outln!("\n{}", priority.title);
         } else {
-            println!("\nPriority {}: {}", priority.key, priority.title);
+            crate::outln!("\nPriority {}: {}", priority.key, priority.title);
         }
-        print!(
+        crate::out!(
             "{}",
             table::render(
                 &[
@@ -303,7 +307,7 @@ pub fn show(app: &App, id: &str, time: &TimeArgs, json: bool) -> Result<()> {
         .map(|(s, n)| format!("{s} {n}"))
         .collect::<Vec<_>>()
         .join(", ");
-    println!("\n{} actions: {counts}", view.actions.len());
+    crate::outln!("\n{} actions: {counts}", view.actions.len());
     Ok(())
 }
 
@@ -355,27 +359,27 @@ pub fn action(app: &App, id: &str, reference: &str, time: &TimeArgs, json: bool)
     let late_after = app.late_after()?;
     for step in &timeline.steps {
         let a = &step.action;
-        println!("{}/{} — {}", step.plan, a.reference, a.title);
-        println!("  status:    {}", a.status.label());
-        println!("  leads:     {}", a.leads.join("; "));
-        println!("  timescale: {}", a.due);
+        crate::outln!("{}/{} — {}", step.plan, a.reference, a.title);
+        crate::outln!("  status:    {}", a.status.label());
+        crate::outln!("  leads:     {}", a.leads.join("; "));
+        crate::outln!("  timescale: {}", a.due);
         for m in &a.milestones {
-            println!("             {} by {}", m.label, m.date);
+            crate::outln!("             {} by {}", m.label, m.date);
         }
         if !a.impact.is_empty() {
-            println!("  impact:    {}", a.impact);
+            crate::outln!("  impact:    {}", a.impact);
         }
         if !a.outcome.is_empty() {
-            println!("  outcome:   {}", a.outcome);
+            crate::outln!("  outcome:   {}", a.outcome);
         }
         if !a.cross_refs.is_empty() {
-            println!("  see also:  {}", a.cross_refs.join(", "));
+            crate::outln!("  see also:  {}", a.cross_refs.join(", "));
         }
         for extra in &a.extras {
-            println!("  {}: {}", extra.header, extra.text.replace('\n', "\n    "));
+            crate::outln!("  {}: {}", extra.header, extra.text.replace('\n', "\n    "));
         }
         if !step.imported_progress.is_empty() {
-            println!("  progress (imported): {}", step.imported_progress);
+            crate::outln!("  progress (imported): {}", step.imported_progress);
         }
         for e in &step.entries {
             let late = if e.recorded_at_import {
@@ -385,23 +389,33 @@ pub fn action(app: &App, id: &str, reference: &str, time: &TimeArgs, json: bool)
             } else {
                 String::new()
             };
-            println!(
+            crate::outln!(
                 "  {} [{}] {} — {} (seq {}{late})",
-                e.effective, e.kind, e.text, e.actor, e.seq
+                e.effective,
+                e.kind,
+                e.text,
+                e.actor,
+                e.seq
             );
             for file in &e.evidence {
-                println!(
+                crate::outln!(
                     "      evidence: {} ({} bytes, blake3 {})",
-                    file.name, file.bytes, file.blake3
+                    file.name,
+                    file.bytes,
+                    file.blake3
                 );
             }
         }
-        println!();
+        crate::outln!();
     }
     for c in &timeline.challenges {
-        println!(
+        crate::outln!(
             "Challenge {} to {} ({:?}), raised {}: {}",
-            c.id, c.to, c.status, c.raised_on, c.text
+            c.id,
+            c.to,
+            c.status,
+            c.raised_on,
+            c.text
         );
     }
     Ok(())
@@ -421,7 +435,7 @@ pub fn status(
         rationale: note.to_owned(),
     };
     let headers = app.record(change, effective, &[])?;
-    println!(
+    crate::outln!(
         "{id}/{reference} is now {} (event {}).",
         status.label(),
         headers.first().map_or(0, |h| h.seq)
@@ -451,7 +465,7 @@ pub fn progress(
         evidence: records,
     };
     let headers = app.record(change, effective, &blobs)?;
-    println!(
+    crate::outln!(
         "Progress recorded on {id}/{reference} (event {}, {} evidence file(s)).",
         headers.first().map_or(0, |h| h.seq),
         blobs.len()
@@ -478,7 +492,7 @@ pub fn amend(
         reason: reason.to_owned(),
     };
     let headers = app.record(change, effective, &[])?;
-    println!(
+    crate::outln!(
         "Amended {id}/{reference} (event {}).",
         headers.first().map_or(0, |h| h.seq)
     );
@@ -503,7 +517,7 @@ pub fn carry_over(
         options,
     };
     app.record(change, effective, &[])?;
-    println!("Carried {from} over to {to}.");
+    crate::outln!("Carried {from} over to {to}.");
     Ok(())
 }
 
@@ -514,7 +528,7 @@ pub fn late_after(app: &mut App, days: u16, reason: &str, effective: i32) -> Res
         reason: reason.to_owned(),
     };
     let headers = app.record(change, effective, &[])?;
-    println!(
+    crate::outln!(
         "Entries recorded more than {days} days after they took effect are now marked late (event {}).",
         headers.first().map_or(0, |h| h.seq)
     );

@@ -50,8 +50,8 @@ pub fn init(data: &Path, key: Option<&Path>) -> Result<()> {
         format!("{}\n", signing.verifier().to_vkey_string()),
     )
     .context("writing the verifier key")?;
-    println!("Created an empty ledger in {}.", data.display());
-    println!(
+    crate::outln!("Created an empty ledger in {}.", data.display());
+    crate::outln!(
         "Its verifier key (give this to chairs and auditors): {}",
         signing.verifier().to_vkey_string()
     );
@@ -62,8 +62,8 @@ pub fn key_new(name: &str, out: &Path) -> Result<()> {
     let key = SigningKey::generate(name)
         .map_err(|e| Usage(format!("cannot make a key named {name:?}: {e}")))?;
     write_private(out, &key.to_file_string())?;
-    println!("{}", key.verifier().to_vkey_string());
-    eprintln!(
+    crate::outln!("{}", key.verifier().to_vkey_string());
+    crate::errln!(
         "Signing key written to {} (readable by you only). Share the line above, never the file.",
         out.display()
     );
@@ -72,8 +72,8 @@ pub fn key_new(name: &str, out: &Path) -> Result<()> {
 
 pub fn key_show(data: &Path, key: Option<&Path>) -> Result<()> {
     match key {
-        Some(path) => println!("{}", read_key(path)?.verifier().to_vkey_string()),
-        None => println!("{}", ledger_vkey(data)?.to_vkey_string()),
+        Some(path) => crate::outln!("{}", read_key(path)?.verifier().to_vkey_string()),
+        None => crate::outln!("{}", ledger_vkey(data)?.to_vkey_string()),
     }
     Ok(())
 }
@@ -84,7 +84,7 @@ pub fn checkpoint(app: &mut App, key: Option<&Path>) -> Result<()> {
         .ledger
         .make_checkpoint(&key)
         .context("making a checkpoint")?;
-    print!("{signed}");
+    crate::out!("{signed}");
     Ok(())
 }
 
@@ -121,9 +121,9 @@ fn emit_cosigned(signed: &SignedCheckpoint, out: Option<&Path>) -> Result<()> {
         Some(path) => {
             std::fs::write(path, signed.to_string())
                 .with_context(|| format!("writing {}", path.display()))?;
-            eprintln!("Co-signed checkpoint written to {}.", path.display());
+            crate::errln!("Co-signed checkpoint written to {}.", path.display());
         }
-        None => print!("{signed}"),
+        None => crate::out!("{signed}"),
     }
     Ok(())
 }
@@ -131,7 +131,9 @@ fn emit_cosigned(signed: &SignedCheckpoint, out: Option<&Path>) -> Result<()> {
 pub fn list(app: &App) -> Result<()> {
     let checkpoints = app.ledger.checkpoints()?;
     if checkpoints.is_empty() {
-        println!("No checkpoints yet. Make one with `assure checkpoint` at each board meeting.");
+        crate::outln!(
+            "No checkpoints yet. Make one with `assure checkpoint` at each board meeting."
+        );
     }
     for signed in checkpoints {
         let c = signed.unverified_checkpoint();
@@ -141,7 +143,7 @@ pub fn list(app: &App) -> Result<()> {
             .iter()
             .map(|s| s.name.as_str())
             .collect();
-        println!(
+        crate::outln!(
             "size {:>8}  root {}  signed by {}",
             c.size,
             ledger::hex::hex(&c.root),
@@ -166,7 +168,7 @@ pub fn proof(app: &mut App, seq: u64, key: Option<&Path>) -> Result<()> {
         proof: app.ledger.inclusion_proof(seq, size)?,
         checkpoint: signed.note().clone(),
     };
-    print!("{proof}");
+    crate::out!("{proof}");
     Ok(())
 }
 
@@ -282,7 +284,7 @@ pub fn tiles(app: &mut App, out: &Path, key: Option<&Path>) -> Result<()> {
         .ledger
         .write_tiles(out, &checkpoint)
         .with_context(|| format!("writing the tiles in {}", out.display()))?;
-    println!(
+    crate::outln!(
         "Published the log of {} events in {} as C2SP tlog-tiles: {} file(s) written, {} full tile(s) already there ({:.1?}).",
         done.size,
         out.display(),
@@ -290,7 +292,7 @@ pub fn tiles(app: &mut App, out: &Path, key: Option<&Path>) -> Result<()> {
         done.kept,
         started.elapsed()
     );
-    println!(
+    crate::outln!(
         "Serve the folder as it is from any static host; readers verify {}/checkpoint with the ledger's verifier key ({}).",
         out.display(),
         crate::app::keys::ledger_vkey(app.ledger.dir())?.to_vkey_string()

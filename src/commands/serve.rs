@@ -32,7 +32,9 @@ pub fn run(data: &Path, addr: SocketAddr, demo: bool, tls: bool) -> Result<()> {
     } else {
         data.to_path_buf()
     };
-    crate::web::serve(&data, addr, tls)
+    crate::web::serve(&data, addr, tls, |ledger| {
+        super::beside::listen(&data, ledger)
+    })
 }
 
 fn prepare_demo(dir: &Path) -> Result<()> {
@@ -56,11 +58,11 @@ fn prepare_demo(dir: &Path) -> Result<()> {
         std::fs::write(&passwords, lines).context("writing the demo passwords")?;
     }
     let text = std::fs::read_to_string(&passwords).context("reading the demo passwords")?;
-    println!("\nDemo accounts (user name, password):");
+    crate::outln!("\nDemo accounts (user name, password):");
     for line in text.lines() {
-        println!("  {line}");
+        crate::outln!("  {line}");
     }
-    println!("The partner lead speaks for GMP. Sign in at the address below.\n");
+    crate::outln!("The partner lead speaks for GMP. Sign in at the address below.\n");
     Ok(())
 }
 
@@ -90,6 +92,6 @@ pub fn report(app: &App, id: &str, as_of: Option<&str>, out: &Path) -> Result<()
     .ok_or_else(missing)?;
     std::fs::write(out, markup.into_string())
         .with_context(|| format!("writing {}", out.display()))?;
-    println!("Wrote the inspection report for {id} to {}.", out.display());
+    crate::outln!("Wrote the inspection report for {id} to {}.", out.display());
     Ok(())
 }

@@ -149,7 +149,7 @@ pub fn rag_chart(months: &[Month], link: Option<&str>, quiet_after: Option<i32>)
                 top: y,
                 segments,
                 total: month.total(),
-                label: ((months.len() - 1 - i) % every == 0).then_some(month.label.as_str()),
+                label: (months.len() - 1 - i).is_multiple_of(every).then_some(month.label.as_str()),
             }
         })
         .collect();
@@ -205,6 +205,7 @@ pub fn rag_chart(months: &[Month], link: Option<&str>, quiet_after: Option<i32>)
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -252,9 +253,7 @@ mod tests {
             "{markup}"
         );
         assert!(
-            markup.contains(
-                "<th scope=\"row\">31 January 2024</th><td>3</td><td>1</td><td>4</td>"
-            ),
+            markup.contains("<th scope=\"row\">31 January 2024</th><td>3</td><td>1</td><td>4</td>"),
             "{markup}"
         );
         assert_eq!(markup.matches("class=\"bar bar-green\"").count(), 2);

@@ -550,12 +550,20 @@ pub fn open_state(data: &Path, secure: bool) -> Result<(AppState, std::thread::J
 /// Serves until Ctrl-C or SIGTERM under the default `Limits`: then stops accepting,
 /// lets in-flight requests finish for up to `Limits::shutdown_grace`, and returns once
 /// the writer has drained its queue, so every acknowledged change is on disk.
-pub fn serve(data: &Path, addr: SocketAddr, secure: bool) -> Result<()> {
+/// `beside` is started once the ledger is open, given the service's ledger (the
+/// command line's socket, `commands/beside.rs`), and kept until the service stops.
+pub fn serve<G>(
+    data: &Path,
+    addr: SocketAddr,
+    secure: bool,
+    beside: impl FnOnce(Arc<Mutex<Ledger>>) -> Result<G>,
+) -> Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")?;
     let (state, writer) = open_state(data, secure)?;
+    let beside = beside(state.shared.ledger.clone())?;
     if state.accounts().users.is_empty() {
         eprintln!(
             "assure serve: no accounts yet; add one with `assure --data {} user add NAME --role manager`",
@@ -579,6 +587,7 @@ pub fn serve(data: &Path, addr: SocketAddr, secure: bool) -> Result<()> {
     // Every connection is closed by now. A blocking task still running (verifying a
     // large ledger, say) gets a second; past that it is left to end on its own.
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    drop(beside);
     // The writer finishes its queue and stops, even while such a task holds the state.
     state.shared.stop_writer();
     drop(state);

@@ -430,7 +430,7 @@ fn sigterm_with_stalled_clients_exits_within_ten_seconds_and_keeps_every_acknowl
 }
 
 /// The address `assure serve` prints on its first line of standard output.
-fn serving_address(stdout: &mut impl std::io::Read) -> SocketAddr {
+pub(crate) fn serving_address(stdout: &mut impl std::io::Read) -> SocketAddr {
     let mut line = Vec::new();
     let mut byte = [0u8; 1];
     while !line.ends_with(b"\n") {

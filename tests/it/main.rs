@@ -11,6 +11,7 @@
 mod support;
 
 mod accounts;
+mod beside;
 mod browser;
 mod cli;
 mod connections;

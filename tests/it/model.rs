@@ -184,7 +184,7 @@ static FILES: AtomicU64 = AtomicU64::new(0);
 struct System {
     dir: tempfile::TempDir,
     data: PathBuf,
-    app: Option<App>,
+    app: Option<App<'static>>,
     vkey: String,
 }
 
@@ -219,7 +219,7 @@ impl System {
         }
     }
 
-    fn app(&mut self) -> &mut App {
+    fn app(&mut self) -> &mut App<'static> {
         self.app.as_mut().unwrap()
     }
 
