@@ -149,7 +149,9 @@ pub fn rag_chart(months: &[Month], link: Option<&str>, quiet_after: Option<i32>)
                 top: y,
                 segments,
                 total: month.total(),
-                label: (months.len() - 1 - i).is_multiple_of(every).then_some(month.label.as_str()),
+                label: (months.len() - 1 - i)
+                    .is_multiple_of(every)
+                    .then_some(month.label.as_str()),
             }
         })
         .collect();

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 mod api;
+pub mod assurance;
 pub mod chart;
 mod connections;
 mod html;

@@ -202,6 +202,14 @@ pub(super) async fn requested_plan_view(
     Ok((query, view))
 }
 
+/// The ledger's checkpoints read for people: the latest, and the latest co-signed
+/// with a key registered for an account (`assurance::checkpoints`).
+pub(super) fn checkpoints_apart(state: &AppState) -> super::assurance::Checkpoints {
+    let accounts = state.accounts();
+    let ledger = state.shared.ledger();
+    super::assurance::checkpoints(&ledger, &accounts)
+}
+
 /// Runs `verify` off the async threads and keeps the result for the dashboard.
 pub(super) async fn verify_now(state: &AppState) -> ledger::VerifyReport {
     let shared = state.shared.clone();

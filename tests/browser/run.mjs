@@ -452,15 +452,17 @@ async function main() {
       await axeCheck(page, 'history (auditor)');
       await goto(page, '/verify');
       await axeCheck(page, 'verify (auditor)');
-      const form = formWithButton(page, 'Verify the ledger now');
+      const form = formWithButton(page, 'Check the ledger now');
       await Promise.all([
         page.waitForNavigation({ waitUntil: 'load' }),
-        form.getByRole('button', { name: 'Verify the ledger now', exact: true }).click(),
+        form.getByRole('button', { name: 'Check the ledger now', exact: true }).click(),
       ]);
       const err = await errorText(page);
       expect(!err, `verification reported an error: ${err}`);
-      const lastRun = await page.locator('main dl.summary').first().innerText();
-      expect(!/not run since/i.test(lastRun), `the verify page still says it has not run: ${lastRun}`);
+      // What was checked, in words, before the cryptographic detail.
+      const lastRun = await page.locator('main .notice').last().innerText();
+      expect(/are intact and in order/.test(lastRun), `the verify page does not say in words what was checked: ${lastRun}`);
+      expect(/co-signed the record as it stood on/.test(lastRun), `the verify page does not say who co-signed: ${lastRun}`);
       console.log(`  ${lastRun.replace(/\s+/g, ' ')}`);
       await axeCheck(page, 'verify after running it (auditor)');
     });

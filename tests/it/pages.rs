@@ -456,3 +456,82 @@ fn the_plan_page_draws_its_statuses_month_by_month_with_the_numbers_of_the_plan_
         );
     }
 }
+
+/// The rows of the table with `caption`'s start, each as its cells' text.
+fn table_rows(body: &str, caption: &str) -> Vec<Vec<String>> {
+    let Some(at) = body.find(caption) else {
+        return Vec::new();
+    };
+    let table = &body[at..body[at..].find("</table>").unwrap() + at];
+    tbody(table)
+        .split("<tr>")
+        .skip(1)
+        .map(|row| {
+            row.split("<td")
+                .skip(1)
+                .map(|cell| {
+                    let cell = &cell[cell.find('>').unwrap() + 1..];
+                    let cell = cell.split("</td>").next().unwrap();
+                    // The cell's text without its tags.
+                    let mut text = String::new();
+                    let mut inside = false;
+                    for c in cell.chars() {
+                        match c {
+                            '<' => inside = true,
+                            '>' => inside = false,
+                            c if !inside => text.push(c),
+                            _ => {}
+                        }
+                    }
+                    text
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_dashboard_lists_what_needs_attention_and_a_partner_sees_only_its_agencys() {
+    let server = Server::start();
+    let board = server.page(Role::Manager, "/").body;
+    assert!(board.contains("Needs attention"), "{board}");
+    let actions = table_rows(&board, "overdue action");
+    assert!(
+        !actions.is_empty(),
+        "the demo plan has actions past their timescale: {board}"
+    );
+    let challenges = table_rows(&board, "past due with no response");
+    assert!(
+        !challenges.is_empty(),
+        "the demo has challenges past due: {board}"
+    );
+    // Every action listed is one the plan page marks overdue.
+    let plan = server.page(Role::Manager, &format!("/plans/{PLAN}")).body;
+    for row in &actions {
+        let reference = row[0].split(' ').next().unwrap();
+        assert!(plan.contains(reference), "{reference}");
+    }
+
+    let partner = server.page(Role::Partner, "/").body;
+    assert!(partner.contains("Needs attention (GMP)"), "{partner}");
+    let theirs = table_rows(&partner, "overdue action");
+    assert!(theirs.len() < actions.len(), "{theirs:?} of {actions:?}");
+    for row in &theirs {
+        assert!(
+            row[2].contains("GMP"),
+            "a partner sees only actions GMP leads: {row:?}"
+        );
+        assert!(actions.contains(row), "{row:?}");
+    }
+    let their_challenges = table_rows(&partner, "past due with no response");
+    for row in &their_challenges {
+        assert!(row[1] == "GMP" && challenges.contains(row), "{row:?}");
+    }
+    for row in challenges.iter().filter(|c| c[1] != "GMP") {
+        let id = row[0].split(' ').next().unwrap();
+        assert!(
+            !partner.contains(&format!("/challenges/{id}\"")),
+            "{id} leaks to GMP"
+        );
+    }
+}

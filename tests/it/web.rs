@@ -1179,9 +1179,10 @@ fn the_chair_co_signs_a_checkpoint_offline_and_the_service_keeps_only_a_verified
     // The dashboard shows it without waiting for the ledger.
     let dashboard = server.page(Role::Auditor, "/");
     assert!(
-        dashboard
-            .body
-            .contains(&format!("tree size {}", held["size"])),
+        dashboard.body.contains(&format!(
+            "{} changes, signed by the ledger only",
+            held["size"]
+        )),
         "{}",
         dashboard.body
     );
@@ -1260,6 +1261,43 @@ fn the_chair_co_signs_a_checkpoint_offline_and_the_service_keeps_only_a_verified
             .form(Role::Manager, "/checkpoint/cosign", &[("note", &cosigned)])
             .status,
         403
+    );
+
+    // A later checkpoint signed by the ledger alone never hides the co-signed one:
+    // both are shown, apart, and the check says in words what each means.
+    let cosigned_size = held["size"].as_u64().unwrap();
+    let raised = server.api(
+        Role::Chair,
+        "POST",
+        "/api/v1/challenges",
+        json!({ "to_agency": "GMP", "text": "After the co-signature" }),
+    );
+    assert_eq!(raised.status, 201, "{}", raised.body);
+    assert_eq!(server.form(Role::Manager, "/checkpoint", &[]).status, 303);
+    assert_eq!(server.form(Role::Auditor, "/verify", &[]).status, 303);
+    let size = server.state().shared.read().size();
+    assert!(size > cosigned_size);
+    let page = server.page(Role::Auditor, "/verify").body;
+    let words = page.split("What was checked").nth(1).unwrap();
+    for said in [
+        format!("All {size} changes recorded since the ledger began are intact and in order"),
+        "Independent chair chair co-signed the record as it stood on".to_owned(),
+        format!("its first {cosigned_size} changes; nothing recorded before then has been altered or removed since."),
+        "recorded after that".to_owned(),
+    ] {
+        assert!(words.contains(&said), "{said}\n{page}");
+    }
+    assert!(
+        page.contains("Latest checkpoint (the ledger&#39;s own signature)")
+            || page.contains("Latest checkpoint (the ledger's own signature)"),
+        "{page}"
+    );
+    let dashboard = server.page(Role::Auditor, "/").body;
+    assert!(
+        dashboard.contains(&format!(
+            "{cosigned_size} changes, by Independent chair chair"
+        )) && dashboard.contains(&format!("{size} changes, signed by the ledger only")),
+        "{dashboard}"
     );
 }
 

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::forms::*;
 use crate::app::access;
 use crate::web::accounts::Role;
+use crate::web::assurance::{in_words, Checked};
 use crate::web::html::{self, csrf, page, respond, summary_row, text_tag};
 use crate::web::read::*;
 use crate::web::{AppState, Caller, Need};
@@ -25,40 +26,46 @@ pub(super) async fn verify_page(
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .clone();
-    let (checkpoint, root, size) = {
+    let (root, size) = {
         let ledger = state.shared.ledger();
-        let root = ledger::hex::hex(&ledger.root());
-        (
-            ledger.latest_checkpoint().ok().flatten(),
-            root,
-            ledger.size(),
-        )
+        (ledger::hex::hex(&ledger.root()), ledger.size())
     };
+    let points = checkpoints_apart(&state);
+    let checked = verified.as_ref().map(|(_, report)| Checked::from(report));
+    let failed = checked.as_ref().is_some_and(|c| !c.ok);
+    let statement = in_words(checked.as_ref(), size, &points);
+    // The latest checkpoint is shown apart when it is not the co-signed one.
+    let ledger_only = points
+        .latest
+        .as_ref()
+        .filter(|latest| Some(*latest) != points.cosigned.as_ref());
     let body = html! {
         (done_notice(&params))
         h1 class="heading-l" { "Verification" }
-        dl class="summary" {
-            (summary_row("Events", html! { (size) }))
-            (summary_row("Merkle root (RFC 9162)", html! { code class="hash" { (root) } }))
-            (summary_row("Last run", match &verified {
-                Some((at, report)) if report.ok => html! { (text_tag("ok", "Verified")) " " (report.size) " events and " (report.blobs) " evidence files at " (at) },
-                Some((at, report)) => html! { (text_tag("bad", "Failed")) " at " (at) ": " (report.problem.clone().unwrap_or_default())
-                    @if let Some(seq) = report.first_bad_seq { " (first bad event " (seq) ")" } },
-                None => html! { "not run since the service started" },
-            }))
+        div class=(if failed { "warning" } else { "notice" }) {
+            h2 class="heading-m" { "What was checked" }
+            @for sentence in &statement { p { (sentence) } }
         }
         form method="post" action="/verify" {
             (csrf(&caller))
-            button class="button" type="submit" { "Verify the ledger now" }
+            button class="button" type="submit" { "Check the ledger now" }
         }
-        h2 class="heading-m" { "Latest signed checkpoint" }
-        @match &checkpoint {
+        h2 class="heading-m" { "Co-signed by the chair" }
+        @match &points.cosigned {
             Some(c) => {
-                p { "Tree size " (c.unverified_checkpoint().size) ", signed by:" }
-                ul { @for s in c.note().signatures() { li { (s.name) " (key id " (ledger::note::key_id_hex(&s.key_id)) ")" } } }
-                pre { code { (c.to_string()) } }
+                p { (c.cosigners.join(" and ")) " co-signed the record"
+                    @if let Some(t) = c.as_it_stood { " as it stood on " (html::moment_of(t)) }
+                    ": its first " (html::number(c.size)) " changes." }
+                details { summary { "The co-signed checkpoint" } pre { code { (c.note) } } }
             }
-            None => { p { "No checkpoint has been signed yet." } }
+            None => { p { "No checkpoint has been co-signed yet. The chair co-signs below, with a key that never leaves their computer." } }
+        }
+        @if let Some(c) = ledger_only {
+            h2 class="heading-m" { "Latest checkpoint (the ledger's own signature)" }
+            p { "Signed by the service's own key, covering " (html::number(c.size)) " changes"
+                @if let Some(t) = c.as_it_stood { " (the record as it stood on " (html::moment_of(t)) ")" }
+                ". It shows what this service recorded; only a co-signature shows that someone else saw the same." }
+            details { summary { "The checkpoint" } pre { code { (c.note) } } }
         }
         @if Need::Manage.allows(caller.role()) {
             form method="post" action="/checkpoint" {
@@ -66,14 +73,14 @@ pub(super) async fn verify_page(
                 button class="button button-secondary" type="submit" { "Sign a checkpoint of the current tree" }
             }
         }
-        @if caller.role() == Some(Role::Chair) && checkpoint.is_some() {
+        @if caller.role() == Some(Role::Chair) && points.latest.is_some() {
             h2 class="heading-m" { "Co-sign the checkpoint" }
             form method="post" action="/checkpoint/cosign" {
                 (csrf(&caller))
                 div class="form-group" {
                     label for="note" { "The checkpoint with your co-signature" }
                     span class="hint" id="note-hint" {
-                        "Save the checkpoint above to a file, run "
+                        "Save the latest checkpoint above to a file, run "
                         code { "assure checkpoint cosign FILE --key YOUR.key --offline" }
                         " on your own computer, and paste what it prints. Your key never leaves your computer; the signature is checked against the verifier key registered for you."
                     }
@@ -82,6 +89,18 @@ pub(super) async fn verify_page(
                 button class="button button-secondary" type="submit" { "Add my co-signature" }
             }
         }
+        h2 class="heading-m" { "For auditors: the cryptographic detail" }
+        dl class="summary" {
+            (summary_row("Tree size (events)", html! { (size) }))
+            (summary_row("Merkle root (RFC 9162)", html! { code class="hash" { (root) } }))
+            (summary_row("Last check", match &verified {
+                Some((at, report)) if report.ok => html! { (text_tag("ok", "Verified")) " " (report.size) " events and " (report.blobs) " evidence files, " (html::moment(at)) "; head " code class="hash" { (report.head) } },
+                Some((at, report)) => html! { (text_tag("bad", "Failed")) " " (html::moment(at)) ": " (report.problem.clone().unwrap_or_default())
+                    @if let Some(seq) = report.first_bad_seq { " (first bad event " (seq) ")" } },
+                None => html! { "not run since the service started" },
+            }))
+        }
+        p { "Checkpoints are C2SP signed notes; the log is also published as C2SP tlog-tiles under " a href="/log/checkpoint" { "/log/" } ", for standard transparency-log clients." }
         h2 class="heading-m" { "Export for auditors" }
         p { a href="/export" download { "Download an export bundle (tar)" } " — verify it anywhere with "
             code { "assure verify --bundle DIR --trust KEY" } " or the steps in its README.txt." }
