@@ -78,18 +78,45 @@ pub fn report(app: &App, id: &str, as_of: Option<&str>, out: &Path) -> Result<()
         ))
     };
     let view = super::plans::plan_at(app, id, query)?.ok_or_else(missing)?;
-    let mut events = app.load(&Subjects::plan(id))?;
+    let loaded = app.load(&Subjects::plan(id))?;
+    let mut events = loaded.clone();
     events.extend(app.load(&[Subjects::Prefix("challenge/".into())])?);
     let world = world_at(&events, query);
-    let statement = crate::web::pages::report::verification_statement(&app.ledger);
-    let markup = crate::web::pages::report::report_markup(
+    // The board's picture: the plan at the end of each month, from one load.
+    let shown = query.as_of.unwrap_or_else(crate::dates::today);
+    let (months, quiet_after) = match world.plan(id) {
+        Some(plan) => {
+            let (start, until, quiet) = crate::web::chart::span(plan, shown);
+            let index = projections::read::EventIndex::of(&loaded);
+            let snapshots = projections::read::Snapshots::none();
+            let months = crate::web::chart::months(start, until, |day| {
+                let at = TimeQuery {
+                    as_of: Some(day),
+                    known_at: None,
+                };
+                projections::read::plan_at(&snapshots, || &index, id, &at, day).map(|v| v.counts)
+            });
+            (months, quiet)
+        }
+        None => (Vec::new(), None),
+    };
+    let accounts = crate::web::accounts::Accounts::load(app.ledger.dir())?;
+    let statement = crate::web::pages::report::verification_statement(&app.ledger, &accounts);
+    let picture = crate::web::pages::report::Picture {
+        months: &months,
+        quiet_after,
+    };
+    let report = crate::web::pages::report::report_markup(
         &view,
         &world,
         query.as_of,
         &statement,
         app.late_after()?,
+        &picture,
+        crate::web::pages::report::Styles::Inline,
     )
     .ok_or_else(missing)?;
+    let markup = report.markup;
     std::fs::write(out, markup.into_string())
         .with_context(|| format!("writing {}", out.display()))?;
     crate::outln!("Wrote the inspection report for {id} to {}.", out.display());

@@ -70,6 +70,23 @@ pub fn month_end(day: i32) -> i32 {
     month_ends(day, day + 31).first().copied().unwrap_or(day)
 }
 
+/// The days a plan's chart spans when it is shown as it stood on `shown`: from its
+/// start to `shown`, or to the end of the month of its last change when that came
+/// earlier (with that day, so the page can say nothing changed since).
+pub fn span(plan: &projections::world::Plan, shown: i32) -> (i32, i32, Option<i32>) {
+    let last_change = plan
+        .actions
+        .values()
+        .map(|a| a.last_update.effective)
+        .fold(plan.created.effective, i32::max);
+    let until = shown.min(month_end(last_change));
+    (
+        plan.created.effective,
+        until,
+        (until < shown).then_some(last_change),
+    )
+}
+
 /// The months of a plan from `start` to `until`, each counted by `counts_on` (the
 /// plan's counts as it stood on a day; `None` when it did not exist yet).
 pub fn months(

@@ -395,6 +395,17 @@ pub fn or_none(text: &str) -> Markup {
     }
 }
 
+/// The start of a long text, cut at a word within `max` characters ("…" added).
+pub fn first_words(text: &str, max: usize) -> String {
+    let text = text.trim();
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let cut: String = text.chars().take(max).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{}…", cut.trim_end_matches([',', ';', ':', '.', ' ']))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -141,23 +141,17 @@ pub(super) async fn plan_months(
     id: &str,
     query: TimeQuery,
 ) -> (Vec<super::chart::Month>, Option<i32>) {
+    let shown = query.as_of.unwrap_or_else(today);
     let span = {
         let live = state.shared.read();
-        live.world.world().plan(id).map(|plan| {
-            let last = plan
-                .actions
-                .values()
-                .map(|a| a.last_update.effective)
-                .fold(plan.created.effective, i32::max);
-            (plan.created.effective, last)
-        })
+        live.world
+            .world()
+            .plan(id)
+            .map(|plan| super::chart::span(plan, shown))
     };
-    let Some((start, last_change)) = span else {
+    let Some((start, until, quiet)) = span else {
         return (Vec::new(), None);
     };
-    let shown = query.as_of.unwrap_or_else(today);
-    let until = shown.min(super::chart::month_end(last_change));
-    let quiet = (until < shown).then_some(last_change);
     let (state, id) = (state.clone(), id.to_owned());
     let months = tokio::task::spawn_blocking(move || {
         super::chart::months(start, until, |day| {

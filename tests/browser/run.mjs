@@ -15,6 +15,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
+import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
 
 const require = createRequire(import.meta.url);
 const axeSource = require('axe-core').source;
@@ -351,7 +352,7 @@ async function main() {
     await step('every page reflows at 320 px (no sideways scrolling)', async () => {
       await page.setViewportSize({ width: 320, height: 800 });
       for (const path of ['/', '/plans/mcr-jtai-2023', '/plans/mcr-jtai-2023/actions/1.2', '/challenges',
-        '/history', '/verify', '/agencies', '/import']) {
+        '/history', '/verify', '/agencies', '/import', '/plans/mcr-jtai-2023/report']) {
         await goto(page, path);
         const width = await page.evaluate(() => document.documentElement.scrollWidth);
         expect(width <= 320, `${path} is ${width} px wide at a 320 px viewport`);
@@ -480,7 +481,31 @@ async function main() {
       expect(pdf.subarray(0, 4).toString('latin1') === '%PDF', 'the PDF does not start with %PDF');
       const out = join(tmp, 'report.pdf');
       writeFileSync(out, pdf);
-      console.log(`  PDF ${pdf.length} bytes`);
+      // Page by page: the summary alone on the first, a running header and a page
+      // number on each, and no page left nearly blank (under a third of a typical
+      // page's words, the last page apart).
+      const doc = await getDocument({ data: new Uint8Array(pdf), verbosity: 0 }).promise;
+      const pages = [];
+      for (let n = 1; n <= doc.numPages; n++) {
+        const content = await (await doc.getPage(n)).getTextContent();
+        pages.push(content.items.map((item) => item.str).join(' ').replace(/\s+/g, ' '));
+      }
+      const total = pages.length;
+      expect(total >= 3, `the report printed to only ${total} page(s)`);
+      pages.forEach((text, i) => {
+        expect(text.includes(`Page ${i + 1} of ${total}`), `page ${i + 1} has no page number: ${text.slice(0, 200)}`);
+        expect(/As it stood on \d{1,2} [A-Z][a-z]+ \d{4}/.test(text), `page ${i + 1} has no running header`);
+        expect(text.includes('Manchester JTAI serious violence action plan'), `page ${i + 1} does not name the plan`);
+      });
+      expect(pages[0].includes('Summary') && pages[0].includes('The record'), 'the first page is not the summary');
+      expect(!/Priority 1\b/.test(pages[0]), 'the summary page runs on into the actions');
+      expect(/intact and in order/.test(pages[0]), 'the summary does not say in words what was checked');
+      const lengths = pages.map((text) => text.length).sort((a, b) => a - b);
+      const median = lengths[Math.floor(lengths.length / 2)];
+      pages.slice(0, -1).forEach((text, i) => {
+        expect(text.length >= median / 3, `page ${i + 1} is nearly blank (${text.length} characters; a typical page has ${median})`);
+      });
+      console.log(`  PDF ${pdf.length} bytes, ${total} A4 pages; characters per page ${pages.map((t) => t.length).join(', ')}`);
     });
     await step('404 page', async () => {
       await goto(page, '/no-such-page', { status: 404 });

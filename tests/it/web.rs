@@ -851,8 +851,52 @@ fn the_report_states_how_to_verify_and_the_export_is_a_verifiable_bundle() {
         &format!("/plans/{PLAN}/report?as_of=2024-01-31"),
     );
     assert_eq!(report.status, 200);
-    assert!(report.body.contains("Verification statement") && report.body.contains("2024-01-31"));
+    assert!(
+        report.body.contains("Verification statement")
+            && report
+                .body
+                .contains("As it stood on <strong>31 January 2024</strong>")
+    );
     assert!(report.body.contains("assure verify --bundle"));
+    // The summary first (counts, the board's picture, overdue actions, the record in
+    // words), then each action with its impact and an Overdue mark where it is late.
+    let now = server
+        .page(Role::Auditor, &format!("/plans/{PLAN}/report"))
+        .body;
+    let summary = now.split("report-priority").next().unwrap();
+    for part in [
+        "Summary",
+        "role=\"img\"",
+        "Overdue actions",
+        "The record",
+        "intact and in order",
+    ] {
+        assert!(summary.contains(part), "{part} is not in the summary");
+    }
+    assert!(now.contains(">Impact<"));
+    assert!(now.contains("tag-overdue"));
+    // The running header's words are in the report's own style, which the page's
+    // policy allows by its hash and nothing else inline.
+    let policy = report.header("content-security-policy").unwrap();
+    let style = report
+        .body
+        .split("<style>")
+        .nth(1)
+        .unwrap()
+        .split("</style>")
+        .next()
+        .unwrap();
+    assert!(style.contains("As it stood on 31 January 2024"), "{style}");
+    let digest = {
+        use base64::Engine as _;
+        use sha2::Digest as _;
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(style.as_bytes()))
+    };
+    assert!(
+        policy.contains(&format!("style-src 'self' 'sha256-{digest}';")),
+        "{policy}"
+    );
+    assert!(!policy.contains("unsafe-inline"));
     // A change after the latest checkpoint: exporting must still not sign one.
     let before = server.api(Role::Auditor, "GET", "/api/v1/checkpoint", json!({}));
     server
@@ -1131,7 +1175,9 @@ fn sigterm_stops_the_service_cleanly_and_every_acknowledged_change_is_kept() {
         String::from_utf8_lossy(&made.stderr)
     );
     let html = std::fs::read_to_string(&report).unwrap();
-    assert!(html.contains("Verification statement") && html.contains("2024-01-31"));
+    assert!(html.contains("Verification statement") && html.contains("31 January 2024"));
+    // A file to print or send: its styles are inside it.
+    assert!(html.contains(".report-action") && !html.contains("/static/style.css"));
     let missing = assure(
         &data,
         &["report", "no-such-plan", "--out", report.to_str().unwrap()],

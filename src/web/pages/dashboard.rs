@@ -186,7 +186,7 @@ fn needs_attention(
                         tbody {
                             @for c in challenges.iter().take(ATTENTION_MAX) {
                                 tr {
-                                    td data-label="Challenge" { a href={ "/challenges/" (c.id) } { (c.id) } " " (html::sentence(&first_words(&c.text))) }
+                                    td data-label="Challenge" { a href={ "/challenges/" (c.id) } { (c.id) } " " (html::sentence(&html::first_words(&c.text, 80))) }
                                     td data-label="To" { (c.to) }
                                     td data-label="Raised" { (html::day(&c.raised_on)) }
                                     td data-label="Response due" { (c.due.as_deref().map(html::day).unwrap_or_default()) }
@@ -199,15 +199,4 @@ fn needs_attention(
             }
         }
     }
-}
-
-/// The start of a long text, cut at a word.
-fn first_words(text: &str) -> String {
-    const MAX: usize = 80;
-    if text.chars().count() <= MAX {
-        return text.to_owned();
-    }
-    let cut: String = text.chars().take(MAX).collect();
-    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
-    format!("{cut}…")
 }
