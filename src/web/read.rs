@@ -68,7 +68,22 @@ pub(super) fn report_world(state: &AppState, id: &str, query: TimeQuery) -> Opti
 #[derive(Debug, Default)]
 pub struct ViewCache {
     entries: HashMap<ViewKey, (usize, Arc<PlanView>)>,
+    /// The board's picture of a plan (`plan_months`), kept while no event of the
+    /// plan came after it: one lookup per page instead of one view per month.
+    charts: HashMap<ViewKey, (usize, Arc<Chart>)>,
+    /// A plan's counts at a month's end (the picture's bars), kept apart from the
+    /// views so a flood of pages for new dates never evicts them.
+    month_ends: HashMap<(String, i32), (usize, Counts)>,
 }
+
+type Counts = std::collections::BTreeMap<&'static str, usize>;
+
+/// Most month-end counts kept (a few hundred bytes each); when full they are
+/// dropped together and made again as pages ask.
+const MONTH_ENDS_MAX: usize = 65_536;
+
+/// A plan's months and, when they stop before the date shown, its last change.
+pub type Chart = (Vec<super::chart::Month>, Option<i32>);
 
 pub(super) type ViewKey = (String, Option<i32>, Option<i64>, i32);
 
@@ -133,42 +148,100 @@ pub(super) fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Opti
 
 /// The plan's counts by status at the end of each month from its start to the day
 /// `query` shows, or to the month of its last change when that came earlier (with
-/// that day, so the page can say nothing changed since); each month from
-/// `plan_view_at`, cached like any past view, and the last bar of a page for "now"
-/// from the live plan, so appends never make a page replay.
-pub(super) async fn plan_months(
-    state: &AppState,
-    id: &str,
-    query: TimeQuery,
-) -> (Vec<super::chart::Month>, Option<i32>) {
+/// that day, so the page can say nothing changed since). Each month is the plan as
+/// `plan_view_at` gives it (cached like any past view); the whole picture is kept
+/// until an event of the plan comes after it, so a page asks the cache once.
+/// A page "as recorded at" a moment gets no picture: each of its months would be
+/// a replay of its own, and the picture is of the plan as it stood, as now known.
+pub(super) async fn plan_months(state: &AppState, id: &str, query: TimeQuery) -> Arc<Chart> {
+    if query.known_at.is_some() {
+        return Arc::new((Vec::new(), None));
+    }
     let shown = query.as_of.unwrap_or_else(today);
-    let span = {
+    let key: ViewKey = (id.to_owned(), query.as_of, query.known_at, shown);
+    let (span, seen) = {
         let live = state.shared.read();
-        live.world
+        let seen = live.group_slots(&subject::plan(id)).len();
+        let cached = state
+            .views
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .charts
+            .get(&key)
+            .filter(|(at, _)| *at == seen)
+            .map(|(_, chart)| chart.clone());
+        if let Some(chart) = cached {
+            return chart;
+        }
+        let span = live
+            .world
             .world()
             .plan(id)
-            .map(|plan| super::chart::span(plan, shown))
+            .map(|plan| super::chart::span(plan, shown));
+        (span, seen)
     };
     let Some((start, until, quiet)) = span else {
-        return (Vec::new(), None);
+        return Arc::new((Vec::new(), None));
     };
     let (state, id) = (state.clone(), id.to_owned());
-    let months = tokio::task::spawn_blocking(move || {
-        super::chart::months(start, until, |day| {
-            let at = if day == shown && query == TimeQuery::default() {
-                query
-            } else {
-                TimeQuery {
-                    as_of: Some(day),
-                    known_at: query.known_at,
-                }
-            };
-            plan_view_at(&state, &id, at).map(|view| view.counts.clone())
-        })
+    tokio::task::spawn_blocking(move || {
+        let months = super::chart::months(start, until, |day| {
+            if day == shown {
+                // The date shown: the page's own view (live for "now", else cached).
+                return plan_view_at(&state, &id, query).map(|view| view.counts.clone());
+            }
+            month_end_counts(&state, &id, day)
+        });
+        let chart = Arc::new((months, quiet));
+        let mut cache = state.views.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.charts.len() >= VIEW_CACHE_MAX {
+            let any = cache.charts.keys().next().cloned();
+            if let Some(any) = any {
+                cache.charts.remove(&any);
+            }
+        }
+        cache.charts.insert(key, (seen, chart.clone()));
+        chart
     })
     .await
-    .unwrap_or_default();
-    (months, quiet)
+    .unwrap_or_else(|_| Arc::new((Vec::new(), None)))
+}
+
+/// A plan's counts as it stood at the end of a past month, as now known: kept while
+/// no event since could change them.
+fn month_end_counts(state: &AppState, id: &str, day: i32) -> Option<Counts> {
+    let query = TimeQuery {
+        as_of: Some(day),
+        known_at: None,
+    };
+    let key = (id.to_owned(), day);
+    let seen = {
+        let live = state.shared.read();
+        let slots = live.group_slots(&subject::plan(id));
+        let cache = state.views.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((seen, counts)) = cache.month_ends.get(&key) {
+            let unchanged = slots
+                .get(*seen..)
+                .is_some_and(|new| new.iter().all(|s| !s.admitted(&query)));
+            if unchanged {
+                return Some(counts.clone());
+            }
+        }
+        slots.len()
+    };
+    let view = projections::read::plan_at(
+        &state.shared.snapshots,
+        || state.shared.read(),
+        id,
+        &query,
+        day,
+    )?;
+    let mut cache = state.views.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.month_ends.len() >= MONTH_ENDS_MAX {
+        cache.month_ends.clear();
+    }
+    cache.month_ends.insert(key, (seen, view.counts.clone()));
+    Some(view.counts)
 }
 
 /// The plan a page or download asks for, at the time its query names.
@@ -301,6 +374,7 @@ pub(super) fn visible_challenge_page(
 pub(super) async fn export_tar(state: &AppState) -> Result<Vec<u8>, (StatusCode, String)> {
     let shared = state.shared.clone();
     let data = state.data.clone();
+    let cosigners = state.accounts().vkeys();
     tokio::task::spawn_blocking(move || -> Result<Vec<u8>, (StatusCode, String)> {
         let suffix = super::accounts::random_id()
             .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
@@ -309,7 +383,7 @@ pub(super) async fn export_tar(state: &AppState) -> Result<Vec<u8>, (StatusCode,
             // Reading never signs: the bundle is the ledger as the latest checkpoint
             // covers it, so the checkpoint the pages show stays the one people signed.
             let mut ledger = shared.ledger();
-            crate::app::export::export_at_latest_checkpoint(&mut ledger, &dir)?;
+            crate::app::export::export_at_latest_checkpoint(&mut ledger, &dir, &cosigners)?;
             drop(ledger);
             Ok(tar_folder(&dir)?)
         })();

@@ -43,7 +43,8 @@ pub(super) async fn plan_page(
         Ok(found) => found,
         Err(response) => return *response,
     };
-    let (months, quiet_after) = plan_months(&state, &id, query).await;
+    let picture = plan_months(&state, &id, query).await;
+    let (months, quiet_after) = (&picture.0, picture.1);
     let actions = filtered_actions(&view, &params);
     let late_after = state.shared.read().world.world().late_after();
     let mut leads: Vec<&String> = view.actions.iter().flat_map(|a| a.leads.iter()).collect();
@@ -104,7 +105,10 @@ pub(super) async fn plan_page(
                 @if n > 0 { li { (tag(rag)) " " (n) } }
             }
         }
-        (chart::rag_chart(&months, Some(&format!("/plans/{id}")), quiet_after))
+        (chart::rag_chart(months, Some(&format!("/plans/{id}")), quiet_after))
+        @if query.known_at.is_some() {
+            p class="hint" { "The month-by-month picture is drawn for the plan as it stood on a date, as now known; it is not drawn for a page \u{201c}as recorded at\u{201d} a moment." }
+        }
         @for priority in &view.priorities {
             @let in_priority: Vec<_> = actions.iter().filter(|a| a.priority == priority.key).collect();
             @if !in_priority.is_empty() {

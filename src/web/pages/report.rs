@@ -41,7 +41,8 @@ pub(super) async fn report_page(
     ) else {
         return html::not_found();
     };
-    let (months, quiet_after) = plan_months(&state, &id, query).await;
+    let months = plan_months(&state, &id, query).await;
+    let (months, quiet_after) = (&months.0, months.1);
     // The statement rests on a check of the ledger as it is now: the last one when
     // nothing was recorded since, else a new one.
     let size = state.shared.read().size();
@@ -63,7 +64,7 @@ pub(super) async fn report_page(
     };
     let late_after = state.shared.read().world.world().late_after();
     let picture = Picture {
-        months: &months,
+        months,
         quiet_after,
     };
     let Some(report) = report_markup(
