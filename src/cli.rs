@@ -310,6 +310,23 @@ pub enum Command {
         #[arg(long = "trust")]
         trust: Vec<String>,
     },
+    /// Rebuild a ledger in --data (a new folder) from an export bundle of the whole
+    /// ledger, every event exactly as it was, after verifying the bundle
+    Restore {
+        /// The export bundle folder (`assure export --out DIR`, or the service's tar unpacked)
+        #[arg(long)]
+        bundle: PathBuf,
+        /// A verifier key you trust (vkey text or a file of vkey lines); repeatable
+        #[arg(long = "trust")]
+        trust: Vec<String>,
+        /// The ledger's signing key, so the restored ledger signs its new checkpoints as before
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// An earlier signed checkpoint to keep with it (e.g. one the chair co-signed and
+        /// kept); it must verify with a trusted key and match the restored tree; repeatable
+        #[arg(long = "checkpoint")]
+        checkpoints: Vec<PathBuf>,
+    },
     /// Write an export bundle for inspectors (FORMAT v1 §4); --subject makes an excerpt with a proof per event
     Export {
         #[arg(long)]

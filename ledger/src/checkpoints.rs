@@ -78,6 +78,38 @@ impl Ledger {
         Ok(signed)
     }
 
+    /// Keeps a checkpoint signed elsewhere for this ledger's events (a restore's,
+    /// from the bundle it came from): refused unless its tree is this ledger's tree
+    /// at its size, or when a different checkpoint is held for that size.
+    pub fn keep_checkpoint(&mut self, signed: &SignedCheckpoint) -> Result<()> {
+        let checkpoint = signed.unverified_checkpoint();
+        if checkpoint.size > self.size() {
+            return Err(Error::Rejected(format!(
+                "the checkpoint covers {} events but the ledger holds {}",
+                checkpoint.size,
+                self.size()
+            )));
+        }
+        if self.root_at(checkpoint.size)? != checkpoint.root {
+            return Err(Error::Rejected(format!(
+                "the checkpoint's root is not this ledger's root at size {}",
+                checkpoint.size
+            )));
+        }
+        if let Some(bytes) = self.store_get(&checkpoint_key(checkpoint.size))? {
+            if parse_stored(checkpoint.size, &bytes)?.unverified_checkpoint() != checkpoint {
+                return Err(Error::Rejected(format!(
+                    "a different checkpoint is already held for size {}",
+                    checkpoint.size
+                )));
+            }
+        }
+        self.store_put(
+            &checkpoint_key(checkpoint.size),
+            signed.to_string().into_bytes(),
+        )
+    }
+
     /// Adds `key`'s co-signature to a checkpoint this ledger holds, given as the
     /// signed note someone was handed. Refuses a checkpoint the ledger never made.
     pub fn cosign_checkpoint(&mut self, note: &[u8], key: &SigningKey) -> Result<SignedCheckpoint> {

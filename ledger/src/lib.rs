@@ -60,6 +60,8 @@ pub mod ledger;
 mod open;
 mod reads;
 pub mod redaction;
+mod restore;
+pub use restore::Restored;
 mod rewrite;
 mod settling;
 pub mod storage;

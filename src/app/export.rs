@@ -33,30 +33,58 @@ fn decoded(event: &Event) -> Option<DomainEvent> {
     projections::read::domain_event(event).ok().flatten()
 }
 
+/// `cosigners`: the verifier keys of those who may co-sign (the accounts' registered
+/// keys); the bundle's `keys` lists each whose signature stands on its checkpoint.
 pub fn export(
     ledger: &mut Ledger,
     out: &Path,
     subject: Option<&str>,
     key: Option<&Path>,
+    cosigners: &[ledger::note::VerifierKey],
 ) -> Result<Exported> {
     // A bundle of the whole ledger needs a checkpoint that covers every event.
     let events = ledger.size();
     let checkpoint = checkpoint_covering(ledger, events, key)?;
-    let keys = [ledger_vkey(ledger.dir())?];
+    let keys = signers(&checkpoint, ledger_vkey(ledger.dir())?, cosigners);
     write(ledger, out, subject, checkpoint, &keys)
+}
+
+/// The keys whose signatures stand on `checkpoint`: the ledger's first, then each
+/// co-signer's (FORMAT v1 §4: the bundle's `keys` lists the keys that signed).
+fn signers(
+    checkpoint: &SignedCheckpoint,
+    ledger_key: ledger::note::VerifierKey,
+    cosigners: &[ledger::note::VerifierKey],
+) -> Vec<ledger::note::VerifierKey> {
+    let mut keys = vec![ledger_key];
+    for key in cosigners {
+        let signed = checkpoint.note().verify(std::slice::from_ref(key)).is_ok();
+        if signed
+            && !keys
+                .iter()
+                .any(|k| k.to_vkey_string() == key.to_vkey_string())
+        {
+            keys.push(key.clone());
+        }
+    }
+    keys
 }
 
 /// A bundle of the ledger as its latest checkpoint covers it, signing nothing: what
 /// the service's read-only export gives (a reader must never change which checkpoint
 /// the pages show). Refused when no checkpoint has been signed yet.
-pub fn export_at_latest_checkpoint(ledger: &mut Ledger, out: &Path) -> Result<Exported> {
+pub fn export_at_latest_checkpoint(
+    ledger: &mut Ledger,
+    out: &Path,
+    cosigners: &[ledger::note::VerifierKey],
+) -> Result<Exported> {
     let Some(checkpoint) = ledger.latest_checkpoint()? else {
         return Err(Usage(
             "no checkpoint has been signed yet, so there is nothing an export could be verified against; a business manager or the chair signs one on the Verification page, then export again".into(),
         )
         .into());
     };
-    let keys = [ledger_vkey(ledger.dir())?];
+    let keys = signers(&checkpoint, ledger_vkey(ledger.dir())?, cosigners);
     write(ledger, out, None, checkpoint, &keys)
 }
 

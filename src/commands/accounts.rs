@@ -266,3 +266,12 @@ pub fn token_revoke(data: &Path, name: &str, label_or_id: &str) -> Result<()> {
     );
     Ok(())
 }
+
+/// The verifier keys registered for accounts (a chair's, for co-signatures), which
+/// an export names when their signatures stand on its checkpoint. None when the
+/// folder has no accounts file.
+pub fn registered_vkeys(data: &Path) -> Vec<ledger::note::VerifierKey> {
+    Accounts::load(data)
+        .map(|accounts| accounts.vkeys())
+        .unwrap_or_default()
+}

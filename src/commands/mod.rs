@@ -295,11 +295,18 @@ pub fn dispatch<'a>(
         } => proofs::verify_against(&open()?, &against, &trust, json),
         Command::Verify { json, .. } => audit::verify(&open()?, json),
         Command::Tiles { out, key } => proofs::tiles(&mut open()?, &out, key.as_deref()),
+        Command::Restore {
+            bundle,
+            trust,
+            key,
+            checkpoints,
+        } => export::restore(&data, &bundle, &trust, key.as_deref(), &checkpoints),
         Command::Export { out, subject, key } => export::export(
             &mut open()?.ledger,
             &out,
             subject.as_deref(),
             key.as_deref(),
+            &accounts::registered_vkeys(&data),
         ),
         Command::Redact {
             seq,

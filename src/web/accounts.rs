@@ -232,6 +232,15 @@ impl Accounts {
         Ok(result)
     }
 
+    /// The verifier keys registered for accounts (a chair's, for co-signatures);
+    /// a key that does not parse is left out.
+    pub fn vkeys(&self) -> Vec<ledger::note::VerifierKey> {
+        self.users
+            .iter()
+            .filter_map(|a| ledger::note::VerifierKey::parse(a.vkey.as_deref()?).ok())
+            .collect()
+    }
+
     pub fn find(&self, name: &str) -> Option<&Account> {
         self.users
             .iter()

@@ -22,5 +22,6 @@ mod hostile;
 mod model;
 mod pages;
 mod records;
+mod restore;
 mod tiles;
 mod web;

@@ -530,7 +530,7 @@ fn step(sys: &mut System, model: &mut Model, op: &Op, figures: &mut Figures) -> 
         Op::Export => {
             let n = FILES.fetch_add(1, Ordering::Relaxed);
             let out = sys.dir.path().join(format!("bundle{n}"));
-            let result = export::export(&mut sys.app().ledger, &out, None, None)
+            let result = export::export(&mut sys.app().ledger, &out, None, None, &[])
                 .and_then(|()| export::verify(&out, std::slice::from_ref(&sys.vkey), false));
             figures.exports += 1;
             (None, result)
