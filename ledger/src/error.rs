@@ -18,7 +18,7 @@ pub enum Error {
     InUse { path: PathBuf },
 
     /// Stored bytes do not decode or do not match what the ledger recorded.
-    #[error("ledger damaged{}: {what}. Keep a copy of the data folder as it is now for investigation, restore it from a backup or an export, and run `assure verify` for a full report", seq.map(|s| format!(" at seq {s}")).unwrap_or_default())]
+    #[error("ledger damaged{}: {what}. Keep a copy of the data folder as it is now for investigation, restore it from a backup or an export (`assure --data NEW restore --bundle DIR --trust VKEY`), and run `assure verify` for a full report", seq.map(|s| format!(" at seq {s}")).unwrap_or_default())]
     Corruption { seq: Option<u64>, what: String },
 
     /// An operating-system IO failure, with what we were doing.

@@ -170,7 +170,7 @@ impl Ledger {
                     Some(applied.size),
                     format!(
                         "the write-ahead log continues at event {} but the store ends at {}: events are missing; \
-                         keep a copy of the data folder and restore it from a backup or an export",
+                         keep a copy of the data folder and restore it from a backup or an export (`assure --data NEW restore --bundle DIR --trust VKEY`)",
                         batch.base, applied.size
                     ),
                 ));

@@ -169,7 +169,7 @@ pub(crate) fn read_frames(bytes: &[u8]) -> Result<(Vec<Batch>, usize)> {
                         batches.last().map(|b: &Batch| b.head.size),
                         format!(
                             "the write-ahead log is damaged at byte {at} ({why}) with whole frames after it; \
-                             keep a copy of the data folder and restore it from a backup or an export"
+                             keep a copy of the data folder and restore it from a backup or an export (`assure --data NEW restore --bundle DIR --trust VKEY`)"
                         ),
                     ));
                 }
