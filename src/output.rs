@@ -60,6 +60,44 @@ pub fn err(args: std::fmt::Arguments<'_>) {
     write(args, true);
 }
 
+/// Writes bytes to standard output (or the sink) as they are: for output written
+/// piece by piece (a JSON array streamed event by event), cut anywhere.
+pub fn out_bytes(bytes: &[u8]) {
+    let redirected = SINK.with(|s| {
+        let mut s = s.borrow_mut();
+        let Some(sink) = s.as_mut() else {
+            return false;
+        };
+        if !sink.closed && sink.out.write_all(bytes).is_err() {
+            sink.closed = true;
+        }
+        true
+    });
+    if redirected {
+        return;
+    }
+    if let Err(error) = std::io::stdout().lock().write_all(bytes) {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}
+
+/// Standard output (or the sink) as an `io::Write`, for serializers that stream.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Out;
+
+impl Write for Out {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        out_bytes(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 fn write(args: std::fmt::Arguments<'_>, to_err: bool) {
     let redirected = SINK.with(|s| {
         let mut s = s.borrow_mut();

@@ -3,57 +3,89 @@
 
 /// Renders rows under headers. Cells wider than `max_width` characters are cut.
 pub fn render(headers: &[&str], rows: &[Vec<String>], max_width: usize) -> String {
-    let cut = |cell: &str| -> String {
-        let one_line: String = cell
-            .chars()
-            .map(|c| {
-                if c.is_control() || is_bidi_control(c) {
-                    ' '
-                } else {
-                    c
-                }
-            })
-            .collect();
-        if one_line.chars().count() > max_width {
-            let kept: String = one_line.chars().take(max_width.saturating_sub(1)).collect();
-            format!("{kept}…")
-        } else {
-            one_line
+    let mut table = Columns::new(headers, max_width);
+    for row in rows {
+        table.measure(row);
+    }
+    let mut out = table.head(headers);
+    for row in rows {
+        out.push_str(&table.line(row));
+    }
+    out
+}
+
+/// A table written a row at a time (a million rows need not be held): the widths
+/// are measured first (`measure`, a pass of their own), then each line is made.
+#[derive(Debug, Clone)]
+pub struct Columns {
+    widths: Vec<usize>,
+    max_width: usize,
+}
+
+impl Columns {
+    pub fn new(headers: &[&str], max_width: usize) -> Columns {
+        Columns {
+            widths: headers.iter().map(|h| h.chars().count()).collect(),
+            max_width,
         }
-    };
-    let cells: Vec<Vec<String>> = rows
-        .iter()
-        .map(|row| row.iter().map(|c| cut(c)).collect())
-        .collect();
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in &cells {
+    }
+
+    /// Widens the columns to fit `row` (as cut).
+    pub fn measure(&mut self, row: &[String]) {
         for (i, cell) in row.iter().enumerate() {
-            if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(cell.chars().count());
+            if let Some(w) = self.widths.get_mut(i) {
+                *w = (*w).max(cut(cell, self.max_width).chars().count());
             }
         }
     }
-    let line = |row: Vec<String>| -> String {
+
+    /// The header line and the rule under it.
+    pub fn head(&self, headers: &[&str]) -> String {
+        let mut out = self.padded(headers.iter().map(|h| (*h).to_owned()).collect());
+        out.push_str(&self.padded(self.widths.iter().map(|w| "-".repeat(*w)).collect()));
+        out
+    }
+
+    /// One row's line, with its newline.
+    pub fn line(&self, row: &[String]) -> String {
+        self.padded(row.iter().map(|c| cut(c, self.max_width)).collect())
+    }
+
+    fn padded(&self, row: Vec<String>) -> String {
         let padded: Vec<String> = row
             .into_iter()
             .enumerate()
             .map(|(i, cell)| {
-                let width = widths.get(i).copied().unwrap_or(0);
+                let width = self.widths.get(i).copied().unwrap_or(0);
                 let pad = width.saturating_sub(cell.chars().count());
                 format!("{cell}{}", " ".repeat(pad))
             })
             .collect();
-        padded.join("  ").trim_end().to_owned()
-    };
-    let mut out = line(headers.iter().map(|h| (*h).to_owned()).collect());
-    out.push('\n');
-    out.push_str(&line(widths.iter().map(|w| "-".repeat(*w)).collect()));
-    out.push('\n');
-    for row in cells {
-        out.push_str(&line(row));
-        out.push('\n');
+        let mut line = padded.join("  ").trim_end().to_owned();
+        line.push('\n');
+        line
     }
-    out
+}
+
+/// A cell on one line (control and bidi characters as spaces), cut with an ellipsis
+/// past `max_width` characters.
+fn cut(cell: &str, max_width: usize) -> String {
+    let one_line: String = cell
+        .chars()
+        .map(|c| {
+            if c.is_control() || is_bidi_control(c) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
+    if one_line.chars().count() > max_width {
+        let kept: String = one_line.chars().take(max_width.saturating_sub(1)).collect();
+        format!("{kept}…")
+    } else {
+        one_line
+    }
 }
 
 /// Formatting characters that reorder how a line displays (bidi embeddings,

@@ -2,14 +2,14 @@
 //! its builder is `Ledger::redact`, which the ledger crate owns).
 
 use anyhow::{Context as _, Result};
-use projections::read::Decoder;
+use projections::read::Skeletons;
 use projections::views::history_entry;
 use projections::World;
 
-use super::{print_json, report_verification, Verdict};
+use super::{report_verification, Verdict};
 use crate::app::App;
 use crate::exit::Usage;
-use crate::table;
+use crate::table::Columns;
 
 /// What to say when no subject starts with `prefix`: the subjects nearest it (those
 /// that share its first part and its last), so `plan/X/2.3` leads to
@@ -43,78 +43,116 @@ fn no_such_subject(app: &App, prefix: &str) -> Result<String> {
     Ok(message)
 }
 
+/// `assure history`: every event (or a subject's), in seq order, with its hash. The
+/// whole log is streamed — read twice, never held: a first pass notes the structures
+/// kept of erased events and measures the columns, a second prints — so a million
+/// events take the memory of a few.
 pub fn history(app: &App, prefix: Option<&str>, json: bool) -> Result<()> {
-    let events = match prefix {
-        Some(prefix) => app.ledger.events_with_subject_prefix(prefix)?,
-        None => {
-            let mut all = Vec::new();
-            app.ledger.scan(0..u64::MAX, &mut |event| {
-                all.push(event);
-                Ok(true)
-            })?;
-            all
+    // A subject's events are loaded (they are few); the whole log is scanned.
+    let chosen = match prefix {
+        Some(prefix) => {
+            let mut events = app.ledger.events_with_subject_prefix(prefix)?;
+            events.sort_unstable_by_key(|e| e.header.seq);
+            Some(events)
+        }
+        None => None,
+    };
+    let each = |visit: &mut dyn FnMut(ledger::Event) -> Result<()>| -> Result<()> {
+        match &chosen {
+            Some(events) => events.iter().try_for_each(|e| visit(e.clone())),
+            None => {
+                let mut failed = None;
+                app.ledger
+                    .scan(0..u64::MAX, &mut |event| match visit(event) {
+                        Ok(()) => Ok(true),
+                        Err(error) => {
+                            failed = Some(error);
+                            Ok(false)
+                        }
+                    })?;
+                failed.map_or(Ok(()), Err)
+            }
         }
     };
-    let mut events = events;
-    events.sort_unstable_by_key(|e| e.header.seq);
-    let mut recorded = Decoder::with_capacity(events.len());
-    let mut hashes = Vec::with_capacity(events.len());
-    for event in events {
-        hashes.push((
-            ledger::hex::hex(&event.header.event_hash()),
-            event.header.kind.clone(),
-        ));
-        recorded.push(event)?;
-    }
-    let recorded = recorded.finish();
-    if let (Some(prefix), true) = (prefix, recorded.is_empty()) {
-        crate::errln!("{}", no_such_subject(app, prefix)?);
-    }
     // Redactions are ledger-wide events; they explain gaps in any subject's history.
     let redaction_events = app.load(&[crate::app::Subjects::Exact(
         projections::events::subject::LEDGER.into(),
     )])?;
     let redactions = World::replay(&redaction_events).0.redactions;
-    let entries: Vec<_> = recorded
-        .iter()
-        .zip(hashes)
-        .map(|(r, (hash, kind))| history_entry(r, hash, &kind, &redactions))
-        .collect();
-    if json {
-        return print_json(&entries);
+
+    let mut skeletons = Skeletons::default();
+    let mut table = Columns::new(&HISTORY_COLUMNS, CELL_WIDTH);
+    let mut count = 0u64;
+    each(&mut |event| {
+        skeletons.note(&event)?;
+        // Every column but the summary comes from the header; the summary is the
+        // last column, which is never padded.
+        let h = &event.header;
+        table.measure(&[
+            h.seq.to_string(),
+            // The short hash: always 12 hex digits.
+            "0".repeat(12),
+            projections::views::timestamp(h.recorded_at),
+            projections::views::date(h.effective),
+            h.actor.clone(),
+            h.subject.clone(),
+        ]);
+        count += 1;
+        Ok(())
+    })?;
+    if let (Some(prefix), 0) = (prefix, count) {
+        crate::errln!("{}", no_such_subject(app, prefix)?);
     }
-    let rows: Vec<Vec<String>> = entries
-        .iter()
-        .map(|e| {
-            vec![
+    let entry = |event: ledger::Event| -> Result<projections::views::HistoryEntry> {
+        let hash = ledger::hex::hex(&event.header.event_hash());
+        let kind = event.header.kind.clone();
+        let recorded = skeletons.decode(event)?;
+        Ok(history_entry(&recorded, hash, &kind, &redactions))
+    };
+    if json {
+        use serde::ser::{SerializeSeq as _, Serializer as _};
+        let mut out = std::io::BufWriter::new(crate::output::Out);
+        {
+            let mut serializer = serde_json::Serializer::pretty(&mut out);
+            let mut entries = serializer.serialize_seq(Some(count as usize))?;
+            each(&mut |event| Ok(entries.serialize_element(&entry(event)?)?))?;
+            entries.end()?;
+        }
+        std::io::Write::write_all(&mut out, b"\n")?;
+        std::io::Write::flush(&mut out)?;
+        return Ok(());
+    }
+    crate::out!("{}", table.head(&HISTORY_COLUMNS));
+    each(&mut |event| {
+        let e = entry(event)?;
+        crate::out!(
+            "{}",
+            table.line(&[
                 e.seq.to_string(),
                 e.hash.chars().take(12).collect(),
-                e.recorded_at.clone(),
-                e.effective.clone(),
-                e.actor.clone(),
-                e.subject.clone(),
-                e.summary.clone(),
-            ]
-        })
-        .collect();
-    crate::out!(
-        "{}",
-        table::render(
-            &[
-                "seq",
-                "hash",
-                "recorded at",
-                "effective",
-                "actor",
-                "subject",
-                "summary"
-            ],
-            &rows,
-            60
-        )
-    );
-    Ok(())
+                e.recorded_at,
+                e.effective,
+                e.actor,
+                e.subject,
+                e.summary,
+            ])
+        );
+        Ok(())
+    })
 }
+
+const HISTORY_COLUMNS: [&str; 7] = [
+    "seq",
+    "hash",
+    "recorded at",
+    "effective",
+    "actor",
+    "subject",
+    "summary",
+];
+
+/// The widest a history cell is shown.
+const CELL_WIDTH: usize = 60;
 
 pub fn verify(app: &App, json: bool) -> Result<()> {
     let mut report = app.ledger.verify();

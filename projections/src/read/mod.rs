@@ -22,6 +22,6 @@ mod snapshots;
 pub use index::{EventIndex, Slot};
 pub use live::LiveWorld;
 pub use query::{
-    decode_all, decode_owned, decode_stored, domain_event, world_at, Decoder, TimeQuery,
+    decode_all, decode_owned, decode_stored, domain_event, world_at, Decoder, Skeletons, TimeQuery,
 };
 pub use snapshots::{plan_at, Snapshots};

@@ -97,20 +97,8 @@ impl Decoder {
                 self.erased.insert(seq, kind);
             }
             Some(DomainEvent::StructureKept(kept)) => {
-                // Only in place of a payload that is really gone, and only once.
-                if let Some(kind) = self.erased.remove(&kept.target_seq) {
-                    let skeleton = DomainEvent::decode(&kind, kept.schema, &kept.payload)
-                        .map_err(|why| ledger::Error::Corruption {
-                            seq: Some(seq),
-                            what: format!(
-                                "the structure kept of erased event {} does not decode as {kind}: {why}",
-                                kept.target_seq
-                            ),
-                        })?;
-                    if let Ok(at) = self
-                        .events
-                        .binary_search_by_key(&kept.target_seq, |r| r.stamp.seq)
-                    {
+                if let Some((target, skeleton)) = skeleton_of(&mut self.erased, seq, kept)? {
+                    if let Ok(at) = self.events.binary_search_by_key(&target, |r| r.stamp.seq) {
                         self.events[at].event = Some(skeleton);
                     }
                 }
@@ -123,6 +111,79 @@ impl Decoder {
 
     pub fn finish(self) -> Vec<Recorded> {
         self.events
+    }
+}
+
+/// The structure kept of an erased event, decoded as the erased event's kind: only
+/// in place of a payload that is really gone (`erased`, by seq), and only once.
+fn skeleton_of(
+    erased: &mut std::collections::HashMap<u64, String>,
+    seq: u64,
+    kept: &crate::events::StructureKept,
+) -> Result<Option<(u64, DomainEvent)>, ledger::Error> {
+    let Some(kind) = erased.remove(&kept.target_seq) else {
+        return Ok(None);
+    };
+    let skeleton = DomainEvent::decode(&kind, kept.schema, &kept.payload).map_err(|why| {
+        ledger::Error::Corruption {
+            seq: Some(seq),
+            what: format!(
+                "the structure kept of erased event {} does not decode as {kind}: {why}",
+                kept.target_seq
+            ),
+        }
+    })?;
+    Ok(Some((kept.target_seq, skeleton)))
+}
+
+/// The kind of a `record.structure_kept` event, as the kinds table names it.
+fn structure_kept_kind() -> &'static str {
+    DomainEvent::StructureKept(crate::events::StructureKept {
+        target_seq: 0,
+        schema: 0,
+        payload: Vec::new(),
+    })
+    .kind()
+}
+
+/// `Decoder` for reads that stream the log one event at a time (the history of a
+/// million events without holding them): a first pass `note`s every event, cheaply
+/// (only the structures kept are decoded), then `decode` gives each event with the
+/// structure kept of it in place when its payload was erased, as `Decoder` does.
+#[derive(Debug, Default)]
+pub struct Skeletons {
+    erased: std::collections::HashMap<u64, String>,
+    kept: std::collections::HashMap<u64, DomainEvent>,
+}
+
+impl Skeletons {
+    /// Notes the next event of a first pass (seqs must increase).
+    pub fn note(&mut self, event: &Event) -> Result<(), ledger::Error> {
+        let header = &event.header;
+        if event.body.is_none() {
+            self.erased.insert(header.seq, header.kind.clone());
+        } else if header.kind == structure_kept_kind() {
+            let decoded = domain_event(event).map_err(|what| ledger::Error::Corruption {
+                seq: Some(header.seq),
+                what,
+            })?;
+            if let Some(DomainEvent::StructureKept(kept)) = decoded {
+                if let Some((target, skeleton)) = skeleton_of(&mut self.erased, header.seq, &kept)?
+                {
+                    self.kept.insert(target, skeleton);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// An event decoded, with the structure kept of it when its payload was erased.
+    pub fn decode(&self, event: Event) -> Result<Recorded, ledger::Error> {
+        let mut recorded = decode_stored(event)?;
+        if recorded.event.is_none() {
+            recorded.event = self.kept.get(&recorded.stamp.seq).cloned();
+        }
+        Ok(recorded)
     }
 }
 
