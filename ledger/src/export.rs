@@ -20,6 +20,32 @@ use crate::storage::sync_dir;
 
 use crate::proof::bundle::*;
 
+/// Where a bundle's events and evidence come from, a piece at a time, so a bundle of
+/// a million events is written without holding them.
+pub trait BundleSource {
+    /// Visits the events, in seq order.
+    fn events(&mut self, visit: &mut dyn FnMut(BundleEvent) -> Result<()>) -> Result<()>;
+    /// Visits the evidence files (after `events`, which may be what names them).
+    fn blobs(&mut self, visit: &mut dyn FnMut(Vec<u8>) -> Result<()>) -> Result<()>;
+}
+
+/// Events and evidence already in memory.
+struct InMemory<'a> {
+    events: &'a [BundleEvent],
+    blobs: &'a [Vec<u8>],
+}
+
+impl BundleSource for InMemory<'_> {
+    fn events(&mut self, visit: &mut dyn FnMut(BundleEvent) -> Result<()>) -> Result<()> {
+        self.events.iter().try_for_each(|e| visit(e.clone()))
+    }
+
+    fn blobs(&mut self, visit: &mut dyn FnMut(Vec<u8>) -> Result<()>) -> Result<()> {
+        self.blobs.iter().try_for_each(|b| visit(b.clone()))
+    }
+}
+
+/// `write_bundle_from` for events and evidence in memory.
 pub fn write_bundle(
     dir: &Path,
     events: &[BundleEvent],
@@ -27,6 +53,23 @@ pub fn write_bundle(
     checkpoint: &SignedCheckpoint,
     keys: &[VerifierKey],
     blobs: &[Vec<u8>],
+) -> Result<()> {
+    write_bundle_from(
+        dir,
+        &mut InMemory { events, blobs },
+        excerpt,
+        checkpoint,
+        keys,
+    )
+}
+
+/// Writes the bundle of `source`'s events under `checkpoint`, signed by `keys`.
+pub fn write_bundle_from(
+    dir: &Path,
+    source: &mut dyn BundleSource,
+    excerpt: bool,
+    checkpoint: &SignedCheckpoint,
+    keys: &[VerifierKey],
 ) -> Result<()> {
     let dir_exists = match fs::read_dir(dir) {
         Ok(mut entries) => {
@@ -57,7 +100,7 @@ pub fn write_bundle(
         std::process::id()
     ));
     fs::create_dir(&tmp).map_err(|e| Error::io(format!("creating {}", tmp.display()), e))?;
-    let built = fill_bundle(&tmp, events, excerpt, checkpoint, keys, blobs).and_then(|()| {
+    let built = fill_bundle(&tmp, source, excerpt, checkpoint, keys).and_then(|()| {
         let report = verify_bundle(&tmp, keys);
         if report.ok && report.excerpt == excerpt {
             Ok(())
@@ -98,14 +141,21 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
 
 fn fill_bundle(
     dir: &Path,
-    events: &[BundleEvent],
+    source: &mut dyn BundleSource,
     excerpt: bool,
     checkpoint: &SignedCheckpoint,
     keys: &[VerifierKey],
-    blobs: &[Vec<u8>],
 ) -> Result<()> {
-    let mut jsonl = String::new();
-    for event in events {
+    let proof_dir = dir.join(PROOFS_DIR);
+    if excerpt {
+        fs::create_dir(&proof_dir).map_err(|e| Error::io("creating proofs/", e))?;
+    }
+    let events_path = dir.join(EVENTS_FILE);
+    let target = format!("export {}", events_path.display());
+    let file = faults::io(Op::Create, &target, || File::create(&events_path))
+        .map_err(|e| Error::io(format!("writing {}", events_path.display()), e))?;
+    let mut jsonl = std::io::BufWriter::with_capacity(1 << 20, file);
+    source.events(&mut |event| {
         let h = &event.header;
         let bad = |what: &str| Error::Rejected(format!("event seq {}: {what}", h.seq));
         let proof = match (excerpt, &event.proof) {
@@ -133,11 +183,30 @@ fn fill_bundle(
             index: excerpt.then_some(h.seq),
             proof,
         };
-        let text = serde_json::to_string(&line).map_err(|e| bad(&e.to_string()))?;
-        jsonl.push_str(&text);
-        jsonl.push('\n');
+        let mut text = serde_json::to_string(&line).map_err(|e| bad(&e.to_string()))?;
+        text.push('\n');
+        faults::io(Op::Write, &target, || jsonl.write_all(text.as_bytes()))
+            .map_err(|e| Error::io(format!("writing {}", events_path.display()), e))?;
+        if excerpt {
+            let receipt = TlogProof {
+                index: h.seq,
+                extra: None,
+                proof: event.proof.clone().unwrap_or_default(),
+                checkpoint: checkpoint.note().clone(),
+            };
+            let path = proof_dir.join(format!("{}.tlog-proof", h.seq));
+            write_file(&path, receipt.to_string().as_bytes())?;
+        }
+        Ok(())
+    })?;
+    let file = jsonl
+        .into_inner()
+        .map_err(|e| Error::io(format!("writing {}", events_path.display()), e.into_error()))?;
+    faults::io(Op::Fsync, &target, || file.sync_all())
+        .map_err(|e| Error::io(format!("writing {}", events_path.display()), e))?;
+    if excerpt {
+        sync_dir(&proof_dir)?;
     }
-    write_file(&dir.join(EVENTS_FILE), jsonl.as_bytes())?;
     write_file(
         &dir.join(CHECKPOINT_FILE),
         checkpoint.to_string().as_bytes(),
@@ -146,25 +215,8 @@ fn fill_bundle(
     write_file(&dir.join(KEYS_FILE), keys_text.as_bytes())?;
     let blob_dir = dir.join(BLOBS_DIR);
     fs::create_dir(&blob_dir).map_err(|e| Error::io("creating blobs/", e))?;
-    for blob in blobs {
-        write_file(&blob_dir.join(hex(&blake3_of(blob))), blob)?;
-    }
+    source.blobs(&mut |blob| write_file(&blob_dir.join(hex(&blake3_of(&blob))), &blob))?;
     sync_dir(&blob_dir)?;
-    if excerpt {
-        let proof_dir = dir.join(PROOFS_DIR);
-        fs::create_dir(&proof_dir).map_err(|e| Error::io("creating proofs/", e))?;
-        for event in events {
-            let receipt = TlogProof {
-                index: event.header.seq,
-                extra: None,
-                proof: event.proof.clone().unwrap_or_default(),
-                checkpoint: checkpoint.note().clone(),
-            };
-            let path = proof_dir.join(format!("{}.tlog-proof", event.header.seq));
-            write_file(&path, receipt.to_string().as_bytes())?;
-        }
-        sync_dir(&proof_dir)?;
-    }
     write_file(
         &dir.join(README_FILE),
         readme(checkpoint, excerpt).as_bytes(),

@@ -39,7 +39,7 @@ pub use tiles::TilesWritten;
 
 /// Export bundles: their format and check (`proof::bundle`) and their writing.
 pub mod bundle {
-    pub use crate::export::write_bundle;
+    pub use crate::export::{write_bundle, write_bundle_from, BundleSource};
     pub use crate::proof::bundle::*;
 }
 

@@ -96,11 +96,11 @@ impl Ledger {
         Ledger::reopen(dir)
     }
 
-    /// Opens the ledger this process has just let go of. A child forked by another
-    /// thread of this process holds a copy of the lock's descriptor until its exec
-    /// closes it (the OS lock follows the descriptor), so "in use" right after our
-    /// own release clears within milliseconds: it is waited out, for 2 s at most.
-    pub(crate) fn reopen(dir: &Path) -> Result<Ledger> {
+    /// `open`, waiting out a lock let go of a moment ago: by this process (a child
+    /// forked by another of its threads holds a copy of the lock's descriptor until
+    /// its exec closes it — the OS lock follows the descriptor) or by a command just
+    /// finishing. "In use" that lasts is reported after 2 s.
+    pub fn reopen(dir: &Path) -> Result<Ledger> {
         let mut waited = std::time::Duration::ZERO;
         loop {
             match Ledger::open(dir) {

@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
-use ledger::bundle::{write_bundle, BundleEvent};
+use ledger::bundle::{write_bundle_from, BundleEvent};
 use ledger::checkpoint::SignedCheckpoint;
 use ledger::Event;
 use ledger::Ledger;
@@ -99,6 +99,65 @@ pub fn export_to(
     write(ledger, out, subject, checkpoint, &[key.verifier()])
 }
 
+/// The events of a bundle straight from the ledger, one at a time, and the evidence
+/// their payloads name (collected as they pass: a hash each).
+struct FromLedger<'a> {
+    ledger: &'a Ledger,
+    /// An excerpt's events (few, so loaded); `None` for the whole ledger.
+    chosen: Option<Vec<Event>>,
+    size: u64,
+    /// Whether each event carries its inclusion proof (an excerpt).
+    excerpt: bool,
+    blob_hashes: Vec<[u8; 32]>,
+    events: usize,
+}
+
+impl ledger::bundle::BundleSource for FromLedger<'_> {
+    fn events(
+        &mut self,
+        visit: &mut dyn FnMut(BundleEvent) -> ledger::Result<()>,
+    ) -> ledger::Result<()> {
+        let (ledger, size, excerpt) = (self.ledger, self.size, self.excerpt);
+        let (blob_hashes, count) = (&mut self.blob_hashes, &mut self.events);
+        let mut one = |event: Event| -> ledger::Result<()> {
+            let body = decoded(&event);
+            if let Some(body) = &body {
+                blob_hashes.extend(body.evidence());
+            }
+            let proof = if excerpt {
+                Some(ledger.inclusion_proof(event.header.seq, size)?)
+            } else {
+                None
+            };
+            *count += 1;
+            visit(BundleEvent {
+                body_json: body.map(|b| b.body_json()),
+                header: event.header,
+                body: event.body,
+                proof,
+            })
+        };
+        match self.chosen.take() {
+            Some(events) => events.into_iter().try_for_each(&mut one),
+            None => ledger.scan(0..size, &mut |event| one(event).map(|()| true)),
+        }
+    }
+
+    fn blobs(
+        &mut self,
+        visit: &mut dyn FnMut(Vec<u8>) -> ledger::Result<()>,
+    ) -> ledger::Result<()> {
+        // Only the evidence a payload still names: a file whose naming payload was
+        // erased is not history any more (and is deleted by the erasure).
+        self.blob_hashes.sort_unstable();
+        self.blob_hashes.dedup();
+        for hash in &self.blob_hashes {
+            visit(self.ledger.blobs().get(hash)?)?;
+        }
+        Ok(())
+    }
+}
+
 fn write(
     ledger: &mut Ledger,
     out: &Path,
@@ -107,14 +166,12 @@ fn write(
     keys: &[ledger::note::VerifierKey],
 ) -> Result<Exported> {
     let size = checkpoint.unverified_checkpoint().size;
-    let mut events: Vec<Event> = match subject {
+    let chosen = match subject {
         None => {
-            let mut all = Vec::new();
-            ledger.scan(0..size, &mut |e| {
-                all.push(e);
-                Ok(true)
-            })?;
-            all
+            if size == 0 {
+                return Err(Usage("the ledger holds no events; nothing to export".into()).into());
+            }
+            None
         }
         Some(prefix) => {
             let mut chosen = ledger.events_with_subject_prefix(prefix)?;
@@ -134,50 +191,28 @@ fn write(
                 }
                 chosen.sort_by_key(|e| e.header.seq);
             }
-            chosen
+            chosen.retain(|e| e.header.seq < size);
+            if chosen.is_empty() {
+                return Err(Usage(format!("no events match {prefix:?}; nothing to export")).into());
+            }
+            Some(chosen)
         }
     };
-    events.retain(|e| e.header.seq < size);
-    if events.is_empty() {
-        return Err(Usage(format!(
-            "no events match {:?}; nothing to export",
-            subject.unwrap_or("")
-        ))
-        .into());
-    }
-    let mut blob_hashes: Vec<[u8; 32]> = Vec::new();
-    let mut bundle = Vec::with_capacity(events.len());
-    for event in events {
-        let body = decoded(&event);
-        if let Some(body) = &body {
-            blob_hashes.extend(body.evidence());
-        }
-        let proof = match subject {
-            Some(_) => Some(ledger.inclusion_proof(event.header.seq, size)?),
-            None => None,
-        };
-        bundle.push(BundleEvent {
-            body_json: body.map(|b| b.body_json()),
-            header: event.header,
-            body: event.body,
-            proof,
-        });
-    }
-    // Only the evidence a payload still names: a file whose naming payload was
-    // erased is not history any more (and is deleted by the erasure).
-    blob_hashes.sort_unstable();
-    blob_hashes.dedup();
-    let blobs = blob_hashes
-        .iter()
-        .map(|h| ledger.blobs().get(h))
-        .collect::<Result<Vec<_>, _>>()?;
-    write_bundle(out, &bundle, subject.is_some(), &checkpoint, keys, &blobs)
+    let mut source = FromLedger {
+        ledger,
+        chosen,
+        size,
+        excerpt: subject.is_some(),
+        blob_hashes: Vec::new(),
+        events: 0,
+    };
+    write_bundle_from(out, &mut source, subject.is_some(), &checkpoint, keys)
         .with_context(|| format!("writing the bundle to {}", out.display()))?;
     Ok(Exported {
         excerpt: subject.is_some(),
-        events: bundle.len(),
+        events: source.events,
         ledger_size: ledger.size(),
-        evidence_files: blobs.len(),
+        evidence_files: source.blob_hashes.len(),
         size,
         vkey: keys.first().map(|k| k.to_vkey_string()).unwrap_or_default(),
     })

@@ -137,7 +137,7 @@ pub fn store_evidence(ledger: &Ledger, evidence: &[Vec<u8>]) -> ledger::Result<(
 
 impl App<'_> {
     pub fn open(data: &Path, actor: String) -> Result<App<'static>> {
-        let ledger = Ledger::open(data)
+        let ledger = Ledger::reopen(data)
             .with_context(|| format!("opening the ledger in {}", data.display()))?;
         Ok(App {
             ledger: Held::Own(ledger),

@@ -535,8 +535,8 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
 
 /// Opens the ledger and builds the service's state (the writer thread starts here).
 pub fn open_state(data: &Path, secure: bool) -> Result<(AppState, std::thread::JoinHandle<()>)> {
-    let ledger =
-        Ledger::open(data).with_context(|| format!("opening the ledger in {}", data.display()))?;
+    let ledger = Ledger::reopen(data)
+        .with_context(|| format!("opening the ledger in {}", data.display()))?;
     let (shared, writer) = Shared::start(ledger)?;
     let state = AppState(Arc::new(AppInner {
         shared,
