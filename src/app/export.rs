@@ -224,10 +224,12 @@ fn write(
 /// (verified) payload would mislead a reader, and missing evidence would go unseen.
 pub fn check_bodies(dir: &Path) -> Result<Option<(u64, String)>> {
     use base64::Engine as _;
-    let text = std::fs::read_to_string(dir.join("events.jsonl")).context("reading events.jsonl")?;
-    for line in text.lines() {
+    // Line by line: a bundle of a million events is 600 MB of JSON.
+    let file = std::fs::File::open(dir.join("events.jsonl")).context("reading events.jsonl")?;
+    for line in std::io::BufRead::lines(std::io::BufReader::new(file)) {
+        let line = line.context("reading events.jsonl")?;
         let value: serde_json::Value =
-            serde_json::from_str(line).context("reading events.jsonl")?;
+            serde_json::from_str(&line).context("reading events.jsonl")?;
         let seq = value["seq"].as_u64().unwrap_or(u64::MAX);
         let Some(payload) = value["payload"].as_str() else {
             if !value["body"].is_null() {
