@@ -540,6 +540,10 @@ pub enum KeyCommand {
     Show {
         #[arg(long)]
         key: Option<PathBuf>,
+        /// The key as a C2SP cosigner (vkey type 0x04), for co-signatures made with
+        /// `checkpoint cosign --cosignature-v1`: register this one for the chair
+        #[arg(long, requires = "key")]
+        cosigner: bool,
     },
 }
 
@@ -559,5 +563,9 @@ pub enum CheckpointCommand {
         /// then paste the result on the service's Verification page
         #[arg(long)]
         offline: bool,
+        /// Co-sign as a C2SP tlog-cosignature (cosignature/v1), which carries the time
+        /// it was made and is what witnesses and transparency-log verifiers count
+        #[arg(long)]
+        cosignature_v1: bool,
     },
 }

@@ -211,7 +211,8 @@ pub fn run(dir: &Path) -> Result<()> {
             .unwrap_or_default(),
     )
     .context("writing the checkpoint")?;
-    crate::commands::proofs::cosign(&mut app, &minutes, &chair_key, None)?;
+    // As a C2SP cosignature/v1: it says when the chair signed.
+    crate::commands::proofs::cosign(&mut app, &minutes, &chair_key, None, true)?;
     println!(
         "\nTry: assure --data {} history   ·   assure --data {} action {plan} 6.5",
         dir.display(),

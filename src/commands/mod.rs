@@ -42,7 +42,9 @@ pub fn dispatch<'a>(
     match command {
         Command::Init { key } => proofs::init(&data, key.as_deref()),
         Command::Key(KeyCommand::New { name, out }) => proofs::key_new(&name, &out),
-        Command::Key(KeyCommand::Show { key }) => proofs::key_show(&data, key.as_deref()),
+        Command::Key(KeyCommand::Show { key, cosigner }) => {
+            proofs::key_show(&data, key.as_deref(), cosigner)
+        }
         Command::Checkpoint { key, action: None } => {
             proofs::checkpoint(&mut open()?, key.as_deref())
         }
@@ -53,13 +55,21 @@ pub fn dispatch<'a>(
                     key,
                     out,
                     offline: true,
+                    cosignature_v1,
                 }),
             ..
-        } => proofs::cosign_offline(&file, &key, out.as_deref()),
+        } => proofs::cosign_offline(&file, &key, out.as_deref(), cosignature_v1),
         Command::Checkpoint {
-            action: Some(CheckpointCommand::Cosign { file, key, out, .. }),
+            action:
+                Some(CheckpointCommand::Cosign {
+                    file,
+                    key,
+                    out,
+                    cosignature_v1,
+                    ..
+                }),
             ..
-        } => proofs::cosign(&mut open()?, &file, &key, out.as_deref()),
+        } => proofs::cosign(&mut open()?, &file, &key, out.as_deref(), cosignature_v1),
         Command::Checkpoints => proofs::list(&open()?),
         Command::Proof { seq, key } => proofs::proof(&mut open()?, seq, key.as_deref()),
         Command::Demo { dir } => crate::demo::run(&dir),

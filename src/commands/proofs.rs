@@ -70,8 +70,12 @@ pub fn key_new(name: &str, out: &Path) -> Result<()> {
     Ok(())
 }
 
-pub fn key_show(data: &Path, key: Option<&Path>) -> Result<()> {
+pub fn key_show(data: &Path, key: Option<&Path>, cosigner: bool) -> Result<()> {
     match key {
+        Some(path) if cosigner => crate::outln!(
+            "{}",
+            read_key(path)?.verifier().as_cosigner().to_vkey_string()
+        ),
         Some(path) => crate::outln!("{}", read_key(path)?.verifier().to_vkey_string()),
         None => crate::outln!("{}", ledger_vkey(data)?.to_vkey_string()),
     }
@@ -88,22 +92,62 @@ pub fn checkpoint(app: &mut App, key: Option<&Path>) -> Result<()> {
     Ok(())
 }
 
-pub fn cosign(app: &mut App, file: &Path, key: &Path, out: Option<&Path>) -> Result<()> {
+pub fn cosign(
+    app: &mut App,
+    file: &Path,
+    key: &Path,
+    out: Option<&Path>,
+    cosignature_v1: bool,
+) -> Result<()> {
     let key = read_key(key)?;
     let note = read_note(file)?;
-    let signed = app
-        .ledger
-        .cosign_checkpoint(&note, &key)
-        .with_context(|| format!("co-signing {}", file.display()))?;
+    let signed = if cosignature_v1 {
+        let cosigned = cosigned_v1(&note, &key, file)?;
+        app.ledger.attach_cosignature(
+            cosigned.to_string().as_bytes(),
+            &key.verifier().as_cosigner(),
+        )
+    } else {
+        app.ledger.cosign_checkpoint(&note, &key)
+    }
+    .with_context(|| format!("co-signing {}", file.display()))?;
     emit_cosigned(&signed, out)
+}
+
+/// `note` (a signed checkpoint) with `key`'s C2SP cosignature/v1 added, made now.
+fn cosigned_v1(
+    note: &[u8],
+    key: &ledger::note::SigningKey,
+    file: &Path,
+) -> Result<SignedCheckpoint> {
+    let signed = SignedCheckpoint::parse(note).map_err(|e| {
+        Usage(format!(
+            "{} is not a signed checkpoint: {e}",
+            file.display()
+        ))
+    })?;
+    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
+    let line = key
+        .cosign_v1(signed.note().text(), now)
+        .map_err(|e| Usage(format!("co-signing {}: {e}", file.display())))?;
+    SignedCheckpoint::parse(format!("{signed}{line}").as_bytes())
+        .map_err(|e| anyhow::anyhow!("co-signing {}: {e}", file.display()))
 }
 
 /// Co-signs a checkpoint file alone: no ledger is opened, so this works while the
 /// service holds the data folder. The service checks the result against the
 /// signer's registered verifier key before keeping the signature.
-pub fn cosign_offline(file: &Path, key: &Path, out: Option<&Path>) -> Result<()> {
+pub fn cosign_offline(
+    file: &Path,
+    key: &Path,
+    out: Option<&Path>,
+    cosignature_v1: bool,
+) -> Result<()> {
     let key = read_key(key)?;
     let note = read_note(file)?;
+    if cosignature_v1 {
+        return emit_cosigned(&cosigned_v1(&note, &key, file)?, out);
+    }
     let mut signed = ledger::checkpoint::SignedCheckpoint::parse(&note).map_err(|e| {
         Usage(format!(
             "{} is not a signed checkpoint: {e}",

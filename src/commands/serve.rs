@@ -51,7 +51,8 @@ fn prepare_demo(dir: &Path) -> Result<()> {
         // The demo's chair key (made by `assure demo`) checks the chair's co-signatures.
         if let Ok(text) = std::fs::read_to_string(dir.join("chair.key")) {
             if let Ok(key) = ledger::note::SigningKey::from_file_string(&text) {
-                accounts.set_vkey("chair", &key.verifier().to_vkey_string())?;
+                // The demo's chair co-signs as a C2SP cosigner (cosignature/v1).
+                accounts.set_vkey("chair", &key.verifier().as_cosigner().to_vkey_string())?;
             }
         }
         accounts.save(dir)?;

@@ -19,6 +19,9 @@ pub struct Attested {
     pub as_it_stood: Option<i64>,
     /// Who signed it besides the ledger: "Independent chair jane.doe".
     pub cosigners: Vec<String>,
+    /// When the latest co-signature says it was made (POSIX seconds): a C2SP
+    /// cosignature/v1 carries its time; a plain signed-note signature does not.
+    pub cosigned_at: Option<i64>,
     /// The signed note itself.
     pub note: String,
 }
@@ -45,7 +48,8 @@ pub fn checkpoints(ledger: &Ledger, accounts: &Accounts) -> Checkpoints {
             Some((format!("{} {}", a.role.label(), a.name), vkey))
         })
         .collect();
-    let attested = |signed: &ledger::checkpoint::SignedCheckpoint, cosigners: Vec<String>| {
+    let attested = |signed: &ledger::checkpoint::SignedCheckpoint,
+                    (cosigners, cosigned_at): (Vec<String>, Option<i64>)| {
         let size = signed.unverified_checkpoint().size;
         Attested {
             size,
@@ -54,20 +58,35 @@ pub fn checkpoints(ledger: &Ledger, accounts: &Accounts) -> Checkpoints {
                 .and_then(|last| ledger.event(last).ok())
                 .map(|e| e.header.recorded_at),
             cosigners,
+            cosigned_at,
             note: signed.to_string(),
         }
     };
-    let cosigners_of = |signed: &ledger::checkpoint::SignedCheckpoint| -> Vec<String> {
-        registered
+    // Who co-signed it, and the latest time a co-signature gives.
+    let cosigners_of = |signed: &ledger::checkpoint::SignedCheckpoint| {
+        let mut at: Option<i64> = None;
+        let who: Vec<String> = registered
             .iter()
-            .filter(|(_, key)| signed.note().verify(std::slice::from_ref(key)).is_ok())
+            .filter(|(_, key)| {
+                let Ok(verified) = signed.note().verify(std::slice::from_ref(key)) else {
+                    return false;
+                };
+                let time = verified
+                    .iter()
+                    .filter_map(|v| v.timestamp)
+                    .filter_map(|t| i64::try_from(t).ok())
+                    .max();
+                at = at.max(time);
+                true
+            })
             .map(|(who, _)| who.clone())
-            .collect()
+            .collect();
+        (who, at)
     };
     let latest = held.last().map(|c| attested(c, cosigners_of(c)));
     let cosigned = held.iter().rev().find_map(|c| {
         let who = cosigners_of(c);
-        (!who.is_empty()).then(|| attested(c, who))
+        (!who.0.is_empty()).then(|| attested(c, who))
     });
     Checkpoints { latest, cosigned }
 }
@@ -124,8 +143,13 @@ pub fn in_words(checked: Option<&Checked>, size: u64, points: &Checkpoints) -> V
                 .and_then(chrono::DateTime::from_timestamp_micros)
                 .map(|t| format!(" as it stood on {}", t.format("%-d %B %Y at %H:%M UTC")))
                 .unwrap_or_default();
+            let signed_on = cosigned
+                .cosigned_at
+                .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+                .map(|t| format!(" (signed {})", t.format("%-d %B %Y at %H:%M UTC")))
+                .unwrap_or_default();
             let mut sentence = format!(
-                "{who} co-signed the record{when}, its first {}",
+                "{who} co-signed the record{when}, its first {}{signed_on}",
                 changes(cosigned.size)
             );
             if checked.is_some_and(|c| c.ok && c.size >= cosigned.size) {
@@ -168,6 +192,7 @@ mod tests {
             size,
             as_it_stood: Some(1_709_424_000_000_000), // 3 March 2024, 00:00 UTC
             cosigners: vec!["Independent chair jane".into()],
+            cosigned_at: Some(1_709_467_200), // 3 March 2024, 12:00 UTC
             note: String::new(),
         }
     }

@@ -278,7 +278,8 @@ fn an_exports_keys_name_every_key_that_signed_its_checkpoint() {
     // The demo's latest checkpoint is co-signed by its chair; register the chair's key.
     let chair = std::fs::read_to_string(data.join("chair.key")).unwrap();
     let chair = ledger::note::SigningKey::from_file_string(chair.trim()).unwrap();
-    let chair_vkey = chair.verifier().to_vkey_string();
+    // The demo's chair co-signs as a C2SP cosigner (cosignature/v1).
+    let chair_vkey = chair.verifier().as_cosigner().to_vkey_string();
     let mut accounts = assure::web::accounts::Accounts::default();
     accounts
         .add_user(

@@ -1545,3 +1545,74 @@ fn the_api_previews_an_import_without_recording_it() {
         "a dry run records nothing"
     );
 }
+
+/// A chair registered as a C2SP cosigner (vkey type 0x04) co-signs offline with
+/// `--cosignature-v1`: the service keeps it, and the pages say when it was signed.
+#[test]
+fn a_cosignature_v1_from_the_chair_is_kept_and_says_when_it_was_made() {
+    let server = Server::start();
+    let data = server.state().data.clone();
+    let cosigner = server.chair_key.verifier().as_cosigner().to_vkey_string();
+    let registered = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
+        .arg("--data")
+        .arg(&data)
+        .args(["user", "vkey", "chair", &cosigner])
+        .output()
+        .unwrap();
+    assert!(
+        registered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&registered.stderr)
+    );
+    assert_eq!(server.form(Role::Manager, "/checkpoint", &[]).status, 303);
+    let held = server
+        .api(Role::Auditor, "GET", "/api/v1/checkpoint", Value::Null)
+        .json();
+    let dir = tempfile::tempdir().unwrap();
+    let (note_file, key_file) = (dir.path().join("checkpoint"), dir.path().join("chair.key"));
+    std::fs::write(&note_file, held["note"].as_str().unwrap()).unwrap();
+    std::fs::write(&key_file, server.chair_key.to_file_string()).unwrap();
+    let signed = std::process::Command::new(env!("CARGO_BIN_EXE_assure"))
+        .args(["checkpoint", "cosign"])
+        .arg(&note_file)
+        .arg("--key")
+        .arg(&key_file)
+        .args(["--offline", "--cosignature-v1"])
+        .output()
+        .unwrap();
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    let cosigned = String::from_utf8(signed.stdout).unwrap();
+    // The service re-reads the accounts within a second or two.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let added = server.form(Role::Chair, "/checkpoint/cosign", &[("note", &cosigned)]);
+        if added.status == 303 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{}", added.body);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let stored = ledger::checkpoint::SignedCheckpoint::parse(
+        server
+            .api(Role::Auditor, "GET", "/api/v1/checkpoint", Value::Null)
+            .json()["note"]
+            .as_str()
+            .unwrap()
+            .as_bytes(),
+    )
+    .unwrap();
+    let verified = stored
+        .note()
+        .verify(&[server.chair_key.verifier().as_cosigner()])
+        .unwrap();
+    let at = verified[0].timestamp.expect("a cosignature/v1 says when");
+    let now = chrono::Utc::now().timestamp() as u64;
+    assert!(now.abs_diff(at) < 120, "signed at {at}, now {now}");
+    let page = server.page(Role::Auditor, "/verify").body;
+    assert!(page.contains("cosignature/v1) says it was made"), "{page}");
+    assert!(page.contains("(signed "), "{page}");
+}

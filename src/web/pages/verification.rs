@@ -55,7 +55,8 @@ pub(super) async fn verify_page(
             Some(c) => {
                 p { (c.cosigners.join(" and ")) " co-signed the record"
                     @if let Some(t) = c.as_it_stood { " as it stood on " (html::moment_of(t)) }
-                    ": its first " (html::number(c.size)) " changes." }
+                    ": its first " (html::number(c.size)) " changes."
+                    @if let Some(t) = c.cosigned_at { " The co-signature (C2SP cosignature/v1) says it was made " (html::moment_of(t.saturating_mul(1_000_000))) "." } }
                 details { summary { "The co-signed checkpoint" } pre { code { (c.note) } } }
             }
             None => { p { "No checkpoint has been co-signed yet. The chair co-signs below, with a key that never leaves their computer." } }

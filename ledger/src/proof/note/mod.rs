@@ -13,6 +13,11 @@
 //! over the exact text bytes has verified; signatures are checked with
 //! `verify_strict`, which also refuses small-order keys and signature points.
 
+mod cosignature;
+
+pub use cosignature::KeyKind;
+use cosignature::COSIGNATURE_V1;
+
 use std::fmt;
 
 use base64::engine::general_purpose::STANDARD;
@@ -95,9 +100,15 @@ pub enum NoteError {
 
 /// The key id: the first 4 bytes of SHA-256(name ‖ 0x0A ‖ 0x01 ‖ public key).
 pub fn key_id(name: &str, public: &[u8; 32]) -> [u8; 4] {
+    typed_key_id(name, ED25519, public)
+}
+
+/// The key id for a key of signature type `kind` (0x01 Ed25519, 0x04 a C2SP
+/// cosignature/v1 key): SHA-256(name ‖ 0x0A ‖ kind ‖ public key)[:4].
+fn typed_key_id(name: &str, kind: u8, public: &[u8; 32]) -> [u8; 4] {
     let digest = Sha256::new()
         .chain_update(name.as_bytes())
-        .chain_update([b'\n', ED25519])
+        .chain_update([b'\n', kind])
         .chain_update(public)
         .finalize();
     let mut id = [0; 4];
@@ -163,6 +174,30 @@ fn split_key_text(text: &str) -> Result<(&str, [u8; 4], &str), KeyError> {
     Ok((name, id.to_be_bytes(), key))
 }
 
+/// Decodes `base64(type ‖ 32 bytes)`: 0x01 (Ed25519) or, where `cosigner` allows
+/// it, 0x04 (a cosignature/v1 key); returns the type and the bytes.
+fn decode_key_of(text: &str, cosigner: bool) -> Result<(u8, [u8; 32]), KeyError> {
+    let mut bytes = STANDARD.decode(text).map_err(|_| KeyError::Malformed {
+        reason: "the key is not valid standard base64",
+    })?;
+    let result = match bytes.split_first() {
+        Some((&kind, rest)) if kind == ED25519 || (cosigner && kind == COSIGNATURE_V1) => {
+            <[u8; 32]>::try_from(rest)
+                .map(|key| (kind, key))
+                .map_err(|_| KeyError::Malformed {
+                    reason: "an Ed25519 key must be 33 bytes: its type then 32 key bytes",
+                })
+        }
+        Some((&found, _)) => Err(KeyError::UnsupportedAlgorithm { found }),
+        None => Err(KeyError::Malformed {
+            reason: "the key is empty",
+        }),
+    };
+    bytes.fill(0);
+    std::hint::black_box(&bytes);
+    result
+}
+
 /// Decodes `base64(0x01 ‖ 32 bytes)`.
 fn decode_typed_key(text: &str) -> Result<[u8; 32], KeyError> {
     let mut bytes = STANDARD.decode(text).map_err(|_| KeyError::Malformed {
@@ -192,6 +227,8 @@ pub struct VerifierKey {
     pub key_id: [u8; 4],
     /// The Ed25519 public key.
     pub public: VerifyingKey,
+    /// What its signatures are.
+    pub kind: KeyKind,
 }
 
 impl VerifierKey {
@@ -202,6 +239,7 @@ impl VerifierKey {
             name: name.to_owned(),
             key_id: key_id(name, public.as_bytes()),
             public,
+            kind: KeyKind::Ed25519,
         })
     }
 
@@ -209,16 +247,22 @@ impl VerifierKey {
     /// name and that the written id is the id computed from the name and key.
     pub fn parse(vkey: &str) -> Result<Self, KeyError> {
         let (name, stated, key) = split_key_text(vkey)?;
-        let public = decode_typed_key(key)?;
+        let (kind, public) = decode_key_of(key, true)?;
         let public = VerifyingKey::from_bytes(&public).map_err(|_| KeyError::InvalidPublicKey)?;
-        let key = Self::new(name, public)?;
+        let mut key = Self::new(name, public)?;
+        if kind == COSIGNATURE_V1 {
+            key = key.as_cosigner();
+        }
         check_stated_id(name, stated, key.key_id)?;
         Ok(key)
     }
 
     /// The vkey form, with the key id in lowercase hex.
     pub fn to_vkey_string(&self) -> String {
-        let mut typed = vec![ED25519];
+        let mut typed = vec![match self.kind {
+            KeyKind::Ed25519 => ED25519,
+            KeyKind::CosignatureV1 => COSIGNATURE_V1,
+        }];
         typed.extend_from_slice(self.public.as_bytes());
         format!(
             "{}+{}+{}",
@@ -326,6 +370,7 @@ impl SigningKey {
             name: self.name.clone(),
             key_id: self.key_id,
             public: self.secret.verifying_key(),
+            kind: KeyKind::Ed25519,
         }
     }
 
@@ -404,6 +449,9 @@ impl NoteSignature {
 pub struct VerifiedSignature {
     pub name: String,
     pub key_id: [u8; 4],
+    /// When a cosignature/v1 says it was made (POSIX seconds); `None` for a plain
+    /// signed-note signature, which carries no time.
+    pub timestamp: Option<u64>,
 }
 
 /// Refuses bytes that no note may contain: CR and the other control characters
@@ -600,12 +648,17 @@ impl Note {
                     key_id: id,
                 });
             }
-            let ok = Signature::from_slice(&sig.signature).is_ok_and(|signature| {
-                candidates.any(|k| {
+            let mut timestamp = None;
+            let ok = candidates.any(|k| match k.kind {
+                KeyKind::Ed25519 => Signature::from_slice(&sig.signature).is_ok_and(|signature| {
                     k.public
                         .verify_strict(self.text.as_bytes(), &signature)
                         .is_ok()
-                })
+                }),
+                KeyKind::CosignatureV1 => {
+                    timestamp = cosignature::verify_v1(k, &self.text, &sig.signature);
+                    timestamp.is_some()
+                }
             });
             if !ok {
                 return Err(NoteError::BadSignature {
@@ -617,6 +670,7 @@ impl Note {
             verified.push(VerifiedSignature {
                 name: sig.name.clone(),
                 key_id: sig.key_id,
+                timestamp,
             });
         }
         if verified.is_empty() {

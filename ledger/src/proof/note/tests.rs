@@ -42,6 +42,7 @@ fn the_example_note_verifies() {
     assert_eq!(
         verified,
         vec![VerifiedSignature {
+            timestamp: None,
             name: "example.com/foo".into(),
             key_id: [0x53, 0x0d, 0x90, 0x3a]
         }]
@@ -357,4 +358,75 @@ proptest! {
             }
         }
     }
+}
+
+/// The checkpoint of C2SP tlog-cosignature's example, and its witness's line.
+const SOFA: &str =
+    "example.com/behind-the-sofa\n20852163\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+const SOFA_WITNESS: &str = "— witness.example.com/w1 jWbPPwAAAABkGFDLEZMHwSRaJNiIDoe9DYn/zXcrtPHeolMI5OWXEhZCB9dlrDJsX3b2oyin1nPZqhf5nNo0xUe+mbIUBkBIfZ+qnA==\n";
+
+#[test]
+fn the_specs_cosignature_carries_its_time_where_the_spec_says() {
+    // The spec's example signs "time 1679315147": the 8 bytes after the key id.
+    let line = NoteSignature::parse_line(SOFA_WITNESS.trim_end_matches('\n'), 5).unwrap();
+    assert_eq!(line.signature.len(), 8 + 64);
+    let time = u64::from_be_bytes(line.signature[..8].try_into().unwrap());
+    assert_eq!(time, 1_679_315_147);
+}
+
+#[test]
+fn a_cosignature_v1_signs_the_spec_message_under_its_own_key_id_and_says_when() {
+    let key = SigningKey::from_bytes("chair.example/jones", &[7u8; 32]).unwrap();
+    let at = 1_679_315_147u64;
+    let line = key.cosign_v1(SOFA, at).unwrap();
+    let note = Note::parse(format!("{SOFA}\n{line}").as_bytes()).unwrap();
+    let cosigner = key.verifier().as_cosigner();
+
+    // The key id is SHA-256(name ‖ 0x0A ‖ 0x04 ‖ public key)[:4], as the spec says.
+    let mut hashed = b"chair.example/jones\n\x04".to_vec();
+    hashed.extend_from_slice(key.verifier().public.as_bytes());
+    let digest = Sha256::digest(&hashed);
+    assert_eq!(cosigner.key_id, digest[..4]);
+    let sig = &note.signatures()[0];
+    assert_eq!(sig.key_id, cosigner.key_id);
+    // The signature is the timestamp then Ed25519 over the spec's message.
+    assert_eq!(sig.signature[..8], at.to_be_bytes());
+    let message = format!("cosignature/v1\ntime {at}\n{SOFA}");
+    let signature = Signature::from_slice(&sig.signature[8..]).unwrap();
+    key.verifier()
+        .public
+        .verify_strict(message.as_bytes(), &signature)
+        .unwrap();
+
+    // Verified with the cosigner key, it says when; the plain key does not count it.
+    let verified = note.verify(std::slice::from_ref(&cosigner)).unwrap();
+    assert_eq!(verified[0].timestamp, Some(at));
+    assert!(matches!(
+        note.verify(&[key.verifier()]),
+        Err(NoteError::NoTrustedSignature { .. })
+    ));
+
+    // Another time under the same signature is refused.
+    let mut moved = sig.signature.clone();
+    moved[..8].copy_from_slice(&(at + 1).to_be_bytes());
+    let forged = NoteSignature {
+        name: sig.name.clone(),
+        key_id: sig.key_id,
+        signature: moved,
+    };
+    let forged = Note::parse(format!("{SOFA}\n{}", forged.to_line()).as_bytes()).unwrap();
+    assert!(matches!(
+        forged.verify(std::slice::from_ref(&cosigner)),
+        Err(NoteError::BadSignature { .. })
+    ));
+
+    // Its vkey is type 0x04 and reads back as a cosigner key.
+    let vkey = cosigner.to_vkey_string();
+    let decoded = STANDARD.decode(vkey.rsplit('+').next().unwrap()).unwrap();
+    assert_eq!(decoded[0], 0x04);
+    assert_eq!(VerifierKey::parse(&vkey).unwrap(), cosigner);
+    assert_eq!(
+        VerifierKey::parse(&vkey).unwrap().kind,
+        KeyKind::CosignatureV1
+    );
 }
