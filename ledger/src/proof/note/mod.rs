@@ -193,29 +193,15 @@ fn decode_key_of(text: &str, cosigner: bool) -> Result<(u8, [u8; 32]), KeyError>
             reason: "the key is empty",
         }),
     };
+    // The bytes may be a private seed: wipe them before the buffer is freed.
     bytes.fill(0);
     std::hint::black_box(&bytes);
     result
 }
 
-/// Decodes `base64(0x01 ‖ 32 bytes)`.
+/// Decodes `base64(0x01 ‖ 32 bytes)` (a signing key's seed, or a plain verifier key).
 fn decode_typed_key(text: &str) -> Result<[u8; 32], KeyError> {
-    let mut bytes = STANDARD.decode(text).map_err(|_| KeyError::Malformed {
-        reason: "the key is not valid standard base64",
-    })?;
-    let result = match bytes.split_first() {
-        Some((&ED25519, rest)) => <[u8; 32]>::try_from(rest).map_err(|_| KeyError::Malformed {
-            reason: "an Ed25519 key must be 33 bytes: 0x01 then 32 key bytes",
-        }),
-        Some((&found, _)) => Err(KeyError::UnsupportedAlgorithm { found }),
-        None => Err(KeyError::Malformed {
-            reason: "the key is empty",
-        }),
-    };
-    // The bytes may be a private seed: wipe them before the buffer is freed.
-    bytes.fill(0);
-    std::hint::black_box(&bytes);
-    result
+    decode_key_of(text, false).map(|(_, key)| key)
 }
 
 /// A key trusted to verify notes: its name, key id and Ed25519 public key.
