@@ -137,6 +137,10 @@ pub enum Command {
     },
     /// List the checkpoints the ledger holds
     Checkpoints,
+    /// A C2SP tlog-witness: co-sign a log's checkpoint only if it extends the one
+    /// co-signed before (run by a third party), or make the request a log sends
+    #[command(subcommand)]
+    Witness(WitnessCommand),
     /// Print a C2SP tlog-proof that event SEQ is in the ledger (a receipt to keep)
     Proof {
         seq: u64,
@@ -523,6 +527,43 @@ pub enum ChallengeCommand {
         reason: String,
         #[command(flatten)]
         effective: Effective,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// The witness: read an add-checkpoint request (standard input, or --in), co-sign
+    /// the checkpoint if it is consistent with the last one co-signed for its log,
+    /// print the cosignature line and remember the checkpoint in --state
+    AddCheckpoint {
+        /// The witness's record of each log's latest co-signed checkpoint (JSON;
+        /// made on first use)
+        #[arg(long)]
+        state: PathBuf,
+        /// The witness's signing key
+        #[arg(long)]
+        key: PathBuf,
+        /// A log's verifier key (vkey text or a file of vkey lines); repeatable
+        #[arg(long = "log", required = true)]
+        logs: Vec<String>,
+        /// Read the request from this file instead of standard input
+        #[arg(long = "in")]
+        input: Option<PathBuf>,
+    },
+    /// The log: print the add-checkpoint request for the latest checkpoint, with the
+    /// consistency proof from the size the witness co-signed last
+    Request {
+        /// The size of the checkpoint the witness co-signed last (0 the first time)
+        #[arg(long)]
+        old: u64,
+    },
+    /// The log: keep a witness's cosignature line (in FILE, after the checkpoint it
+    /// signs, as `add-checkpoint` answered) on the checkpoint the ledger holds
+    Attach {
+        file: PathBuf,
+        /// The witness's cosigner key (vkey, type 0x04)
+        #[arg(long)]
+        witness: String,
     },
 }
 

@@ -34,7 +34,7 @@
 pub mod checkpoints;
 pub(crate) mod export;
 pub mod proof;
-pub use proof::{checkpoint, merkle, note};
+pub use proof::{checkpoint, merkle, note, witness};
 pub use tiles::TilesWritten;
 
 /// Export bundles: their format and check (`proof::bundle`) and their writing.

@@ -58,7 +58,8 @@ pub fn answerable(command: &Command) -> bool {
         | Command::Proof { .. }
         | Command::Export { .. }
         | Command::Tiles { .. }
-        | Command::Report { .. } => true,
+        | Command::Report { .. }
+        | Command::Witness(crate::cli::WitnessCommand::Request { .. }) => true,
         Command::Verify { bundle, .. } => bundle.is_none(),
         _ => false,
     }

@@ -8,6 +8,7 @@ pub mod export;
 pub mod plans;
 pub mod proofs;
 pub mod serve;
+pub mod witness;
 
 use anyhow::{Context as _, Result};
 use projections::events::{Evidence, Rag};
@@ -16,7 +17,7 @@ use projections::planned::CarryOptions;
 use crate::app::{actor_name, App};
 use crate::cli::{
     ChallengeCommand, CheckpointCommand, Cli, Command, Effective, KeyCommand, TokenCommand,
-    UserCommand,
+    UserCommand, WitnessCommand,
 };
 use crate::exit::Usage;
 
@@ -71,6 +72,16 @@ pub fn dispatch<'a>(
             ..
         } => proofs::cosign(&mut open()?, &file, &key, out.as_deref(), cosignature_v1),
         Command::Checkpoints => proofs::list(&open()?),
+        Command::Witness(WitnessCommand::AddCheckpoint {
+            state,
+            key,
+            logs,
+            input,
+        }) => witness::add(&state, &key, &logs, input.as_deref()),
+        Command::Witness(WitnessCommand::Request { old }) => witness::request(&open()?, old),
+        Command::Witness(WitnessCommand::Attach { file, witness }) => {
+            witness::attach(&mut open()?, &file, &witness)
+        }
         Command::Proof { seq, key } => proofs::proof(&mut open()?, seq, key.as_deref()),
         Command::Demo { dir } => crate::demo::run(&dir),
         Command::Serve { addr, demo, tls } => serve::run(&data, addr, demo, tls),

@@ -25,3 +25,4 @@ mod records;
 mod restore;
 mod tiles;
 mod web;
+mod witness;

@@ -13,3 +13,4 @@ pub mod merkle;
 pub mod note;
 pub mod redaction;
 pub mod tiles;
+pub mod witness;

@@ -1,0 +1,115 @@
+//! `witness`: a C2SP tlog-witness on the command line. A third party (the
+//! inspectorate, a partner agency) runs `witness add-checkpoint` on requests the
+//! log's operator sends (`witness request`); it co-signs only a checkpoint that
+//! extends the last one it co-signed for that log, so a history that forks or
+//! rewinds gets no cosignature. The logic is `ledger::witness`; this keeps its
+//! record durable and speaks its refusals as the HTTP statuses the spec gives.
+
+use std::io::Read as _;
+use std::path::Path;
+
+use anyhow::{Context as _, Result};
+use ledger::witness::{add_checkpoint, request as request_body, Witnessed};
+
+use super::proofs::trusted_keys;
+use crate::app::keys::{read_key, read_note};
+use crate::app::App;
+use crate::exit::Usage;
+
+/// `witness add-checkpoint`: one request in, a cosignature line out.
+pub fn add(state: &Path, key: &Path, logs: &[String], input: Option<&Path>) -> Result<()> {
+    let key = read_key(key)?;
+    let trusted = trusted_keys(logs)?;
+    let mut body = Vec::new();
+    match input {
+        Some(path) => {
+            body = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?
+        }
+        None => {
+            std::io::stdin()
+                .read_to_end(&mut body)
+                .context("reading the request from standard input")?;
+        }
+    }
+    let mut witnessed: Witnessed = match std::fs::read(state) {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+            anyhow::anyhow!(
+                "{} is not a witness record ({e}); restore it from a backup — a witness that forgets what it co-signed can be shown a forked history",
+                state.display()
+            )
+        })?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Witnessed::default(),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", state.display())),
+    };
+    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
+    match add_checkpoint(&mut witnessed, &trusted, &key, &body, now) {
+        Ok(line) => {
+            // Remembered before it is answered: a cosignature given is never forgotten.
+            save(state, &witnessed)?;
+            crate::out!("{line}");
+            Ok(())
+        }
+        Err(refused) => Err(Usage(format!(
+            "not co-signed (HTTP {}): {}",
+            refused.status,
+            refused.body.trim_end()
+        ))
+        .into()),
+    }
+}
+
+/// Writes the record beside itself, fsyncs it and renames it into place.
+fn save(state: &Path, witnessed: &Witnessed) -> Result<()> {
+    let text = serde_json::to_vec_pretty(witnessed)?;
+    let tmp = state.with_extension("tmp");
+    let mut file =
+        std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+    std::io::Write::write_all(&mut file, &text)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, state).with_context(|| format!("writing {}", state.display()))?;
+    if let Some(parent) = state.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if let Ok(dir) = std::fs::File::open(parent) {
+            let _ = dir.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// `witness request --old N`: the body to send to a witness for the latest
+/// checkpoint (signing none).
+pub fn request(app: &App, old: u64) -> Result<()> {
+    let Some(checkpoint) = app.ledger.latest_checkpoint()? else {
+        return Err(Usage(
+            "no checkpoint has been signed yet: sign one (`assure checkpoint`), then ask the witness".into(),
+        )
+        .into());
+    };
+    let size = checkpoint.unverified_checkpoint().size;
+    if old > size {
+        return Err(Usage(format!(
+            "the witness co-signed size {old}, beyond this ledger's latest checkpoint ({size}): the witness has seen a longer history than this ledger holds — find out why before going on"
+        ))
+        .into());
+    }
+    let proof = if old == 0 || old == size {
+        Vec::new()
+    } else {
+        app.ledger.consistency_proof(old, size)?
+    };
+    crate::out!("{}", request_body(old, &proof, &checkpoint));
+    Ok(())
+}
+
+/// `witness attach FILE --witness VKEY`: the witness's line kept on the checkpoint.
+pub fn attach(app: &mut App, file: &Path, witness: &str) -> Result<()> {
+    let key = ledger::note::VerifierKey::parse(witness.trim())
+        .map_err(|e| Usage(format!("--witness {witness:?} is not a verifier key: {e}")))?;
+    let note = read_note(file)?;
+    let kept = app
+        .ledger
+        .attach_cosignature(&note, &key)
+        .with_context(|| format!("keeping the witness's cosignature from {}", file.display()))?;
+    crate::out!("{kept}");
+    Ok(())
+}

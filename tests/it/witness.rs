@@ -1,0 +1,203 @@
+//! A witness (C2SP tlog-witness) on the command line: it co-signs a ledger's
+//! checkpoints while the history grows, the ledger keeps the witness's
+//! cosignature, and a second copy of the ledger that went another way — the same
+//! key and origin, a forked history — is refused.
+
+use std::path::Path;
+
+use crate::support::Run;
+
+const PLAN: &str = "mcr-jtai-2023";
+
+fn assure(data: &Path, args: &[&str]) -> Run {
+    Run::from_output(
+        crate::support::assure(data, "witness.tester")
+            .args(args)
+            .output()
+            .unwrap(),
+    )
+}
+
+fn ok(run: Run, what: &str) -> Run {
+    assert_eq!(run.code, 0, "{what}: {}{}", run.stdout, run.stderr);
+    run
+}
+
+/// The size of a ledger's latest checkpoint.
+fn latest_size(data: &Path) -> u64 {
+    let listed = ok(assure(data, &["checkpoints"]), "checkpoints").stdout;
+    let last = listed.lines().last().unwrap().to_owned();
+    last.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn a_witness_cosigns_a_growing_ledger_and_refuses_a_forked_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let data = path("data");
+    assure::demo::run(&data).unwrap();
+    let vkey = std::fs::read_to_string(data.join("keys/ledger.vkey")).unwrap();
+    let vkey = vkey.trim();
+    let witness_key = path("witness.key");
+    ok(
+        assure(
+            &data,
+            &[
+                "key",
+                "new",
+                "--name",
+                "inspectorate.example/witness",
+                "--out",
+                witness_key.to_str().unwrap(),
+            ],
+        ),
+        "the witness's key",
+    );
+    let witness_vkey = ok(
+        assure(
+            &data,
+            &[
+                "key",
+                "show",
+                "--key",
+                witness_key.to_str().unwrap(),
+                "--cosigner",
+            ],
+        ),
+        "the witness's cosigner key",
+    )
+    .stdout
+    .trim()
+    .to_owned();
+    let state = path("witnessed.json");
+    let witness = |request: &str| {
+        let file = path("request");
+        std::fs::write(&file, request).unwrap();
+        assure(
+            &data,
+            &[
+                "witness",
+                "add-checkpoint",
+                "--state",
+                state.to_str().unwrap(),
+                "--key",
+                witness_key.to_str().unwrap(),
+                "--log",
+                vkey,
+                "--in",
+                file.to_str().unwrap(),
+            ],
+        )
+    };
+
+    // First sight.
+    let first = latest_size(&data);
+    let request = ok(
+        assure(&data, &["witness", "request", "--old", "0"]),
+        "request",
+    )
+    .stdout;
+    let line = ok(witness(&request), "the first cosignature").stdout;
+    assert!(
+        line.starts_with("— inspectorate.example/witness "),
+        "{line}"
+    );
+    // The ledger keeps it: the checkpoint with the witness's line.
+    let checkpoint = request.split_once("\n\n").unwrap().1;
+    let cosigned = path("cosigned");
+    std::fs::write(&cosigned, format!("{checkpoint}{line}")).unwrap();
+    ok(
+        assure(
+            &data,
+            &[
+                "witness",
+                "attach",
+                cosigned.to_str().unwrap(),
+                "--witness",
+                &witness_vkey,
+            ],
+        ),
+        "attach",
+    );
+    let listed = ok(assure(&data, &["checkpoints"]), "checkpoints").stdout;
+    assert!(listed.contains("inspectorate.example/witness"), "{listed}");
+
+    // A copy of the ledger as it stands, kept by the operator.
+    let bundle = path("bundle");
+    ok(
+        assure(&data, &["export", "--out", bundle.to_str().unwrap()]),
+        "export",
+    );
+    let copy = path("copy");
+    ok(
+        assure(
+            &copy,
+            &[
+                "restore",
+                "--bundle",
+                bundle.to_str().unwrap(),
+                "--trust",
+                vkey,
+                "--key",
+                data.join("keys/ledger.key").to_str().unwrap(),
+            ],
+        ),
+        "restore a copy",
+    );
+
+    // The ledger grows; the witness co-signs the next checkpoint from the first.
+    ok(
+        assure(
+            &data,
+            &[
+                "status",
+                PLAN,
+                "1.2",
+                "green",
+                "--note",
+                "Reported to the board",
+            ],
+        ),
+        "a change",
+    );
+    ok(assure(&data, &["checkpoint"]), "a new checkpoint");
+    let grown = latest_size(&data);
+    assert!(grown > first);
+    let request = ok(
+        assure(&data, &["witness", "request", "--old", &first.to_string()]),
+        "request",
+    )
+    .stdout;
+    ok(witness(&request), "the witness co-signs the grown ledger");
+    // Asked again from the old size: it says which size it holds.
+    let stale = witness(&request);
+    assert_eq!(stale.code, 2);
+    assert!(
+        stale.stderr.contains("HTTP 409") && stale.stderr.contains(&grown.to_string()),
+        "{}",
+        stale.stderr
+    );
+
+    // The copy goes another way: the same key and origin, another change, a
+    // checkpoint of the same size — shown to the witness, it is refused.
+    ok(
+        assure(
+            &copy,
+            &["status", PLAN, "1.2", "red", "--note", "Not reported"],
+        ),
+        "another change in the copy",
+    );
+    ok(assure(&copy, &["checkpoint"]), "a checkpoint of the copy");
+    assert_eq!(latest_size(&copy), grown);
+    let forked = ok(
+        assure(&copy, &["witness", "request", "--old", &grown.to_string()]),
+        "the copy's request",
+    )
+    .stdout;
+    let refused = witness(&forked);
+    assert_eq!(refused.code, 2, "{}", refused.stdout);
+    assert!(refused.stderr.contains("HTTP 422"), "{}", refused.stderr);
+    // The record still holds the real ledger's checkpoint.
+    let record = std::fs::read_to_string(&state).unwrap();
+    assert!(record.contains(&grown.to_string()), "{record}");
+}
