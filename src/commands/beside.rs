@@ -187,7 +187,6 @@ pub fn listen(data: &Path, ledger: Arc<Mutex<Ledger>>) -> Result<Listening> {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let (ledger, data, busy) = (ledger.clone(), data.clone(), busy.clone());
                 if busy.fetch_add(1, Ordering::SeqCst) >= AT_ONCE {
                     busy.fetch_sub(1, Ordering::SeqCst);
                     refuse(
@@ -196,15 +195,17 @@ pub fn listen(data: &Path, ledger: Arc<Mutex<Ledger>>) -> Result<Listening> {
                     );
                     continue;
                 }
+                let (ledger, data, done) = (ledger.clone(), data.clone(), busy.clone());
                 let spawned = std::thread::Builder::new()
                     .name("assure-command".into())
                     .spawn(move || {
                         answer(stream, &data, &ledger);
-                        busy.fetch_sub(1, Ordering::SeqCst);
+                        done.fetch_sub(1, Ordering::SeqCst);
                     });
                 if spawned.is_err() {
-                    // The stream went with the closure: the client sees the service stop.
-                    continue;
+                    // No thread: the stream went with the closure (the client sees the
+                    // service stop), and the place it took is given back.
+                    busy.fetch_sub(1, Ordering::SeqCst);
                 }
             }
         })
