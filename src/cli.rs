@@ -550,6 +550,21 @@ pub enum WitnessCommand {
         #[arg(long = "in")]
         input: Option<PathBuf>,
     },
+    /// The witness over HTTP (C2SP tlog-witness): `POST /add-checkpoint` answered as
+    /// add-checkpoint does, until Ctrl-C
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8090")]
+        addr: std::net::SocketAddr,
+        /// The witness's record of each log's latest co-signed checkpoint (JSON)
+        #[arg(long)]
+        state: PathBuf,
+        /// The witness's signing key
+        #[arg(long)]
+        key: PathBuf,
+        /// A log's verifier key (vkey text or a file of vkey lines); repeatable
+        #[arg(long = "log", required = true)]
+        logs: Vec<String>,
+    },
     /// The log: print the add-checkpoint request for the latest checkpoint, with the
     /// consistency proof from the size the witness co-signed last
     Request {

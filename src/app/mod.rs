@@ -19,6 +19,7 @@ pub mod export;
 pub mod import;
 pub mod input;
 pub mod keys;
+pub mod witness;
 
 use std::path::Path;
 

@@ -79,6 +79,12 @@ pub fn dispatch<'a>(
             input,
         }) => witness::add(&state, &key, &logs, input.as_deref()),
         Command::Witness(WitnessCommand::Request { old }) => witness::request(&open()?, old),
+        Command::Witness(WitnessCommand::Serve {
+            addr,
+            state,
+            key,
+            logs,
+        }) => serve::witness(addr, &state, &key, &logs),
         Command::Witness(WitnessCommand::Attach { file, witness }) => {
             witness::attach(&mut open()?, &file, &witness)
         }

@@ -9,7 +9,7 @@ use std::io::Read as _;
 use std::path::Path;
 
 use anyhow::{Context as _, Result};
-use ledger::witness::{add_checkpoint, request as request_body, Witnessed};
+use ledger::witness::{add_checkpoint, request as request_body};
 
 use super::proofs::trusted_keys;
 use crate::app::keys::{read_key, read_note};
@@ -31,21 +31,17 @@ pub fn add(state: &Path, key: &Path, logs: &[String], input: Option<&Path>) -> R
                 .context("reading the request from standard input")?;
         }
     }
-    let mut witnessed: Witnessed = match std::fs::read(state) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-            anyhow::anyhow!(
-                "{} is not a witness record ({e}); restore it from a backup — a witness that forgets what it co-signed can be shown a forked history",
-                state.display()
-            )
-        })?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Witnessed::default(),
-        Err(e) => return Err(e).with_context(|| format!("reading {}", state.display())),
-    };
-    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
-    match add_checkpoint(&mut witnessed, &trusted, &key, &body, now) {
+    let mut witnessed = crate::app::witness::load(state)?;
+    match add_checkpoint(
+        &mut witnessed,
+        &trusted,
+        &key,
+        &body,
+        crate::app::witness::now(),
+    ) {
         Ok(line) => {
             // Remembered before it is answered: a cosignature given is never forgotten.
-            save(state, &witnessed)?;
+            crate::app::witness::save(state, &witnessed)?;
             crate::out!("{line}");
             Ok(())
         }
@@ -56,24 +52,6 @@ pub fn add(state: &Path, key: &Path, logs: &[String], input: Option<&Path>) -> R
         ))
         .into()),
     }
-}
-
-/// Writes the record beside itself, fsyncs it and renames it into place.
-fn save(state: &Path, witnessed: &Witnessed) -> Result<()> {
-    let text = serde_json::to_vec_pretty(witnessed)?;
-    let tmp = state.with_extension("tmp");
-    let mut file =
-        std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
-    std::io::Write::write_all(&mut file, &text)
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, state).with_context(|| format!("writing {}", state.display()))?;
-    if let Some(parent) = state.parent().filter(|p| !p.as_os_str().is_empty()) {
-        if let Ok(dir) = std::fs::File::open(parent) {
-            let _ = dir.sync_all();
-        }
-    }
-    Ok(())
 }
 
 /// `witness request --old N`: the body to send to a witness for the latest

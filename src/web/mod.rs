@@ -23,6 +23,7 @@ pub mod sign_ins;
 pub mod state;
 mod tiles;
 pub mod tokens;
+pub mod witness;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -612,7 +613,7 @@ pub fn serve<G>(
     Ok(())
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };

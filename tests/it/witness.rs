@@ -201,3 +201,73 @@ fn a_witness_cosigns_a_growing_ledger_and_refuses_a_forked_copy() {
     let record = std::fs::read_to_string(&state).unwrap();
     assert!(record.contains(&grown.to_string()), "{record}");
 }
+
+/// `assure witness serve`: the same over HTTP, with the spec's statuses.
+#[test]
+fn the_witness_answers_over_http_as_the_spec_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let data = path("data");
+    assure::demo::run(&data).unwrap();
+    let vkey = std::fs::read_to_string(data.join("keys/ledger.vkey")).unwrap();
+    let witness_key = path("witness.key");
+    ok(
+        assure(
+            &data,
+            &[
+                "key",
+                "new",
+                "--name",
+                "inspectorate.example/witness",
+                "--out",
+                witness_key.to_str().unwrap(),
+            ],
+        ),
+        "the witness's key",
+    );
+    let state = path("witnessed.json");
+    let mut service = crate::support::assure(&data, "witness.tester")
+        .args(["witness", "serve", "--addr", "127.0.0.1:0", "--key"])
+        .arg(&witness_key)
+        .arg("--state")
+        .arg(&state)
+        .args(["--log", vkey.trim()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addr = crate::connections::serving_address(service.stdout.as_mut().unwrap());
+    let request = ok(
+        assure(&data, &["witness", "request", "--old", "0"]),
+        "request",
+    )
+    .stdout;
+    let post = |body: &str| {
+        crate::support::server::send(addr, "POST", "/add-checkpoint", &[], body.as_bytes())
+    };
+    let first = post(&request);
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert!(
+        first.body.starts_with("— inspectorate.example/witness "),
+        "{}",
+        first.body
+    );
+    assert!(state.is_file(), "the record is kept before the answer");
+    let again = post(&request);
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert_eq!(again.header("content-type"), Some("text/x.tlog.size"));
+    let size = request
+        .split_once("\n\n")
+        .unwrap()
+        .1
+        .lines()
+        .nth(1)
+        .unwrap();
+    assert_eq!(again.body, format!("{size}\n"));
+    let garbage = post("not a request");
+    assert_eq!(garbage.status, 400);
+    let _ = std::process::Command::new("kill")
+        .arg(service.id().to_string())
+        .status();
+    let _ = service.wait();
+}
