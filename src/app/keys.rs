@@ -16,6 +16,9 @@ use crate::exit::Usage;
 pub const KEY_FILE: &str = "keys/ledger.key";
 pub const KEY_LOCATION: &str = "keys/ledger.key-location";
 pub const VKEY_FILE: &str = "keys/ledger.vkey";
+/// The verifier keys of witnesses whose cosignatures the ledger keeps (one vkey a
+/// line), so bundles can name them among the keys that signed.
+pub const COSIGNERS_FILE: &str = "keys/cosigners.vkeys";
 
 /// Writes a private key file readable by its owner only; never overwrites.
 pub fn write_private(path: &Path, text: &str) -> Result<()> {
@@ -132,4 +135,34 @@ pub fn normalise_note(bytes: &[u8]) -> Vec<u8> {
         text.push(b'\n');
     }
     text
+}
+
+/// The witnesses' verifier keys the ledger keeps (`COSIGNERS_FILE`); none when the
+/// file is absent, and a line that does not parse is left out.
+pub fn cosigner_vkeys(data: &Path) -> Vec<VerifierKey> {
+    std::fs::read_to_string(data.join(COSIGNERS_FILE))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| VerifierKey::parse(line.trim()).ok())
+        .collect()
+}
+
+/// Keeps a witness's verifier key in `COSIGNERS_FILE` (once).
+pub fn keep_cosigner_vkey(data: &Path, key: &VerifierKey) -> Result<()> {
+    let line = key.to_vkey_string();
+    if cosigner_vkeys(data)
+        .iter()
+        .any(|k| k.to_vkey_string() == line)
+    {
+        return Ok(());
+    }
+    let path = data.join(COSIGNERS_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    file.write_all(format!("{line}\n").as_bytes())
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", path.display()))
 }

@@ -267,11 +267,13 @@ pub fn token_revoke(data: &Path, name: &str, label_or_id: &str) -> Result<()> {
     Ok(())
 }
 
-/// The verifier keys registered for accounts (a chair's, for co-signatures), which
-/// an export names when their signatures stand on its checkpoint. None when the
-/// folder has no accounts file.
+/// The verifier keys registered for accounts (a chair's, for co-signatures) and the
+/// witnesses' the ledger keeps, which an export names when their signatures stand
+/// on its checkpoint.
 pub fn registered_vkeys(data: &Path) -> Vec<ledger::note::VerifierKey> {
-    Accounts::load(data)
+    let mut keys = Accounts::load(data)
         .map(|accounts| accounts.vkeys())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    keys.extend(crate::app::keys::cosigner_vkeys(data));
+    keys
 }

@@ -88,6 +88,8 @@ pub fn attach(app: &mut App, file: &Path, witness: &str) -> Result<()> {
         .ledger
         .attach_cosignature(&note, &key)
         .with_context(|| format!("keeping the witness's cosignature from {}", file.display()))?;
+    // So bundles name the witness among the keys that signed.
+    crate::app::keys::keep_cosigner_vkey(app.ledger.dir(), &key)?;
     crate::out!("{kept}");
     Ok(())
 }

@@ -374,7 +374,8 @@ pub(super) fn visible_challenge_page(
 pub(super) async fn export_tar(state: &AppState) -> Result<Vec<u8>, (StatusCode, String)> {
     let shared = state.shared.clone();
     let data = state.data.clone();
-    let cosigners = state.accounts().vkeys();
+    let mut cosigners = state.accounts().vkeys();
+    cosigners.extend(crate::app::keys::cosigner_vkeys(&state.data));
     tokio::task::spawn_blocking(move || -> Result<Vec<u8>, (StatusCode, String)> {
         let suffix = super::accounts::random_id()
             .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;

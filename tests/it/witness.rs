@@ -121,6 +121,30 @@ fn a_witness_cosigns_a_growing_ledger_and_refuses_a_forked_copy() {
     );
     let listed = ok(assure(&data, &["checkpoints"]), "checkpoints").stdout;
     assert!(listed.contains("inspectorate.example/witness"), "{listed}");
+    // An export names the witness's key among those that signed its checkpoint.
+    let witnessed_bundle = path("witnessed-bundle");
+    ok(
+        assure(
+            &data,
+            &["export", "--out", witnessed_bundle.to_str().unwrap()],
+        ),
+        "export the witnessed checkpoint",
+    );
+    let keys = std::fs::read_to_string(witnessed_bundle.join("keys")).unwrap();
+    assert!(keys.lines().any(|k| k == witness_vkey), "{keys}");
+    ok(
+        assure(
+            &data,
+            &[
+                "verify",
+                "--bundle",
+                witnessed_bundle.to_str().unwrap(),
+                "--trust",
+                &witness_vkey,
+            ],
+        ),
+        "the bundle verifies trusting only the witness",
+    );
 
     // A copy of the ledger as it stands, kept by the operator.
     let bundle = path("bundle");
