@@ -34,13 +34,15 @@ pub struct Checkpoints {
 }
 
 /// Reads the ledger's checkpoints. A co-signature counts only when it verifies with
-/// the verifier key registered for an account; the accounts it verified for are
-/// the co-signers named.
+/// the verifier key registered for an account or kept for a witness; those it
+/// verified for are the co-signers named.
 pub fn checkpoints(ledger: &Ledger, accounts: &Accounts) -> Checkpoints {
     let Ok(held) = ledger.checkpoints() else {
         return Checkpoints::default();
     };
-    let registered: Vec<(String, VerifierKey)> = accounts
+    // The co-signers counted: accounts with a registered key (the chair), and the
+    // witnesses whose cosignatures the ledger keeps (`witness attach`).
+    let mut registered: Vec<(String, VerifierKey)> = accounts
         .users
         .iter()
         .filter_map(|a| {
@@ -48,6 +50,11 @@ pub fn checkpoints(ledger: &Ledger, accounts: &Accounts) -> Checkpoints {
             Some((format!("{} {}", a.role.label(), a.name), vkey))
         })
         .collect();
+    registered.extend(
+        crate::app::keys::cosigner_vkeys(ledger.dir())
+            .into_iter()
+            .map(|k| (format!("Witness {}", k.name), k)),
+    );
     let attested = |signed: &ledger::checkpoint::SignedCheckpoint,
                     (cosigners, cosigned_at): (Vec<String>, Option<i64>)| {
         let size = signed.unverified_checkpoint().size;

@@ -121,6 +121,17 @@ fn a_witness_cosigns_a_growing_ledger_and_refuses_a_forked_copy() {
     );
     let listed = ok(assure(&data, &["checkpoints"]), "checkpoints").stdout;
     assert!(listed.contains("inspectorate.example/witness"), "{listed}");
+    // The report says, in words, that the witness co-signed.
+    let report = path("report.html");
+    ok(
+        assure(&data, &["report", PLAN, "--out", report.to_str().unwrap()]),
+        "report",
+    );
+    let words = std::fs::read_to_string(&report).unwrap();
+    assert!(
+        words.contains("Witness inspectorate.example/witness co-signed the record as it stood on"),
+        "{words}"
+    );
     // An export names the witness's key among those that signed its checkpoint.
     let witnessed_bundle = path("witnessed-bundle");
     ok(
