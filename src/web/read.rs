@@ -87,6 +87,14 @@ pub type Chart = (Vec<super::chart::Month>, Option<i32>);
 
 pub(super) type ViewKey = (String, Option<i32>, Option<i64>, i32);
 
+/// Whether a view made when a plan had `seen` events still holds for `query`: no
+/// event of the plan since then counts for it.
+fn unchanged_since(slots: &[projections::read::Slot], seen: usize, query: &TimeQuery) -> bool {
+    slots
+        .get(seen..)
+        .is_some_and(|new| new.iter().all(|s| !s.admitted(query)))
+}
+
 /// Most views kept.
 pub(super) const VIEW_CACHE_MAX: usize = 512;
 
@@ -114,10 +122,7 @@ pub(super) fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Opti
         .get(&key)
         .cloned();
     if let Some((seen, view)) = cached {
-        let unchanged = slots
-            .get(seen..)
-            .is_some_and(|new| new.iter().all(|s| !s.admitted(&query)));
-        if unchanged {
+        if unchanged_since(slots, seen, &query) {
             return Some(view);
         }
     }
@@ -220,10 +225,7 @@ fn month_end_counts(state: &AppState, id: &str, day: i32) -> Option<Counts> {
         let slots = live.group_slots(&subject::plan(id));
         let cache = state.views.lock().unwrap_or_else(|p| p.into_inner());
         if let Some((seen, counts)) = cache.month_ends.get(&key) {
-            let unchanged = slots
-                .get(*seen..)
-                .is_some_and(|new| new.iter().all(|s| !s.admitted(&query)));
-            if unchanged {
+            if unchanged_since(slots, *seen, &query) {
                 return Some(counts.clone());
             }
         }
@@ -273,7 +275,14 @@ pub(super) async fn requested_plan_view(
 /// with a key registered for an account (`assurance::checkpoints`).
 pub(super) fn checkpoints_apart(state: &AppState) -> super::assurance::Checkpoints {
     let accounts = state.accounts();
-    let ledger = state.shared.ledger();
+    // No store flush (a page load must not make the writer's work wait): a checkpoint
+    // is only signed through `Shared::ledger`, which flushed, so the events it covers
+    // are in the store already.
+    let ledger = state
+        .shared
+        .ledger
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
     super::assurance::checkpoints(&ledger, &accounts)
 }
 

@@ -5,22 +5,12 @@
 
 use std::path::Path;
 
-use crate::support::Run;
+use crate::support::{ok, Run};
 
 const PLAN: &str = "mcr-jtai-2023";
 
 fn assure(data: &Path, args: &[&str]) -> Run {
-    Run::from_output(
-        crate::support::assure(data, "restore.tester")
-            .args(args)
-            .output()
-            .unwrap(),
-    )
-}
-
-fn ok(run: Run, what: &str) -> Run {
-    assert_eq!(run.code, 0, "{what}: {}{}", run.stdout, run.stderr);
-    run
+    crate::support::run(data, "restore.tester", args)
 }
 
 /// An exported demo ledger with an erased event: its folder, the bundle and the

@@ -5,22 +5,31 @@
 
 use std::path::Path;
 
-use crate::support::Run;
+use crate::support::{ok, Run};
 
 const PLAN: &str = "mcr-jtai-2023";
 
 fn assure(data: &Path, args: &[&str]) -> Run {
-    Run::from_output(
-        crate::support::assure(data, "witness.tester")
-            .args(args)
-            .output()
-            .unwrap(),
-    )
+    crate::support::run(data, "witness.tester", args)
 }
 
-fn ok(run: Run, what: &str) -> Run {
-    assert_eq!(run.code, 0, "{what}: {}{}", run.stdout, run.stderr);
-    run
+/// A new signing key for the witness at `out`.
+fn new_witness_key(data: &Path, out: &Path) -> std::path::PathBuf {
+    ok(
+        assure(
+            data,
+            &[
+                "key",
+                "new",
+                "--name",
+                "inspectorate.example/witness",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        ),
+        "the witness's key",
+    );
+    out.to_path_buf()
 }
 
 /// The size of a ledger's latest checkpoint.
@@ -38,21 +47,7 @@ fn a_witness_cosigns_a_growing_ledger_and_refuses_a_forked_copy() {
     assure::demo::run(&data).unwrap();
     let vkey = std::fs::read_to_string(data.join("keys/ledger.vkey")).unwrap();
     let vkey = vkey.trim();
-    let witness_key = path("witness.key");
-    ok(
-        assure(
-            &data,
-            &[
-                "key",
-                "new",
-                "--name",
-                "inspectorate.example/witness",
-                "--out",
-                witness_key.to_str().unwrap(),
-            ],
-        ),
-        "the witness's key",
-    );
+    let witness_key = new_witness_key(&data, &path("witness.key"));
     let witness_vkey = ok(
         assure(
             &data,
@@ -245,21 +240,7 @@ fn the_witness_answers_over_http_as_the_spec_says() {
     let data = path("data");
     assure::demo::run(&data).unwrap();
     let vkey = std::fs::read_to_string(data.join("keys/ledger.vkey")).unwrap();
-    let witness_key = path("witness.key");
-    ok(
-        assure(
-            &data,
-            &[
-                "key",
-                "new",
-                "--name",
-                "inspectorate.example/witness",
-                "--out",
-                witness_key.to_str().unwrap(),
-            ],
-        ),
-        "the witness's key",
-    );
+    let witness_key = new_witness_key(&data, &path("witness.key"));
     let state = path("witnessed.json");
     let mut service = crate::support::assure(&data, "witness.tester")
         .args(["witness", "serve", "--addr", "127.0.0.1:0", "--key"])

@@ -40,6 +40,17 @@ pub fn assure(data: &Path, actor: &str) -> Command {
     command
 }
 
+/// The real binary on `data` as `actor`, run to its end.
+pub fn run(data: &Path, actor: &str, args: &[&str]) -> Run {
+    Run::from_output(assure(data, actor).args(args).output().unwrap())
+}
+
+/// A run that must have succeeded: its output, or a panic saying `what` failed and why.
+pub fn ok(run: Run, what: &str) -> Run {
+    assert_eq!(run.code, 0, "{what}: {}{}", run.stdout, run.stderr);
+    run
+}
+
 /// A port nobody listens on now (the probe listener is dropped on return).
 pub fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0 to find a free port");
