@@ -10,7 +10,6 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use assure::app::App;
-use assure::commands::plans::plan_at;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use ledger::{Ledger, NewEvent};
 use projections::read::{decode_owned, TimeQuery};
@@ -221,9 +220,19 @@ fn big_ledger(c: &mut Criterion) {
     };
     group.bench_function("plan --as-of, in-process", |b| {
         b.iter(|| {
-            plan_at(&app, "plan-042", as_of)
+            app.plan_at("plan-042", as_of)
                 .expect("plan")
                 .expect("exists")
+        })
+    });
+    let summaries = data.join("cache").join("plans.json");
+    group.bench_function("plans, summaries up to date", |b| {
+        b.iter(|| assure::app::summaries::plan_summaries(&app).expect("plans"))
+    });
+    group.bench_function("plans, summaries rebuilt (no cache)", |b| {
+        b.iter(|| {
+            let _ = std::fs::remove_file(&summaries);
+            assure::app::summaries::plan_summaries(&app).expect("plans")
         })
     });
     drop(app);

@@ -2,6 +2,8 @@
 //! by plan or challenge, so a plan's events are a few contiguous reads whatever the
 //! size of the log. `verify` checks every copy against the log.
 
+use std::collections::BTreeSet;
+
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::header::Event;
@@ -20,6 +22,34 @@ impl Ledger {
     /// Its cost grows with the answer, not with the log.
     pub fn events_with_subject_prefix(&self, prefix: &str) -> Result<Vec<Event>> {
         self.index_events(prefix, false)
+    }
+
+    /// The log groups (`group_of`: a plan, a challenge …) whose name starts with
+    /// `prefix` and that hold events: one seek per group in each part of the index,
+    /// whatever the size of the log.
+    pub fn groups_with_prefix(&self, prefix: &str) -> Result<BTreeSet<String>> {
+        let mut groups = BTreeSet::new();
+        for part in 0..keys::INDEX_PARTS {
+            let (mut start, end) = keys::group_range(part, prefix.as_bytes(), false);
+            loop {
+                let mut first = None;
+                self.store.scan(&start, &end, &mut |key, _| {
+                    first = Some(key.to_vec());
+                    Ok(false)
+                })?;
+                let Some(key) = first else { break };
+                // `s ‖ part ‖ group ‖ 0x00 ‖ first seq`
+                let name = key
+                    .get(2..)
+                    .and_then(|rest| rest.split(|&b| b == 0).next())
+                    .and_then(|name| std::str::from_utf8(name).ok())
+                    .ok_or_else(|| Error::corruption(None, "a stored index key is malformed"))?;
+                start = key[..2 + name.len()].to_vec();
+                start.push(1);
+                groups.insert(name.to_owned());
+            }
+        }
+        Ok(groups)
     }
 
     fn index_events(&self, subject: &str, exact: bool) -> Result<Vec<Event>> {

@@ -5,7 +5,8 @@
 //! - `change.rs` — `Change`, one builder per kind of change; `access.rs` — the
 //!   partner-agency rules; `input.rs` — reading dates, time queries, statuses,
 //!   action refs and evidence as users type them.
-//! - `keys.rs` — the ledger's signing and verifier keys on disk; `export.rs` —
+//! - `keys.rs` — the ledger's signing and verifier keys on disk; `summaries.rs` —
+//!   per-plan summaries for `assure plans`, cached beside the store; `export.rs` —
 //!   export bundles and the check of their human-readable bodies.
 //! - This file: `App` (an open ledger and who is acting) for the command line: load
 //!   the events of some subjects, and record a change after checking it. The service
@@ -19,6 +20,7 @@ pub mod export;
 pub mod import;
 pub mod input;
 pub mod keys;
+pub mod summaries;
 pub mod witness;
 
 use std::path::Path;
@@ -27,7 +29,8 @@ use anyhow::{Context as _, Result};
 use ledger::{EventHeader, Ledger};
 use projections::events::subject;
 use projections::planned::{validate, Context, Planned};
-use projections::read::{decode_all, world_at, TimeQuery};
+use projections::read::{self, decode_all, world_at, EventIndex, Snapshots, TimeQuery};
+use projections::views::PlanView;
 use projections::Recorded;
 
 pub use change::{Against, Change};
@@ -157,6 +160,19 @@ impl App<'_> {
             }
         }
         Ok(decode_all(events)?)
+    }
+
+    /// A plan's view for a time query, reading only that plan's events.
+    pub fn plan_at(&self, id: &str, query: TimeQuery) -> Result<Option<PlanView>> {
+        let loaded = self.load(&Subjects::plan(id))?;
+        let index = EventIndex::of(&loaded);
+        Ok(read::plan_at(
+            &Snapshots::none(),
+            || &index,
+            id,
+            &query,
+            today(),
+        ))
     }
 
     /// The ledger's lateness threshold in days (`World::late_after`).

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use projections::events::*;
 use projections::planned::CarryOptions;
-use projections::read::{self, world_at, EventIndex, Snapshots, TimeQuery};
-use projections::views::{action_timeline, date, plan_view};
+use projections::read::{world_at, TimeQuery};
+use projections::views::{action_timeline, date};
 use projections::World;
 
 use super::{print_json, read_evidence};
@@ -153,28 +153,22 @@ pub fn import_into(app: Option<&mut App>, args: &ImportArgs) -> Result<()> {
 }
 
 pub fn list(app: &App, json: bool) -> Result<()> {
-    let history = app.load(&[Subjects::Prefix("plan/".into())])?;
-    let world = World::replay(&history).0;
-    let views: Vec<_> = world
-        .plans
-        .values()
-        .map(|p| plan_view(p, today()))
-        .collect();
+    let plans = crate::app::summaries::plan_summaries(app)?;
     if json {
-        let plans: Vec<_> = views
+        let plans: Vec<_> = plans
             .iter()
-            .map(|v| serde_json::json!({"id": v.plan.id, "title": v.plan.title, "period": v.plan.period, "actions": v.actions.len(), "counts": v.counts}))
+            .map(|p| serde_json::json!({"id": p.id, "title": p.title, "period": p.period, "actions": p.actions, "counts": p.counts}))
             .collect();
         return print_json(&plans);
     }
-    if views.is_empty() {
+    if plans.is_empty() {
         crate::outln!("No plans yet. Import one with `assure import FILE.csv --plan ID`.");
         return Ok(());
     }
-    let rows: Vec<Vec<String>> = views
+    let rows: Vec<Vec<String>> = plans
         .iter()
-        .map(|v| {
-            let counts = v
+        .map(|p| {
+            let counts = p
                 .counts
                 .iter()
                 .filter(|(_, n)| **n > 0)
@@ -182,10 +176,10 @@ pub fn list(app: &App, json: bool) -> Result<()> {
                 .collect::<Vec<_>>()
                 .join(", ");
             vec![
-                v.plan.id.clone(),
-                v.plan.title.clone(),
-                v.plan.period.clone().unwrap_or_default(),
-                v.actions.len().to_string(),
+                p.id.clone(),
+                p.title.clone(),
+                p.period.clone().unwrap_or_default(),
+                p.actions.to_string(),
                 counts,
             ]
         })
@@ -219,21 +213,9 @@ fn describe_time(query: &TimeQuery) -> String {
     }
 }
 
-/// The plan view for a time query, reading only that plan's events.
-pub fn plan_at(
-    app: &App,
-    id: &str,
-    query: TimeQuery,
-) -> Result<Option<projections::views::PlanView>> {
-    let loaded = app.load(&Subjects::plan(id))?;
-    let index = EventIndex::of(&loaded);
-    let snapshots = Snapshots::none();
-    Ok(read::plan_at(&snapshots, || &index, id, &query, today()))
-}
-
 pub fn show(app: &App, id: &str, time: &TimeArgs, json: bool) -> Result<()> {
     let query = time_query(time)?;
-    let Some(view) = plan_at(app, id, query)? else {
+    let Some(view) = app.plan_at(id, query)? else {
         return Err(Usage(format!(
             "no plan {id} {}; `assure plans` lists the plans",
             describe_time(&query)

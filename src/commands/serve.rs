@@ -78,7 +78,7 @@ pub fn report(app: &App, id: &str, as_of: Option<&str>, out: &Path) -> Result<()
             "no plan {id} (as of that date); `assure plans` lists them"
         ))
     };
-    let view = super::plans::plan_at(app, id, query)?.ok_or_else(missing)?;
+    let view = app.plan_at(id, query)?.ok_or_else(missing)?;
     let loaded = app.load(&Subjects::plan(id))?;
     let mut events = loaded.clone();
     events.extend(app.load(&[Subjects::Prefix("challenge/".into())])?);

@@ -23,6 +23,7 @@ mod model;
 mod pages;
 mod records;
 mod restore;
+mod summaries;
 mod tiles;
 mod web;
 mod witness;

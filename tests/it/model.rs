@@ -619,10 +619,32 @@ fn check(sys: &mut System, model: &Model) -> Result<(), String> {
         .load(&[Subjects::Prefix("plan/".into())])
         .map_err(|e| e.to_string())?;
     let world = world_at(&history, TimeQuery::default());
+    // `assure plans` answers from summaries cached as the log grows: after every step
+    // they must say what each plan's own view says.
+    let summaries = assure::app::summaries::plan_summaries(app).map_err(|e| e.to_string())?;
+    if summaries.len() != model.plans.len() {
+        return Err(format!(
+            "{} plan summaries, the model has {} plans",
+            summaries.len(),
+            model.plans.len()
+        ));
+    }
     for (id, (keys, actions)) in &model.plans {
-        let view = plans::plan_at(app, id, TimeQuery::default())
+        let view = app
+            .plan_at(id, TimeQuery::default())
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("no plan view for {id}"))?;
+        let summary = summaries.iter().find(|s| &s.id == id);
+        let counts: std::collections::BTreeMap<String, usize> = view
+            .counts
+            .iter()
+            .map(|(s, n)| ((*s).to_owned(), *n))
+            .collect();
+        if summary.map(|s| (&s.counts, s.actions)) != Some((&counts, view.actions.len())) {
+            return Err(format!(
+                "plan {id}: summary {summary:?}, the plan shows {counts:?}"
+            ));
+        }
         let refs: BTreeSet<&str> = view.actions.iter().map(|a| a.reference.as_str()).collect();
         let expected: BTreeSet<&str> = actions.keys().map(String::as_str).collect();
         if refs != expected {
