@@ -530,22 +530,47 @@ pub enum ChallengeCommand {
     },
 }
 
+/// Where a witness keeps its key, the logs it witnesses and its record: a folder
+/// made by `witness init` (`--dir`), or each file named.
+#[derive(Debug, Args)]
+pub struct WitnessFiles {
+    /// The witness's folder, made by `witness init` (its key, logs and record)
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// The witness's record of each log's latest co-signed checkpoint (JSON; made on
+    /// first use) [default: DIR/state.json]
+    #[arg(long)]
+    pub state: Option<PathBuf>,
+    /// The witness's signing key [default: DIR/witness.key]
+    #[arg(long)]
+    pub key: Option<PathBuf>,
+    /// A log's verifier key (vkey text or a file of vkey lines); repeatable, added to
+    /// those in DIR/logs.vkeys
+    #[arg(long = "log")]
+    pub logs: Vec<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum WitnessCommand {
+    /// The witness: make its folder (its own cosignature/v1 key, the logs it
+    /// witnesses, its record) and print its verifier key, for the logs to add
+    Init {
+        #[arg(long)]
+        dir: PathBuf,
+        /// The witness's name, e.g. inspectorate.example/witness
+        #[arg(long)]
+        name: String,
+        /// A log's verifier key it will witness (vkey text or a file of vkey lines);
+        /// repeatable
+        #[arg(long = "log")]
+        logs: Vec<String>,
+    },
     /// The witness: read an add-checkpoint request (standard input, or --in), co-sign
     /// the checkpoint if it is consistent with the last one co-signed for its log,
-    /// print the cosignature line and remember the checkpoint in --state
+    /// print the cosignature line and remember the checkpoint in its record
     AddCheckpoint {
-        /// The witness's record of each log's latest co-signed checkpoint (JSON;
-        /// made on first use)
-        #[arg(long)]
-        state: PathBuf,
-        /// The witness's signing key
-        #[arg(long)]
-        key: PathBuf,
-        /// A log's verifier key (vkey text or a file of vkey lines); repeatable
-        #[arg(long = "log", required = true)]
-        logs: Vec<String>,
+        #[command(flatten)]
+        files: WitnessFiles,
         /// Read the request from this file instead of standard input
         #[arg(long = "in")]
         input: Option<PathBuf>,
@@ -555,16 +580,19 @@ pub enum WitnessCommand {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8090")]
         addr: std::net::SocketAddr,
-        /// The witness's record of each log's latest co-signed checkpoint (JSON)
-        #[arg(long)]
-        state: PathBuf,
-        /// The witness's signing key
-        #[arg(long)]
-        key: PathBuf,
-        /// A log's verifier key (vkey text or a file of vkey lines); repeatable
-        #[arg(long = "log", required = true)]
-        logs: Vec<String>,
+        #[command(flatten)]
+        files: WitnessFiles,
     },
+    /// The log: ask this witness to co-sign each new checkpoint from now on (URL: its
+    /// submission prefix; VKEY: its cosignature/v1 key, from `witness init`)
+    Add { url: String, vkey: String },
+    /// The log: the witnesses it asks, with the size each co-signed last
+    List,
+    /// The log: stop asking a witness (by URL or key name); its cosignatures stay
+    Remove { witness: String },
+    /// The log: ask every witness now to co-sign the latest checkpoint (as
+    /// `checkpoint` does after signing one)
+    Ask,
     /// The log: print the add-checkpoint request for the latest checkpoint, with the
     /// consistency proof from the size the witness co-signed last
     Request {

@@ -22,6 +22,7 @@ pub mod input;
 pub mod keys;
 pub mod summaries;
 pub mod witness;
+pub mod witnessing;
 
 use std::path::Path;
 

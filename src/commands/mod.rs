@@ -72,19 +72,18 @@ pub fn dispatch<'a>(
             ..
         } => proofs::cosign(&mut open()?, &file, &key, out.as_deref(), cosignature_v1),
         Command::Checkpoints => proofs::list(&open()?),
-        Command::Witness(WitnessCommand::AddCheckpoint {
-            state,
-            key,
-            logs,
-            input,
-        }) => witness::add(&state, &key, &logs, input.as_deref()),
+        Command::Witness(WitnessCommand::Init { dir, name, logs }) => {
+            witness::init(&dir, &name, &logs)
+        }
+        Command::Witness(WitnessCommand::AddCheckpoint { files, input }) => {
+            witness::add_checkpoint(&files, input.as_deref())
+        }
         Command::Witness(WitnessCommand::Request { old }) => witness::request(&open()?, old),
-        Command::Witness(WitnessCommand::Serve {
-            addr,
-            state,
-            key,
-            logs,
-        }) => serve::witness(addr, &state, &key, &logs),
+        Command::Witness(WitnessCommand::Serve { addr, files }) => serve::witness(addr, &files),
+        Command::Witness(WitnessCommand::Add { url, vkey }) => witness::add(&data, &url, &vkey),
+        Command::Witness(WitnessCommand::List) => witness::list(&data),
+        Command::Witness(WitnessCommand::Remove { witness }) => witness::remove(&data, &witness),
+        Command::Witness(WitnessCommand::Ask) => witness::ask(&mut open()?),
         Command::Witness(WitnessCommand::Attach { file, witness }) => {
             witness::attach(&mut open()?, &file, &witness)
         }

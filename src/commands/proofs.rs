@@ -89,6 +89,13 @@ pub fn checkpoint(app: &mut App, key: Option<&Path>) -> Result<()> {
         .make_checkpoint(&key)
         .context("making a checkpoint")?;
     crate::out!("{signed}");
+    // Its witnesses are asked at once; what they say goes to standard error, so the
+    // checkpoint printed above stays the note as signed.
+    let data = app.ledger.dir().to_path_buf();
+    let ledger = &mut *app.ledger;
+    for answer in crate::app::witnessing::ask_all(&data, &mut |step| step(ledger))? {
+        crate::errln!("{answer}");
+    }
     Ok(())
 }
 

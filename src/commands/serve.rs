@@ -126,9 +126,8 @@ pub fn report(app: &App, id: &str, as_of: Option<&str>, out: &Path) -> Result<()
 
 /// `witness serve`: the witness (`commands/witness.rs` answers one request on the
 /// command line; this answers them over HTTP).
-pub fn witness(addr: SocketAddr, state: &Path, key: &Path, logs: &[String]) -> Result<()> {
-    let key = crate::app::keys::read_key(key)?;
-    let trusted = super::proofs::trusted_keys(logs)?;
-    let router = crate::web::witness::witness_routes(state, key, trusted)?;
+pub fn witness(addr: SocketAddr, files: &crate::cli::WitnessFiles) -> Result<()> {
+    let (key, trusted, state) = super::witness::witness_files(files)?;
+    let router = crate::web::witness::witness_routes(&state, key, trusted)?;
     crate::web::witness::serve_witness(addr, router)
 }

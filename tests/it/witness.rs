@@ -287,3 +287,164 @@ fn the_witness_answers_over_http_as_the_spec_says() {
         .status();
     let _ = service.wait();
 }
+
+/// The log's side: `witness add` once, then each `checkpoint` is sent to the witness
+/// (run from a folder made by `witness init`) with the consistency proof from the
+/// size it co-signed last, and its cosignature kept. A forked copy of the ledger and
+/// an unreachable witness get no cosignature, and the checkpoint stands without it.
+#[test]
+fn each_checkpoint_is_sent_to_the_witnesses_and_their_cosignatures_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let data = path("data");
+    assure::demo::run(&data).unwrap();
+    let vkey = std::fs::read_to_string(data.join("keys/ledger.vkey")).unwrap();
+    let folder = path("witness");
+    let made = ok(
+        assure(
+            &data,
+            &[
+                "witness",
+                "init",
+                "--dir",
+                folder.to_str().unwrap(),
+                "--name",
+                "inspectorate.example/witness",
+                "--log",
+                vkey.trim(),
+            ],
+        ),
+        "witness init",
+    );
+    let witness_vkey = made.stdout.trim().to_owned();
+    let mut service = crate::support::assure(&data, "witness.tester")
+        .args(["witness", "serve", "--addr", "127.0.0.1:0", "--dir"])
+        .arg(&folder)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addr = crate::connections::serving_address(service.stdout.as_mut().unwrap());
+    let url = format!("http://{addr}/");
+    assure(&data, &["witness", "add", &url, "not a key"]).fails_with(2, "not a verifier key");
+    assure(&data, &["witness", "add", &url, vkey.trim()]).fails_with(2, "not a witness");
+    ok(
+        assure(&data, &["witness", "add", &url, &witness_vkey]),
+        "witness add",
+    );
+    assure(&data, &["witness", "add", &url, &witness_vkey]).fails_with(2, "already configured");
+
+    let signed = ok(assure(&data, &["checkpoint"]), "the first checkpoint");
+    assert!(
+        signed
+            .stderr
+            .contains("Witness inspectorate.example/witness co-signed the checkpoint of size"),
+        "{}",
+        signed.stderr
+    );
+    let first = latest_size(&data);
+    let fork = path("fork");
+    copy_folder(&data, &fork);
+
+    let status = [
+        "status",
+        PLAN,
+        "1.1",
+        "green",
+        "--note",
+        "Agreed",
+        "--effective",
+        "2024-03-01",
+    ];
+    ok(assure(&data, &status), "a change");
+    let signed = ok(assure(&data, &["checkpoint"]), "the next checkpoint");
+    assert!(
+        signed.stderr.contains(&format!("size {}", first + 1)),
+        "{}",
+        signed.stderr
+    );
+    let listed = ok(assure(&data, &["witness", "list"]), "witness list").stdout;
+    assert!(listed.contains(&(first + 1).to_string()), "{listed}");
+    let held = ok(assure(&data, &["checkpoints"]), "checkpoints").stdout;
+    assert!(
+        held.lines()
+            .last()
+            .unwrap()
+            .contains("inspectorate.example/witness"),
+        "{held}"
+    );
+
+    // The same ledger gone another way: the witness has co-signed the other history
+    // at this size, so it refuses; the fork's checkpoint stands, unwitnessed.
+    let other = [
+        "status",
+        PLAN,
+        "1.1",
+        "red",
+        "--note",
+        "Stalled",
+        "--effective",
+        "2024-03-01",
+    ];
+    ok(assure(&fork, &other), "the fork's change");
+    let refused = ok(assure(&fork, &["checkpoint"]), "the fork's checkpoint");
+    assert!(
+        refused.stderr.contains("did not co-sign"),
+        "{}",
+        refused.stderr
+    );
+    let held = ok(assure(&fork, &["checkpoints"]), "checkpoints").stdout;
+    assert!(
+        !held
+            .lines()
+            .last()
+            .unwrap()
+            .contains("inspectorate.example/witness"),
+        "{held}"
+    );
+
+    let _ = std::process::Command::new("kill")
+        .arg(service.id().to_string())
+        .status();
+    let _ = service.wait();
+    // A witness that cannot be reached is reported, and the checkpoint still signed.
+    ok(
+        assure(
+            &data,
+            &[
+                "status",
+                PLAN,
+                "1.2",
+                "amber",
+                "--note",
+                "n",
+                "--effective",
+                "2024-03-02",
+            ],
+        ),
+        "change",
+    );
+    let unreached = ok(assure(&data, &["checkpoint"]), "checkpoint, witness down");
+    assert!(
+        unreached.stderr.contains("could not reach"),
+        "{}",
+        unreached.stderr
+    );
+    assert_eq!(latest_size(&data), first + 2);
+    ok(
+        assure(&data, &["witness", "remove", &url]),
+        "witness remove",
+    );
+    let signed = ok(assure(&data, &["checkpoint"]), "checkpoint, no witness");
+    assert!(!signed.stderr.contains("Witness"), "{}", signed.stderr);
+}
+
+fn copy_folder(from: &Path, to: &Path) {
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}

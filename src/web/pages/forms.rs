@@ -47,6 +47,9 @@ pub(in crate::web) fn done_notice(params: &HashMap<String, String>) -> Markup {
         Some("agency") => "The agency is registered.",
         Some("imported") => "The plan is imported.",
         Some("checkpoint") => "A new checkpoint is signed.",
+        Some("checkpoint-unwitnessed") => {
+            "A new checkpoint is signed, but not every witness co-signed it (the service's log says which and why); it stands without them and they are asked again with the next one."
+        }
         Some("verified") => "Verification has run.",
         Some("cosigned") => "Your co-signature is added to the checkpoint.",
         _ => return html! {},

@@ -117,22 +117,29 @@ pub(super) async fn run_verify(State(state): State<AppState>) -> Response {
 pub(super) async fn sign_checkpoint(State(state): State<AppState>) -> Response {
     let shared = state.shared.clone();
     let data = state.data.clone();
-    let signed = tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+    let signed = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
         let key = crate::app::keys::ledger_key(&data, None)?;
         let mut ledger = shared.ledger();
         ledger.make_checkpoint(&key)?;
-        let summary = crate::web::state::checkpoint_summary(&ledger);
         drop(ledger);
+        // Its witnesses are asked, the ledger locked only to build each request and
+        // to keep each cosignature; one that does not co-sign is said on the page.
+        let asked = crate::app::witnessing::ask_all(&data, &mut |step| step(&mut shared.ledger()))?;
+        for answer in asked.iter().filter(|a| a.outcome.is_err()) {
+            eprintln!("assure serve: {answer}");
+        }
+        let summary = crate::web::state::checkpoint_summary(&shared.ledger());
         shared
             .live
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .checkpoint = summary;
-        Ok(())
+        Ok(asked.iter().filter(|a| a.outcome.is_err()).count())
     })
     .await;
     match signed {
-        Ok(Ok(())) => Redirect::to("/verify?done=checkpoint").into_response(),
+        Ok(Ok(0)) => Redirect::to("/verify?done=checkpoint").into_response(),
+        Ok(Ok(_)) => Redirect::to("/verify?done=checkpoint-unwitnessed").into_response(),
         Ok(Err(e)) => html::error_page(
             StatusCode::SERVICE_UNAVAILABLE,
             "No checkpoint was signed",
