@@ -232,14 +232,16 @@ fn ask(witness: &Witness, key: &VerifierKey, with_ledger: &mut WithLedger<'_>) -
 }
 
 /// The add-checkpoint body for the latest checkpoint, from size `old`.
-fn request(ledger: &Ledger, old: u64) -> Result<(String, Box<SignedCheckpoint>)> {
+pub fn request(ledger: &Ledger, old: u64) -> Result<(String, Box<SignedCheckpoint>)> {
     let checkpoint = ledger
         .latest_checkpoint()?
-        .ok_or_else(|| anyhow!("no checkpoint has been signed yet"))?;
+        .ok_or_else(|| {
+            anyhow!("no checkpoint has been signed yet: sign one (`assure checkpoint`), then ask the witness")
+        })?;
     let size = checkpoint.unverified_checkpoint().size;
     if old > size {
         return Err(anyhow!(
-            "it co-signed size {old}, beyond this ledger's latest checkpoint ({size}): it has seen a longer history than this ledger holds — find out why before going on"
+            "the witness co-signed size {old}, beyond this ledger's latest checkpoint ({size}): the witness has seen a longer history than this ledger holds — find out why before going on"
         ));
     }
     let proof = if old == 0 || old == size {

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
 use ledger::note::{SigningKey, VerifierKey};
-use ledger::witness::{add_checkpoint as add_checkpoint_to, request as request_body};
+use ledger::witness::add_checkpoint as add_checkpoint_to;
 
 use super::proofs::trusted_keys;
 use crate::app::keys::{read_key, read_note, write_private};
@@ -177,25 +177,8 @@ pub fn ask(app: &mut App) -> Result<()> {
 /// `witness request --old N`: the body to send to a witness for the latest
 /// checkpoint (signing none).
 pub fn request(app: &App, old: u64) -> Result<()> {
-    let Some(checkpoint) = app.ledger.latest_checkpoint()? else {
-        return Err(Usage(
-            "no checkpoint has been signed yet: sign one (`assure checkpoint`), then ask the witness".into(),
-        )
-        .into());
-    };
-    let size = checkpoint.unverified_checkpoint().size;
-    if old > size {
-        return Err(Usage(format!(
-            "the witness co-signed size {old}, beyond this ledger's latest checkpoint ({size}): the witness has seen a longer history than this ledger holds — find out why before going on"
-        ))
-        .into());
-    }
-    let proof = if old == 0 || old == size {
-        Vec::new()
-    } else {
-        app.ledger.consistency_proof(old, size)?
-    };
-    crate::out!("{}", request_body(old, &proof, &checkpoint));
+    let (body, _) = witnessing::request(&app.ledger, old).map_err(|e| Usage(format!("{e:#}")))?;
+    crate::out!("{body}");
     Ok(())
 }
 
