@@ -342,6 +342,16 @@ pub enum Command {
         #[arg(long)]
         key: Option<PathBuf>,
     },
+    /// Write a backup: a full export and everything else `restore` needs (checkpoints,
+    /// accounts, co-signers' and witnesses' keys), as a new folder in OUT that is whole
+    /// or absent. The signing key is never in it: keep that apart
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+        /// The ledger's signing key, if a new checkpoint is needed
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
     /// Publish the log as C2SP tlog-tiles in a folder any static host can serve
     /// (written afresh or brought up to date: only new tiles are written)
     Tiles {

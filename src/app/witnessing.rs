@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::exit::Usage;
 
-const FILE: &str = "keys/witnesses.json";
+/// The witnesses a ledger asks, in its data folder.
+pub const FILE: &str = "keys/witnesses.json";
 /// How long one witness may take to answer.
 const TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest answer read from a witness (a few cosignature lines).

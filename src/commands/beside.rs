@@ -57,6 +57,7 @@ pub fn answerable(command: &Command) -> bool {
         | Command::Checkpoints
         | Command::Proof { .. }
         | Command::Export { .. }
+        | Command::Backup { .. }
         | Command::Tiles { .. }
         | Command::Report { .. }
         | Command::Witness(crate::cli::WitnessCommand::Request { .. }) => true,
@@ -323,7 +324,9 @@ fn rebase(command: &mut Command, cwd: &Path) {
     };
     match command {
         Command::Proof { key, .. } => key.iter_mut().for_each(at),
-        Command::Export { out, key, .. } | Command::Tiles { out, key } => {
+        Command::Export { out, key, .. }
+        | Command::Backup { out, key }
+        | Command::Tiles { out, key } => {
             at(out);
             key.iter_mut().for_each(at);
         }

@@ -84,6 +84,14 @@ pub fn restore(
 ) -> Result<()> {
     use anyhow::Context as _;
     let trusted = trusted_keys(trust)?;
+    // A backup (`assure backup`) is a bundle with what else a working ledger needs.
+    let backup = super::backup::is_backup(bundle).then(|| bundle.to_path_buf());
+    let from_backup = match &backup {
+        Some(backup) => super::backup::checkpoints_in(backup)?,
+        None => Vec::new(),
+    };
+    let bundle_dir = backup.as_ref().map(|b| b.join(super::backup::BUNDLE));
+    let bundle = bundle_dir.as_deref().unwrap_or(bundle);
     if data.join("ASSURE-LEDGER").exists()
         || std::fs::read_dir(data).is_ok_and(|mut entries| entries.next().is_some())
     {
@@ -111,7 +119,7 @@ pub fn restore(
     let restored = Ledger::restore(bundle, &trusted, &staging)
         .map_err(anyhow::Error::from)
         .and_then(|(mut ledger, restored)| {
-            for path in checkpoints {
+            for path in from_backup.iter().chain(checkpoints) {
                 keep_checkpoint(&mut ledger, path, &trusted)?;
             }
             Ok(restored)
@@ -123,11 +131,17 @@ pub fn restore(
             return Err(error).context("restoring");
         }
     };
-    let signing = write_keys(&staging, bundle, key);
-    if let Err(error) = signing {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(error);
-    }
+    let kept = write_keys(&staging, bundle, key).and_then(|()| match &backup {
+        Some(backup) => super::backup::restore_beside(backup, &staging),
+        None => Ok(Vec::new()),
+    });
+    let kept = match kept {
+        Ok(kept) => kept,
+        Err(error) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(error);
+        }
+    };
     if data.exists() {
         std::fs::remove_dir(data)
             .with_context(|| format!("replacing the empty {}", data.display()))?;
@@ -148,9 +162,18 @@ pub fn restore(
             "The ledger's signing key is not in an export: pass it with --key (or `assure checkpoint --key FILE`) before signing new checkpoints, so they are signed as before."
         );
     }
-    crate::outln!(
-        "Accounts are not in an export either: copy accounts.json from the old folder, or add users again with `assure user add`."
-    );
+    if backup.is_some() {
+        crate::outln!(
+            "From the backup: {} checkpoints{}.",
+            from_backup.len(),
+            kept.iter().map(|k| format!(", {k}")).collect::<String>()
+        );
+    }
+    if !kept.contains(&crate::web::accounts::FILE) {
+        crate::outln!(
+            "Accounts are not in an export: copy accounts.json from the old folder, or add users again with `assure user add`."
+        );
+    }
     Ok(())
 }
 

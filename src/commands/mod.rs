@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod backup;
 pub mod beside;
 pub mod challenges;
 pub mod export;
@@ -327,6 +328,12 @@ pub fn dispatch<'a>(
             key,
             checkpoints,
         } => export::restore(&data, &bundle, &trust, key.as_deref(), &checkpoints),
+        Command::Backup { out, key } => backup::backup(
+            &mut open()?.ledger,
+            &out,
+            key.as_deref(),
+            &accounts::registered_vkeys(&data),
+        ),
         Command::Export { out, subject, key } => export::export(
             &mut open()?.ledger,
             &out,

@@ -3,9 +3,7 @@
 //! binary while the service runs, each taking effect within seconds without a
 //! restart; `user list` with each account's state and last sign-in.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use assure::web::accounts::{token_digest, Accounts, Role};
@@ -16,20 +14,7 @@ use crate::support::Run;
 
 /// Runs the real binary on the service's data folder, `stdin` on standard input.
 fn assure(data: &Path, args: &[&str], stdin: &str) -> Run {
-    let mut child = crate::support::assure(data, "accounts.tester")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A command that needs none of its input may have ended already: its output,
-    // not a broken pipe here, says how it went.
-    let written = child.stdin.take().unwrap().write_all(stdin.as_bytes());
-    if let Err(e) = written {
-        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
-    }
-    Run::from_output(child.wait_with_output().unwrap())
+    crate::support::run_with_input(data, "accounts.tester", args, stdin)
 }
 
 fn data(server: &Server) -> PathBuf {

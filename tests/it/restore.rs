@@ -307,3 +307,139 @@ fn an_exports_keys_name_every_key_that_signed_its_checkpoint() {
         "verify trusting only the chair",
     );
 }
+
+/// `assure backup`: one folder, whole or absent, from which `restore` rebuilds a
+/// working ledger — the events, every checkpoint with its co-signatures, the
+/// accounts (still owner-only) and the witnesses it asks.
+#[test]
+fn a_backup_restores_a_working_ledger_and_is_whole_or_absent() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let (data, _, vkey) = exported(dir.path());
+    let add = ["user", "add", "chair", "--role", "chair"];
+    let added = crate::support::run_with_input(&data, "t", &add, "long enough password\n");
+    ok(added, "an account");
+    let witness_key = dir.path().join("w.key");
+    let witness_key = witness_key.to_str().unwrap();
+    let name = "inspectorate.example/witness";
+    ok(
+        assure(&data, &["key", "new", "--name", name, "--out", witness_key]),
+        "a witness key",
+    );
+    let shown = assure(&data, &["key", "show", "--key", witness_key, "--cosigner"]);
+    let witness = ok(shown, "its cosigner key").stdout.trim().to_owned();
+    ok(
+        assure(
+            &data,
+            &["witness", "add", "https://witness.example/", &witness],
+        ),
+        "witness add",
+    );
+    let out = dir.path().join("backups");
+    let made = ok(
+        assure(&data, &["backup", "--out", out.to_str().unwrap()]),
+        "backup",
+    );
+    let folders: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(
+        folders.len(),
+        1,
+        "one folder, nothing left half-written: {folders:?}"
+    );
+    let backup = &folders[0];
+    assert!(
+        made.stdout.contains(backup.to_str().unwrap()),
+        "{}",
+        made.stdout
+    );
+    let accounts = backup.join("accounts.json");
+    assert_eq!(
+        std::fs::metadata(&accounts).unwrap().permissions().mode() & 0o077,
+        0,
+        "accounts stay owner-only"
+    );
+    assert!(
+        !std::fs::read_dir(backup.join("keys")).unwrap().any(|e| e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".key")),
+        "the signing key is never in a backup"
+    );
+
+    let restored = dir.path().join("restored");
+    let done = ok(
+        assure(
+            &restored,
+            &[
+                "restore",
+                "--bundle",
+                backup.to_str().unwrap(),
+                "--trust",
+                &vkey,
+            ],
+        ),
+        "restore from the backup",
+    );
+    assert!(
+        !done.stdout.contains("Accounts are not in"),
+        "{}",
+        done.stdout
+    );
+    let same = |args: &[&str]| {
+        assert_eq!(
+            ok(assure(&data, args), "original").stdout,
+            ok(assure(&restored, args), "restored").stdout,
+            "{args:?}"
+        );
+    };
+    same(&["history", "--json"]);
+    same(&["checkpoints"]);
+    same(&["plan", PLAN, "--as-of", "2024-01-31"]);
+    same(&["user", "list"]);
+    same(&["witness", "list"]);
+    assert_eq!(
+        std::fs::read(&accounts).unwrap(),
+        std::fs::read(restored.join("accounts.json")).unwrap()
+    );
+    ok(
+        assure(&restored, &["verify"]),
+        "the restored ledger verifies",
+    );
+
+    // A backup that cannot be completed leaves nothing behind: here no checkpoint can
+    // be signed for the new events (the signing key is gone).
+    ok(
+        assure(
+            &data,
+            &[
+                "status",
+                PLAN,
+                "1.1",
+                "green",
+                "--note",
+                "n",
+                "--effective",
+                "2024-03-01",
+            ],
+        ),
+        "a change",
+    );
+    std::fs::remove_file(data.join("keys/ledger.key")).unwrap();
+    let _ = std::fs::remove_file(data.join("keys/ledger.key-location"));
+    let failed = assure(&data, &["backup", "--out", out.to_str().unwrap()]);
+    assert_ne!(failed.code, 0, "{}", failed.stdout);
+    assert!(
+        failed.stderr.contains("no backup was made"),
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(
+        std::fs::read_dir(&out).unwrap().count(),
+        1,
+        "only the first backup"
+    );
+}

@@ -45,6 +45,26 @@ pub fn run(data: &Path, actor: &str, args: &[&str]) -> Run {
     Run::from_output(assure(data, actor).args(args).output().unwrap())
 }
 
+/// The real binary on `data` as `actor`, `input` on its standard input.
+pub fn run_with_input(data: &Path, actor: &str, args: &[&str], input: &str) -> Run {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = assure(data, actor)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A command that needs none of its input may have ended already: its output,
+    // not a broken pipe here, says how it went.
+    let written = child.stdin.take().unwrap().write_all(input.as_bytes());
+    if let Err(e) = written {
+        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+    }
+    Run::from_output(child.wait_with_output().unwrap())
+}
+
 /// A run that must have succeeded: its output, or a panic saying `what` failed and why.
 pub fn ok(run: Run, what: &str) -> Run {
     assert_eq!(run.code, 0, "{what}: {}{}", run.stdout, run.stderr);
