@@ -4,6 +4,7 @@
 //! while no later event could change it — and the world the report shows.
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use axum::http::StatusCode;
@@ -378,37 +379,43 @@ pub(super) fn visible_challenge_page(
     )
 }
 
-/// An export bundle of the whole ledger as a tar file (FORMAT v1 §4 inside).
+/// An export bundle of the whole ledger as a tar file (FORMAT v1 §4 inside),
+/// streamed: the bundle is written to a folder first (so a failure is still an error
+/// page), then archived into the response as the client reads it, a few chunks at a
+/// time; the folder is removed when the archive ends or the client goes away.
 /// The error is a status and a message for people.
-pub(super) async fn export_tar(state: &AppState) -> Result<Vec<u8>, (StatusCode, String)> {
+pub(super) async fn export_tar(state: &AppState) -> Result<axum::body::Body, (StatusCode, String)> {
     let shared = state.shared.clone();
     let data = state.data.clone();
     let mut cosigners = state.accounts().vkeys();
     cosigners.extend(crate::app::keys::cosigner_vkeys(&state.data));
-    tokio::task::spawn_blocking(move || -> Result<Vec<u8>, (StatusCode, String)> {
+    let dir = tokio::task::spawn_blocking(move || -> Result<PathBuf, (StatusCode, String)> {
         let suffix = super::accounts::random_id()
             .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, e.to_string()))?;
         let dir = data.join(format!(".export-{}", &suffix[..12]));
-        let result = (|| -> anyhow::Result<Vec<u8>> {
-            // Reading never signs: the bundle is the ledger as the latest checkpoint
-            // covers it, so the checkpoint the pages show stays the one people signed.
+        // Reading never signs: the bundle is the ledger as the latest checkpoint
+        // covers it, so the checkpoint the pages show stays the one people signed.
+        let written = {
             let mut ledger = shared.ledger();
-            crate::app::export::export_at_latest_checkpoint(&mut ledger, &dir, &cosigners)?;
-            drop(ledger);
-            Ok(tar_folder(&dir)?)
-        })();
-        let _ = std::fs::remove_dir_all(&dir);
-        result.map_err(|e| match e.downcast_ref::<crate::exit::Usage>() {
-            Some(refused) => (StatusCode::CONFLICT, refused.0.clone()),
-            None => {
-                eprintln!("assure serve: an export failed: {e:#}");
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "the export could not be written; the service's error output says why"
-                        .to_owned(),
-                )
+            crate::app::export::export_at_latest_checkpoint(&mut ledger, &dir, &cosigners)
+        };
+        match written {
+            Ok(_) => Ok(dir),
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                Err(match e.downcast_ref::<crate::exit::Usage>() {
+                    Some(refused) => (StatusCode::CONFLICT, refused.0.clone()),
+                    None => {
+                        eprintln!("assure serve: an export failed: {e:#}");
+                        (
+                            StatusCode::SERVICE_UNAVAILABLE,
+                            "the export could not be written; the service's error output says why"
+                                .to_owned(),
+                        )
+                    }
+                })
             }
-        })
+        }
     })
     .await
     .map_err(|_| {
@@ -416,61 +423,72 @@ pub(super) async fn export_tar(state: &AppState) -> Result<Vec<u8>, (StatusCode,
             StatusCode::SERVICE_UNAVAILABLE,
             "the export stopped unexpectedly".to_owned(),
         )
-    })?
+    })??;
+    let (sender, receiver) = tokio::sync::mpsc::channel(TAR_CHUNKS);
+    tokio::task::spawn_blocking(move || {
+        let mut sink = ChunkSink {
+            sender: sender.clone(),
+            chunk: Vec::with_capacity(TAR_CHUNK),
+        };
+        let archived = tar_folder(&dir, &mut sink).and_then(|()| sink.flush_chunk());
+        if let Err(e) = archived {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                eprintln!("assure serve: an export download failed: {e}");
+                // The client sees the transfer end in error, never a short archive
+                // that looks whole.
+                let _ = sender.blocking_send(Err(e));
+            }
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+    let stream = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        receiver.recv().await.map(|chunk| (chunk, receiver))
+    });
+    Ok(axum::body::Body::from_stream(stream))
 }
 
-/// A ustar archive of a folder's files (one level of subfolders, as a bundle has).
-fn tar_folder(dir: &std::path::Path) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        if entry.file_type()?.is_dir() {
-            for inner in std::fs::read_dir(entry.path())? {
-                let inner = inner?;
-                files.push((
-                    format!(
-                        "{}/{}",
-                        entry.file_name().to_string_lossy(),
-                        inner.file_name().to_string_lossy()
-                    ),
-                    inner.path(),
-                ));
-            }
-        } else {
-            files.push((
-                entry.file_name().to_string_lossy().into_owned(),
-                entry.path(),
-            ));
+/// The archive goes to the client in chunks of this size, at most this many waiting.
+const TAR_CHUNK: usize = 64 * 1024;
+const TAR_CHUNKS: usize = 8;
+
+/// Bytes written, sent on as chunks; a client gone is a broken pipe.
+struct ChunkSink {
+    sender: tokio::sync::mpsc::Sender<std::io::Result<axum::body::Bytes>>,
+    chunk: Vec<u8>,
+}
+
+impl ChunkSink {
+    fn flush_chunk(&mut self) -> std::io::Result<()> {
+        if self.chunk.is_empty() {
+            return Ok(());
         }
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(TAR_CHUNK));
+        self.sender
+            .blocking_send(Ok(chunk.into()))
+            .map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))
     }
-    files.sort();
-    for (name, path) in files {
-        let bytes = std::fs::read(&path)?;
-        let name = format!("assure-export/{name}");
-        let mut header = [0u8; 512];
-        let name_bytes = name.as_bytes();
-        if name_bytes.len() > 100 {
-            return Err(std::io::Error::other(format!(
-                "{name} is too long for a tar header"
-            )));
+}
+
+impl std::io::Write for ChunkSink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.chunk.extend_from_slice(bytes);
+        if self.chunk.len() >= TAR_CHUNK {
+            self.flush_chunk()?;
         }
-        header[..name_bytes.len()].copy_from_slice(name_bytes);
-        header[100..108].copy_from_slice(b"0000644\0");
-        header[108..116].copy_from_slice(b"0000000\0");
-        header[116..124].copy_from_slice(b"0000000\0");
-        header[124..136].copy_from_slice(format!("{:011o}\0", bytes.len()).as_bytes());
-        header[136..148].copy_from_slice(b"00000000000\0");
-        header[156] = b'0';
-        header[257..263].copy_from_slice(b"ustar\0");
-        header[263..265].copy_from_slice(b"00");
-        header[148..156].copy_from_slice(b"        ");
-        let sum: u32 = header.iter().map(|&b| u32::from(b)).sum();
-        header[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
-        out.extend_from_slice(&header);
-        out.extend_from_slice(&bytes);
-        out.resize(out.len().div_ceil(512) * 512, 0);
+        Ok(bytes.len())
     }
-    out.resize(out.len() + 1024, 0);
-    Ok(out)
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// A tar archive of a bundle folder under `assure-export/`, files in name order
+/// (the same folder gives the same bytes).
+fn tar_folder(dir: &Path, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    let mut archive = tar::Builder::new(out);
+    archive.mode(tar::HeaderMode::Deterministic);
+    archive.follow_symlinks(false);
+    archive.append_dir_all("assure-export", dir)?;
+    archive.finish()
 }

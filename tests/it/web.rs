@@ -919,7 +919,13 @@ fn the_report_states_how_to_verify_and_the_export_is_a_verifiable_bundle() {
     let at = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
     let head = String::from_utf8_lossy(&raw[..at]).to_string();
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    let tar = &raw[at..];
+    // Streamed as it is written: chunked, not built whole in memory first.
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
+        "{head}"
+    );
+    let tar = &dechunk(&raw[at..]);
     let dir = tempfile::tempdir().unwrap();
     let tar_path = dir.path().join("export.tar");
     std::fs::write(&tar_path, tar).unwrap();
@@ -937,6 +943,24 @@ fn the_report_states_how_to_verify_and_the_export_is_a_verifiable_bundle() {
         &[ledger::note::VerifierKey::parse(vkey.lines().next().unwrap()).unwrap()],
     );
     assert!(verdict.ok, "{verdict:?}");
+    // The folder the bundle was written to is gone once the download ends.
+    let data = server.state().data.clone();
+    let leftover = || {
+        std::fs::read_dir(&data).unwrap().any(|e| {
+            e.unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".export-")
+        })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while leftover() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the export's folder stays"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     // Reading signed nothing: the checkpoint the pages show is the one people signed.
     let after = server.api(Role::Auditor, "GET", "/api/v1/checkpoint", json!({}));
     assert_eq!(before.body, after.body);
@@ -1615,4 +1639,21 @@ fn a_cosignature_v1_from_the_chair_is_kept_and_says_when_it_was_made() {
     let page = server.page(Role::Auditor, "/verify").body;
     assert!(page.contains("cosignature/v1) says it was made"), "{page}");
     assert!(page.contains("(signed "), "{page}");
+}
+
+/// An HTTP/1.1 chunked body, decoded (and checked to end with its last chunk).
+fn dechunk(mut raw: &[u8]) -> Vec<u8> {
+    let mut body = Vec::new();
+    loop {
+        let line = raw.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&raw[..line]).unwrap().trim(), 16).unwrap();
+        raw = &raw[line + 2..];
+        if size == 0 {
+            return body;
+        }
+        body.extend_from_slice(&raw[..size]);
+        assert_eq!(&raw[size..size + 2], b"\r\n");
+        raw = &raw[size + 2..];
+    }
 }

@@ -217,7 +217,7 @@ pub(super) async fn cosign_checkpoint(
 
 pub(super) async fn export_bundle(State(state): State<AppState>) -> Response {
     match crate::web::read::export_tar(&state).await {
-        Ok(bytes) => (
+        Ok(body) => (
             [
                 (header::CONTENT_TYPE, "application/x-tar".to_owned()),
                 (
@@ -225,7 +225,7 @@ pub(super) async fn export_bundle(State(state): State<AppState>) -> Response {
                     "attachment; filename=\"assure-export.tar\"".to_owned(),
                 ),
             ],
-            bytes,
+            body,
         )
             .into_response(),
         Err((status, why)) => html::error_page(status, "The export could not be made", &why),
