@@ -427,5 +427,63 @@ fn plan_page(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, api_appends, plan_page);
+/// A witness round trip on loopback, as `assure checkpoint` makes it: the request
+/// with the consistency proof from the size the witness co-signed last, the
+/// witness's check and fsynced record, its cosignature checked and kept on the
+/// ledger's checkpoint. Each sample follows one more appended event and checkpoint
+/// (not timed).
+fn witness_round_trip(c: &mut Criterion) {
+    use assure::app::witnessing;
+    use ledger::note::{SigningKey, VerifierKey};
+    let (dir, data) = fresh_demo();
+    let vkey = std::fs::read_to_string(data.join("keys/ledger.vkey")).expect("vkey");
+    let log = VerifierKey::parse(vkey.trim()).expect("log key");
+    let witness = || SigningKey::from_bytes("bench.example/witness", &[7; 32]).expect("key");
+    let state = dir.path().join("witnessed.json");
+    let router =
+        assure::web::witness::witness_routes(&state, witness(), vec![log]).expect("routes");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    listener.set_nonblocking(true).expect("nonblocking");
+    let addr = listener.local_addr().expect("addr");
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            serve_on(listener, router, Limits::default(), std::future::pending()).await;
+        });
+    });
+    let cosigner = witness().verifier().as_cosigner().to_vkey_string();
+    witnessing::add(&data, &format!("http://{addr}"), &cosigner).expect("witness add");
+    let key = assure::app::keys::ledger_key(&data, None).expect("ledger key");
+    let mut ledger = ledger::Ledger::open(&data).expect("open");
+    let mut group = c.benchmark_group("witness");
+    group.sample_size(100);
+    let mut n = 0;
+    group.bench_function(
+        "round trip on loopback (checkpoint + consistency proof + cosignature, fsynced, kept)",
+        |b| {
+            b.iter_custom(|iters| {
+                let mut spent = Duration::ZERO;
+                for _ in 0..iters {
+                    n += 1;
+                    ledger.append(vec![common::activity(n)]).expect("append");
+                    ledger.make_checkpoint(&key).expect("checkpoint");
+                    let started = Instant::now();
+                    let asked =
+                        witnessing::ask_all(&data, &mut |step| step(&mut ledger)).expect("ask");
+                    spent += started.elapsed();
+                    assert!(asked.iter().all(|a| a.outcome.is_ok()), "{asked:?}");
+                }
+                spent
+            })
+        },
+    );
+    group.finish();
+}
+
+criterion_group!(benches, api_appends, plan_page, witness_round_trip);
 criterion_main!(benches);
