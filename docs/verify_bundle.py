@@ -133,7 +133,11 @@ class VerifierKey:
         self.verifier = Ed25519PublicKey.from_public_bytes(self.public)
 
     def verifies(self, text, signature):
-        """Whether `signature` (the bytes after the key id) is this key's over `text`."""
+        """Whether `signature` (the bytes after the key id) is this key's over `text`.
+
+        OpenSSL's Ed25519 (through `cryptography`) checks RFC 8032 signatures and refuses
+        a non-canonical S; unlike ed25519-dalek's verify_strict it does not also refuse
+        small-order keys and R points, which only a key you chose could exploit."""
         try:
             if self.kind == ED25519:
                 if len(signature) != 64:
