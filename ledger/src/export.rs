@@ -252,7 +252,11 @@ fn readme(checkpoint: &SignedCheckpoint, excerpt: bool) -> String {
          null a `ledger.redacted` event in the bundle must name that seq.\n\
          4. Rebuild the RFC 9162 SHA-256 Merkle root over leaves SHA-256(0x00 | hash) (full bundle),\n   \
          or check each event's inclusion proof (excerpt), against the checkpoint's size and root.\n\
-         5. Check BLAKE3 of every file in blobs/ equals its name.\n",
+         5. Check BLAKE3 of every file in blobs/ equals its name.\n\
+         6. Decode each payload with the tables of docs/FORMAT.md section 2a and check that `body`\n   \
+         says exactly what it says, and that every evidence file it names is in blobs/.\n\n\
+         docs/verify_bundle.py (Python 3 with blake3 and cryptography) does all six and prints\n\
+         the events as text: python3 verify_bundle.py DIR --trust 'name+keyid+base64key' --print\n",
         origin = cp.origin,
         size = cp.size,
         root = hex(&cp.root),

@@ -315,19 +315,21 @@ pub const SCHEMA_V1: u16 = 1;
 /// `challenge.responded` (on whose behalf) and `challenge.reopened` (a new due date).
 pub const SCHEMA_V2: u16 = 2;
 
-/// The layouts of schema 1, for the kinds that have a schema 2; read, never written.
+/// The layouts of schema 1, for the kinds that have a schema 2; read, never written
+/// by the ledger. They derive `Encode` only so that the golden vectors
+/// (`docs/vectors/payloads.json`) hold these layouts byte for byte too.
 pub mod v1 {
-    use bincode::Decode;
+    use bincode::{Decode, Encode};
 
     use super::{ActionRef, Milestone, Rag};
 
-    #[derive(Debug, Decode)]
+    #[derive(Debug, Encode, Decode)]
     pub struct PriorityAdded {
         pub key: String,
         pub title: String,
     }
 
-    #[derive(Debug, Decode)]
+    #[derive(Debug, Encode, Decode)]
     pub struct ActionDetails {
         pub priority_key: String,
         pub title: String,
@@ -339,7 +341,7 @@ pub mod v1 {
         pub cross_refs: Vec<String>,
     }
 
-    #[derive(Debug, Decode)]
+    #[derive(Debug, Encode, Decode)]
     pub struct ActionAdded {
         pub details: ActionDetails,
         pub status: Rag,
@@ -347,18 +349,18 @@ pub mod v1 {
         pub source: String,
     }
 
-    #[derive(Debug, Decode)]
+    #[derive(Debug, Encode, Decode)]
     pub struct ChallengeResponded {
         pub text: String,
         pub evidence: Vec<super::Evidence>,
     }
 
-    #[derive(Debug, Decode)]
+    #[derive(Debug, Encode, Decode)]
     pub struct ChallengeReopened {
         pub reason: String,
     }
 
-    #[derive(Debug, Decode)]
+    #[derive(Debug, Encode, Decode)]
     pub struct CarriedIn {
         pub from: ActionRef,
         pub details: ActionDetails,
@@ -431,6 +433,12 @@ pub mod v1 {
 macro_rules! kinds {
     ($($variant:ident => $kind:literal),* $(,)?) => {
         impl DomainEvent {
+            /// Every kind's header `kind` string, in the order of the enum: each variant
+            /// has one (the `match` in [`DomainEvent::kind`] is exhaustive), so a new
+            /// kind cannot be missing here, nor from the tests that hold the docs and
+            /// the golden vectors to this list.
+            pub const KINDS: &'static [&'static str] = &[$($kind),*];
+
             /// The header `kind` string of this event.
             pub fn kind(&self) -> &'static str {
                 match self { $(DomainEvent::$variant(_) => $kind,)* }

@@ -21,6 +21,7 @@ mod fuzz_inputs;
 mod hostile;
 mod model;
 mod pages;
+mod payloads;
 mod records;
 mod restore;
 mod summaries;
