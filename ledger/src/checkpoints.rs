@@ -10,6 +10,7 @@ use crate::checkpoint::{Checkpoint, SignedCheckpoint};
 use crate::error::{Error, Result};
 use crate::ledger::Ledger;
 use crate::note::{SigningKey, VerifierKey};
+use crate::storage::Store as _;
 
 fn checkpoint_key(size: u64) -> [u8; 9] {
     let mut key = [b'c'; 9];
@@ -43,7 +44,19 @@ impl Ledger {
 
     /// The newest stored checkpoint, if any.
     pub fn latest_checkpoint(&self) -> Result<Option<SignedCheckpoint>> {
-        Ok(self.checkpoints()?.pop())
+        // The last key in the checkpoint range: one read, however many are held.
+        let found = self
+            .store
+            .last_in(&checkpoint_key(0), &checkpoint_key(u64::MAX))?;
+        found
+            .map(|(key, value)| {
+                let size = key
+                    .get(1..9)
+                    .and_then(|b| b.try_into().ok())
+                    .map_or(0, u64::from_be_bytes);
+                parse_stored(size, &value)
+            })
+            .transpose()
     }
 
     /// Signs the current tree head with `key` and keeps it. Signing the same size
