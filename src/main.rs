@@ -17,6 +17,12 @@ fn main() {
         if !error.is::<exit::VerificationFailed>() {
             eprintln!("error: {error:#}");
         }
+        if let Some(copy) = ledger::preserve::kept_copy() {
+            eprintln!(
+                "The store was not as its last clean close left it, so a copy of it as it was before this command opened it is kept in {}. Keep that copy: to go back to it, stop the service if it runs, move the folder's store/ aside and put the copy in its place; or restore the ledger from a backup or export (`assure restore`).",
+                copy.display()
+            );
+        }
         std::process::exit(code);
     }
 }

@@ -49,6 +49,7 @@ impl Error {
     }
 
     pub(crate) fn corruption(seq: Option<u64>, what: impl Into<String>) -> Error {
+        crate::preserve::damage_seen();
         Error::Corruption {
             seq,
             what: what.into(),

@@ -58,6 +58,7 @@ mod index;
 mod layout;
 pub mod ledger;
 mod open;
+pub mod preserve;
 mod reads;
 pub mod redaction;
 mod restore;

@@ -114,7 +114,9 @@ impl Ledger {
         }
     }
     /// Opens an existing ledger. A folder that is not a ledger, or is damaged, is an
-    /// error; nothing is created, written or deleted in that case.
+    /// error; nothing is changed in that case, except that a store not as its last
+    /// clean close left it is first copied to `preserved/` (`preserve.rs`), since
+    /// sled's recovery may rewrite it.
     pub fn open(dir: &Path) -> Result<Ledger> {
         let not_a_ledger = |why: String| Error::NotALedger {
             path: dir.to_path_buf(),

@@ -58,6 +58,24 @@ pub struct SledStore {
     /// What the last commit saw of sled's off-log blob folder, so each commit fsyncs
     /// only blob files sled wrote since, and skips the folder when it did not change.
     blob_sync: Mutex<BlobSync>,
+    /// Dropped after `db` (fields drop in order): records the clean close.
+    _closer: Closer,
+}
+
+/// Records the store's fingerprint once sled has closed it (`preserve::after_close`).
+#[derive(Debug)]
+struct Closer {
+    store: PathBuf,
+    /// The copy kept before this open, if one was made.
+    copy: Option<PathBuf>,
+}
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        if let Some(data) = self.store.parent() {
+            crate::preserve::after_close(data, &self.store, self.copy.as_deref());
+        }
+    }
 }
 
 impl std::fmt::Debug for SledStore {
@@ -84,7 +102,7 @@ fn guarded<T>(what: &str, call: impl FnOnce() -> sled::Result<T>) -> Result<T> {
         Ok(Err(sled::Error::Corruption { .. })) => Err(Error::corruption(
             None,
             format!(
-                "the store's files are damaged (sled found corruption while {what}; sled's recovery may already have rewritten part of store/)"
+                "the store's files are damaged (sled found corruption while {what}; sled's recovery may already have rewritten part of store/, so the store as it was before this open is kept under preserved/ in the data folder)"
             ),
         )),
         Ok(Err(other)) => Err(Error::Storage {
@@ -101,7 +119,7 @@ fn guarded<T>(what: &str, call: impl FnOnce() -> sled::Result<T>) -> Result<T> {
 impl SledStore {
     /// Creates a new store in `dir`, which must not exist yet.
     pub fn create(dir: &Path) -> Result<SledStore> {
-        Self::open_inner(dir, true)
+        Self::open_inner(dir, true, None)
     }
 
     /// Opens an existing store; a missing or empty store is corruption, never a new one.
@@ -118,10 +136,16 @@ impl SledStore {
             }
         }
         drop_unfinished_snapshots(dir)?;
-        Self::open_inner(dir, false)
+        // sled's recovery may rewrite a store it finds damaged: unless the store is
+        // exactly as its last clean close left it, a copy is kept first.
+        let copy = match dir.parent() {
+            Some(data) => crate::preserve::before_open(data, dir)?,
+            None => None,
+        };
+        Self::open_inner(dir, false, copy)
     }
 
-    fn open_inner(dir: &Path, create: bool) -> Result<SledStore> {
+    fn open_inner(dir: &Path, create: bool, copy: Option<PathBuf>) -> Result<SledStore> {
         let config = sled::Config::new()
             .path(dir)
             .mode(sled::Mode::HighThroughput)
@@ -150,6 +174,10 @@ impl SledStore {
                     .unwrap_or(std::time::UNIX_EPOCH),
                 synced: HashMap::new(),
             }),
+            _closer: Closer {
+                store: dir.to_path_buf(),
+                copy,
+            },
         };
         if create {
             store.sync_files()?;

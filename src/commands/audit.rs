@@ -163,6 +163,12 @@ pub fn verify(app: &App, json: bool) -> Result<()> {
         }
     }
     if report.ok {
+        if let Some(problem) = crate::app::summaries::check_cache(app)? {
+            report.ok = false;
+            report.problem = Some(problem);
+        }
+    }
+    if report.ok {
         if let Some((seq, problem)) = missing_evidence(app)? {
             report.ok = false;
             report.first_bad_seq = Some(seq);

@@ -22,8 +22,11 @@ pub const KEPT: [&str; 4] = [
     VKEY_FILE,
     COSIGNERS_FILE,
     crate::app::witnessing::FILE,
-    crate::web::accounts::FILE,
+    ACCOUNTS_FILE,
 ];
+/// The service's accounts (`web::accounts::FILE`, named here because the command line
+/// reaches into the web only to serve; the backup test checks they are the same file).
+pub const ACCOUNTS_FILE: &str = "accounts.json";
 pub const BUNDLE: &str = "bundle";
 pub const CHECKPOINTS: &str = "checkpoints";
 pub const README: &str = "RESTORE.txt";

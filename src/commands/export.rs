@@ -169,7 +169,7 @@ pub fn restore(
             kept.iter().map(|k| format!(", {k}")).collect::<String>()
         );
     }
-    if !kept.contains(&crate::web::accounts::FILE) {
+    if !kept.contains(&super::backup::ACCOUNTS_FILE) {
         crate::outln!(
             "Accounts are not in an export: copy accounts.json from the old folder, or add users again with `assure user add`."
         );

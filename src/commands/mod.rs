@@ -440,6 +440,8 @@ fn report_verification<T: serde::Serialize>(
     if verdict.ok {
         Ok(())
     } else {
+        // A copy of the store kept before this command opened it stays (see main).
+        ledger::preserve::damage_seen();
         Err(crate::exit::VerificationFailed.into())
     }
 }

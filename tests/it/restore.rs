@@ -355,7 +355,8 @@ fn a_backup_restores_a_working_ledger_and_is_whole_or_absent() {
         "{}",
         made.stdout
     );
-    let accounts = backup.join("accounts.json");
+    assert_eq!(assure::web::accounts::FILE, "accounts.json");
+    let accounts = backup.join(assure::commands::backup::ACCOUNTS_FILE);
     assert_eq!(
         std::fs::metadata(&accounts).unwrap().permissions().mode() & 0o077,
         0,

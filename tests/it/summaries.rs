@@ -161,3 +161,39 @@ fn a_foreign_or_broken_cache_is_rebuilt_not_believed() {
         assert_eq!(two.run(&["plans", "--json"]).ok().json(), truth);
     }
 }
+
+/// Someone who can write the folder forges the cache with a valid checksum: `plans`
+/// would show it (it is derived data, like anything in the folder it can be forged),
+/// but `verify` recomputes every summary, fails naming the file, and removes it.
+#[test]
+fn verify_catches_a_forged_cache_and_removes_it() {
+    let ledger = Ledger::new();
+    ledger.import_manchester();
+    let truth = plans(&ledger);
+    ledger.run(&["plans"]).ok();
+    let mut cached: Value =
+        serde_json::from_slice(&std::fs::read(cache(&ledger)).unwrap()).unwrap();
+    cached["plans"]["mcr"]["counts"]["green"] = Value::from(14);
+    let content = serde_json::to_vec(&(
+        &cached["version"],
+        &cached["size"],
+        &cached["root"],
+        &cached["plans"],
+    ))
+    .unwrap();
+    cached["check"] = Value::from(blake3::hash(&content).to_hex().to_string());
+    std::fs::write(cache(&ledger), serde_json::to_vec(&cached).unwrap()).unwrap();
+    let forged = ledger.run(&["plans", "--json"]).ok().json();
+    assert_eq!(
+        count(&forged, "mcr", "green"),
+        14,
+        "the forgery is believed by plans"
+    );
+    let verify = ledger
+        .run(&["verify"])
+        .fails_with(1, "disagrees with the log for plan mcr");
+    assert!(verify.stdout.contains("plans.json"), "{}", verify.stdout);
+    assert!(!cache(&ledger).exists(), "removed, to be rebuilt");
+    assert_eq!(ledger.run(&["plans", "--json"]).ok().json(), truth);
+    ledger.run(&["verify"]).ok();
+}
