@@ -49,6 +49,10 @@ impl BlobStore {
         if path.exists() && self.get(&hash).is_ok() {
             return Ok(hash);
         }
+        crate::space::ensure(
+            &self.dir,
+            bytes.len() as u64 + crate::space::BYTES_PER_EVENT,
+        )?;
         let tmp = self.dir.join(format!(".tmp-{name}"));
         let target = format!("evidence {name}");
         let written = faults::io(Op::Create, &target, || File::create(&tmp))

@@ -33,6 +33,14 @@ pub enum Error {
     #[error("storage engine failed while {what}: {message}")]
     Storage { what: String, message: String },
 
+    /// The disk is nearly full: refused before anything was written (`space.rs`).
+    #[error("the disk holding {} is nearly full ({} MiB free; recording safely needs {} MiB, a reserve included): nothing was recorded. Free some space on that disk, then try again", path.display(), free / 1024 / 1024, needed.div_ceil(1024 * 1024))]
+    DiskFull {
+        path: std::path::PathBuf,
+        free: u64,
+        needed: u64,
+    },
+
     /// The caller asked for something the ledger refuses (too large, unknown seq …).
     #[error("{0}")]
     Rejected(String),

@@ -234,6 +234,10 @@ impl Ledger {
         for event in &events {
             check_new_event(event)?;
         }
+        crate::space::ensure(
+            &self.dir,
+            crate::space::needed_for(events.iter().map(|e| e.payload.len())),
+        )?;
         let recorded_at = (self.clock)().max(self.head.recorded_at);
         let mut records = Vec::with_capacity(events.len());
         let mut hashes = Vec::with_capacity(events.len());

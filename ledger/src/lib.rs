@@ -62,6 +62,7 @@ pub mod preserve;
 mod reads;
 pub mod redaction;
 mod restore;
+pub mod space;
 pub use restore::Restored;
 mod rewrite;
 mod settling;

@@ -134,6 +134,10 @@ pub enum WriteError {
     /// the service's error output (stderr), not in the answer (it may name files on the server).
     #[error("the ledger could not record this change, so nothing was recorded; try again, and tell the administrator if it happens again")]
     Storage(String),
+    /// The disk is nearly full: refused before anything was written; the service
+    /// takes changes again once space is freed.
+    #[error("the disk is nearly full; nothing was recorded. An administrator must free some space on the server's disk, then try again")]
+    DiskFull,
     /// A failed store write made the ledger refuse all writes until reopened.
     #[error("the ledger stopped taking changes after a storage failure, to keep what it holds whole; nothing was recorded. An administrator must restart the service (its error output says what failed)")]
     Stopped,
@@ -144,7 +148,7 @@ impl WriteError {
     pub fn status(&self) -> axum::http::StatusCode {
         match self {
             WriteError::Rejected(_) => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            WriteError::Storage(_) | WriteError::Stopped => {
+            WriteError::Storage(_) | WriteError::Stopped | WriteError::DiskFull => {
                 axum::http::StatusCode::SERVICE_UNAVAILABLE
             }
         }
@@ -471,7 +475,11 @@ impl Writer {
             };
             if let Err(e) = crate::app::store_evidence(&ledger, &request.evidence) {
                 eprintln!("assure serve: storing evidence failed: {e}");
-                let _ = request.reply.send(Err(WriteError::Storage(e.to_string())));
+                let answer = match e {
+                    ledger::Error::DiskFull { .. } => WriteError::DiskFull,
+                    e => WriteError::Storage(e.to_string()),
+                };
+                let _ = request.reply.send(Err(answer));
                 self.rebuild_world(&pending);
                 continue;
             }
@@ -503,6 +511,14 @@ impl Writer {
                             .send(Err(WriteError::Storage("the syncer stopped".into())));
                     }
                 }
+            }
+            Err(e @ ledger::Error::DiskFull { .. }) => {
+                // Refused before anything was written: nothing to stop for.
+                eprintln!("assure serve: {e}");
+                for request in accepted {
+                    let _ = request.reply.send(Err(WriteError::DiskFull));
+                }
+                self.rebuild_world(&[]);
             }
             Err(e) => {
                 let message = e.to_string();

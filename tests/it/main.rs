@@ -17,6 +17,7 @@ mod cli;
 mod connections;
 mod crash;
 mod damage;
+mod disk_full;
 mod fuzz_inputs;
 mod hostile;
 mod model;

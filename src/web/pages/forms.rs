@@ -82,7 +82,7 @@ pub(in crate::web) fn write_error_page(e: &WriteError) -> Response {
             "This change was not recorded",
             why,
         ),
-        WriteError::Storage(_) | WriteError::Stopped => html::error_page(
+        WriteError::Storage(_) | WriteError::Stopped | WriteError::DiskFull => html::error_page(
             StatusCode::SERVICE_UNAVAILABLE,
             "This change was not recorded",
             &e.to_string(),
