@@ -111,6 +111,54 @@ proptest! {
     fn bundle_mutated(data in mutated(corpus("bundle"))) {
         targets::bundle(&data);
     }
+
+    #[test]
+    fn witness_arbitrary(data in prop::collection::vec(any::<u8>(), 0..400)) {
+        targets::witness(&data);
+    }
+
+    #[test]
+    fn witness_mutated(data in mutated(corpus("witness"))) {
+        targets::witness(&data);
+    }
+
+    #[test]
+    fn inputs_arbitrary(data in prop::collection::vec(any::<u8>(), 0..200)) {
+        targets::inputs(&data);
+    }
+
+    #[test]
+    fn inputs_mutated(data in mutated(corpus("inputs"))) {
+        targets::inputs(&data);
+    }
+}
+
+proptest! {
+    // Each case is a request to a running service (and some record a change).
+    #![proptest_config(config(300))]
+
+    #[test]
+    fn api_arbitrary(data in prop::collection::vec(any::<u8>(), 0..300)) {
+        targets::api(&data);
+    }
+
+    #[test]
+    fn api_mutated(data in mutated(corpus("api"))) {
+        targets::api(&data);
+    }
+}
+
+/// The witness seeds are real requests: the first is co-signed unmutated.
+#[test]
+fn the_witness_seed_is_cosigned() {
+    let seed = corpus("witness")
+        .into_iter()
+        .find(|s| s.starts_with(b"old 0\n"))
+        .unwrap();
+    let witness = ledger::note::SigningKey::from_bytes("fuzz.example/witness", &[3; 32]).unwrap();
+    let mut seen = ledger::witness::Witnessed::default();
+    let log = targets::fuzz_log_key().verifier();
+    ledger::witness::add_checkpoint(&mut seen, &[log], &witness, &seed, 1).unwrap();
 }
 
 /// The bundle seed is a real export: it must verify unmutated, or the mutations
@@ -148,7 +196,7 @@ fn a_payload_claiming_a_huge_length_is_an_error_not_an_abort() {
         let mut payload = vec![253u8];
         payload.extend_from_slice(&len.to_le_bytes());
         payload.extend_from_slice(b"short");
-        for kind in targets::KINDS {
+        for kind in targets::kinds() {
             assert!(projections::DomainEvent::decode(kind, 1, &payload).is_err());
         }
         let mut data = vec![0u8, 1];
@@ -230,7 +278,7 @@ fn write_seed_corpus() {
         })
         .collect();
     for (i, p) in planned.iter().enumerate().take(6) {
-        let k = targets::KINDS
+        let k = targets::kinds()
             .iter()
             .position(|k| *k == p.event.kind())
             .unwrap() as u8;
@@ -268,4 +316,77 @@ fn write_seed_corpus() {
     seed.extend_from_slice(&checkpoint);
     put("bundle", "real-export", &seed);
     put("checkpoint", "real-checkpoint", &checkpoint);
+
+    // Witness requests for a log signed by the fuzz log key: the first one (old 0),
+    // and one from an earlier size with its consistency proof.
+    let log = targets::fuzz_log_key();
+    let mut ledger = Ledger::init(&tmp.path().join("log")).unwrap();
+    let event = |i: u8| NewEvent {
+        effective: 19_500,
+        actor: "fuzz seed".into(),
+        subject: "plan/x".into(),
+        kind: "plan.created".into(),
+        payload_schema: 1,
+        payload: vec![i],
+    };
+    ledger.append((0..5).map(event).collect()).unwrap();
+    let first = ledger.make_checkpoint(&log).unwrap();
+    put(
+        "witness",
+        "first",
+        ledger::witness::request(0, &[], &first).as_bytes(),
+    );
+    let old = ledger.size();
+    ledger.append((5..12).map(event).collect()).unwrap();
+    let grown = ledger.make_checkpoint(&log).unwrap();
+    let proof = ledger.consistency_proof(old, ledger.size()).unwrap();
+    put(
+        "witness",
+        "grown",
+        ledger::witness::request(old, &proof, &grown).as_bytes(),
+    );
+
+    put(
+        "inputs",
+        "typed",
+        "2024-03-31\n31/03/2024\n31/03/24\n2024-02-30\n2024-03-31T10:00\n2024-03-31T10:00:00Z\n\
+         green\nAmber\nBLUE\ngrey\nnot-started\nmcr/1.1,mcr-2024/2.3\nscorecard.pdf\n\
+         tile/0/x001/234\ntile/entries/005.p/17\ntile/3/000\ntile/64/001\n"
+            .as_bytes(),
+    );
+    for (route, name, body) in [
+        (
+            2u8,
+            "status",
+            r#"{"status":"amber","note":"Framework drafted","effective":"2024-01-15"}"#,
+        ),
+        (
+            3,
+            "progress",
+            r#"{"note":"Met the partners","evidence":[{"name":"a.txt","base64":"aGVsbG8="}]}"#,
+        ),
+        (
+            4,
+            "carry-over",
+            r#"{"to":"mcr-2024","reason":"not launched","effective":"2024-04-01"}"#,
+        ),
+        (
+            5,
+            "raise",
+            r#"{"to_agency":"GMP","text":"Why is this late?","due":"2024-05-01"}"#,
+        ),
+        (7, "respond", r#"{"text":"We will","on_behalf_of":"GMP"}"#),
+        (8, "escalate", r#"{"to":"Board","reason":"no answer"}"#),
+        (9, "close", r#"{"outcome":"resolved","impact":"better"}"#),
+        (10, "due", r#"{"due":"2024-06-30"}"#),
+        (
+            0,
+            "import",
+            "ref,priority,action,lead,due,status\n1.1,Safety,Do it,Police,2024-03-31,green\n",
+        ),
+    ] {
+        let mut seed = vec![route];
+        seed.extend_from_slice(body.as_bytes());
+        put("api", name, &seed);
+    }
 }
