@@ -153,11 +153,16 @@ fn a_cosignature_v1_line_signs_the_message_the_spec_gives_byte_for_byte() {
     assert_eq!(note.verify(&known).unwrap().0.len(), 2);
     // Our vkey for the cosigner is the spec's (type 0x04).
     let vkey = cosigner.to_vkey_string();
-    let encoded = vkey.rsplit('+').next().unwrap();
-    assert!(
-        encoded.starts_with('B'),
-        "type byte 0x04 leads the key: {vkey}"
-    );
+    // name+id+base64(type ‖ key); base64 may itself hold '+'.
+    let encoded = vkey.splitn(3, '+').nth(2).unwrap();
+    let typed = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap()
+    };
+    assert_eq!(typed[0], 0x04, "type byte 0x04 leads the key: {vkey}");
+    assert_eq!(&typed[1..], &public);
     let checkpoint = SignedCheckpoint::parse(cosigned.as_bytes()).unwrap();
     let ours = checkpoint.note().verify(&[cosigner]).unwrap();
     assert_eq!(ours[0].timestamp, Some(timestamp));

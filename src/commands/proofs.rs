@@ -280,7 +280,7 @@ pub fn verify_against(app: &App, file: &Path, trust: &[String], json: bool) -> R
         let verified = old
             .verify(&trusted)
             .map_err(|e| format!("the old checkpoint's signatures: {e}"))?;
-        outcome.signers = verified.signers.iter().map(|s| s.name.clone()).collect();
+        outcome.signers = verified.signers.iter().map(|s| s.described()).collect();
         let old = verified.checkpoint;
         outcome.old_size = old.size;
         if old.size > report.size {

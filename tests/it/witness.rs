@@ -138,7 +138,7 @@ fn a_witness_cosigns_a_growing_ledger_and_refuses_a_forked_copy() {
     );
     let keys = std::fs::read_to_string(witnessed_bundle.join("keys")).unwrap();
     assert!(keys.lines().any(|k| k == witness_vkey), "{keys}");
-    ok(
+    let verified = ok(
         assure(
             &data,
             &[
@@ -150,6 +150,15 @@ fn a_witness_cosigns_a_growing_ledger_and_refuses_a_forked_copy() {
             ],
         ),
         "the bundle verifies trusting only the witness",
+    );
+    // Each cosigner with the time it vouched for the head.
+    let today = chrono::Utc::now().format("%-d %B %Y").to_string();
+    assert!(
+        verified.stdout.contains(&format!(
+            "inspectorate.example/witness, co-signed on {today} at "
+        )),
+        "{}",
+        verified.stdout
     );
 
     // A copy of the ledger as it stands, kept by the operator.

@@ -67,7 +67,7 @@ fn check(dir: &Path, trusted: &[VerifierKey], report: &mut BundleReport) -> Resu
     let (size, root) = (verified.checkpoint.size, verified.checkpoint.root);
     report.size = size;
     report.root = hex(&root);
-    report.signers = verified.signers.iter().map(|s| s.name.clone()).collect();
+    report.signers = verified.signers.iter().map(|s| s.described()).collect();
 
     // 2 and 3. The events, read line by line so a bundle of any size fits in memory.
     // A first pass finds the redactions (they come after the events they name).
