@@ -19,6 +19,7 @@ mod crash;
 mod damage;
 mod fuzz_inputs;
 mod hostile;
+mod hostile_office;
 mod model;
 mod pages;
 mod payloads;
