@@ -202,6 +202,8 @@ struct Case {
     /// `None`: it imports (it is big, not harmful). `Some`: refused, with each of
     /// these in the message.
     refused: Option<Vec<&'static str>>,
+    /// How many actions it imports, when it does.
+    actions: usize,
 }
 
 fn refused(
@@ -215,6 +217,7 @@ fn refused(
         file,
         bytes,
         refused: Some(needles.to_vec()),
+        actions: 0,
     }
 }
 
@@ -370,7 +373,7 @@ fn docx_million_rows() -> Case {
         "docx: a table of 1,000,000 rows",
         "rows.docx",
         docx(document, Vec::new()),
-        &["more than 100,000 rows"],
+        &["more than 50,000 rows"],
     )
 }
 
@@ -492,7 +495,7 @@ fn xlsx_million_rows() -> Case {
         "xlsx: a sheet of 1,000,000 rows",
         "rows.xlsx",
         xlsx(sheet, Vec::new()),
-        &["sheet \"Plan\"", "100,000 rows"],
+        &["sheet \"Plan\"", "50,000 rows"],
     )
 }
 
@@ -526,6 +529,7 @@ fn xlsx_dimension_that_lies() -> Case {
         file: "dimension.xlsx",
         bytes: xlsx(sheet_part(xml), Vec::new()),
         refused: None,
+        actions: 2,
     }
 }
 
@@ -647,7 +651,7 @@ fn ods_million_rows() -> Case {
         "ods: a value repeated down 1,000,000 rows",
         "rows.ods",
         ods(content),
-        &["sheet \"Plan\"", "100,000 rows"],
+        &["sheet \"Plan\"", "50,000 rows"],
     )
 }
 
@@ -751,7 +755,7 @@ fn replace_part(package: &[u8], name: &str, xml: &str) -> Vec<u8> {
 }
 
 /// Every case, for the figures.
-const ALL: [fn() -> Case; 35] = [
+const ALL: [fn() -> Case; 37] = [
     docx_one_part_of_2_gib,
     docx_one_part_that_lies_about_its_size,
     docx_many_parts,
@@ -787,6 +791,8 @@ const ALL: [fn() -> Case; 35] = [
     legacy_doc,
     plain_docx_case,
     plain_xlsx_case,
+    xlsx_60000_small_parts,
+    docx_just_under_the_row_limit,
 ];
 
 /// The controls: a plain plan of each kind imports under the same cap.
@@ -796,6 +802,7 @@ fn plain_docx_case() -> Case {
         file: "plain.docx",
         bytes: plain_docx(),
         refused: None,
+        actions: 2,
     }
 }
 
@@ -805,6 +812,55 @@ fn plain_xlsx_case() -> Case {
         file: "plain.xlsx",
         bytes: xlsx(sheet_part(plain_worksheet()), Vec::new()),
         refused: None,
+        actions: 2,
+    }
+}
+
+/// 60,000 small XML parts (the most a zip without zip64 holds is 65,535): each is
+/// opened for its prolog, none is big; the plan imports.
+fn xlsx_60000_small_parts() -> Case {
+    let parts = (0..60_000)
+        .map(|i| stored(&format!("xl/p/{i}.xml"), "<x/>"))
+        .collect();
+    Case {
+        what: "xlsx: 60,000 small parts",
+        file: "parts.xlsx",
+        bytes: xlsx(sheet_part(plain_worksheet()), parts),
+        refused: None,
+        actions: 2,
+    }
+}
+
+/// The biggest Word plan the limits let through: 49,999 actions under a header,
+/// 50,000 rows (the limit). It imports; its figures are the bound for
+/// any Word file that is accepted.
+fn docx_just_under_the_row_limit() -> Case {
+    let mut rows = word_row(&HEADER);
+    for i in 0..49_999 {
+        let reference = format!("{}.{}", i / 100 + 1, i % 100 + 1);
+        rows.push_str(&word_row(&[
+            &reference,
+            "Audit the referrals",
+            "Police",
+            "March 2025",
+            "Green",
+        ]));
+    }
+    let document = word_document(&format!("<w:tbl>{rows}</w:tbl>"));
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    writer
+        .start_file(
+            "word/document.xml",
+            zip::write::SimpleFileOptions::default(),
+        )
+        .unwrap();
+    std::io::Write::write_all(&mut writer, document.as_bytes()).unwrap();
+    Case {
+        what: "docx: 49,999 actions, at the 50,000-row limit",
+        file: "biggest.docx",
+        bytes: writer.finish().unwrap().into_inner(),
+        refused: None,
+        actions: 49_999,
     }
 }
 
@@ -908,7 +964,7 @@ fn check(case: &Case) -> Vec<Measured> {
                     let plan = ledger.run(&["plan", "hostile", "--json"]).ok().json();
                     assert_eq!(
                         plan["actions"].as_array().unwrap().len(),
-                        2,
+                        case.actions,
                         "{}",
                         case.what
                     );
@@ -977,6 +1033,8 @@ mod each {
         legacy_doc,
         plain_docx_case,
         plain_xlsx_case,
+        xlsx_60000_small_parts,
+        docx_just_under_the_row_limit,
     );
 }
 

@@ -12,8 +12,9 @@ use super::document::{DocumentReader, RunColours};
 use super::{PARAGRAPHS_BEFORE_TABLE, RESAVE};
 
 /// The most rows (table rows and paragraphs before tables) a document may yield: the
-/// largest plans have a few thousand, and this keeps the grid well within memory.
-const ROW_LIMIT: usize = 100_000;
+/// largest plans have a few thousand; at 50,000 a whole import stays within about
+/// 200 MiB and 2.5 s (docs/RELIABILITY.md, "Hostile Office files").
+const ROW_LIMIT: usize = 50_000;
 /// The most cells one table row may have once merges are spread over grid columns.
 const CELLS_PER_ROW_LIMIT: usize = 1_000;
 /// The most cells all rows together may have: a short `w:gridSpan` can stand for a
@@ -167,7 +168,7 @@ impl DocumentReader {
         let rows = self.grid.rows.len() + table.rows.len();
         if table.number > 0 && rows > ROW_LIMIT {
             return Err(Unreadable::new(
-                "the Word document's tables have more than 100,000 rows, far more than any \
+                "the Word document's tables have more than 50,000 rows, far more than any \
                  action plan; split the plan into smaller documents and import each",
             ));
         }

@@ -49,14 +49,15 @@ use workbook::ExcelWorkbook;
 
 /// How far a sheet may reach to be read as a plan: the largest plans have a few
 /// thousand rows and a few dozen columns. These keep the grid (and what calamine
-/// builds before it) well within memory; a sheet past them is refused, naming them.
-const ROW_LIMIT: u32 = 100_000;
+/// builds before it) well within memory, and a whole import of 50,000 rows within
+/// about 200 MiB; a sheet past them is refused, naming them.
+const ROW_LIMIT: u32 = 50_000;
 const COLUMN_LIMIT: u32 = 1_000;
 /// The most cells the grid may have (rows times columns).
 const CELL_LIMIT: u64 = 1_000_000;
 /// The limits in words, for messages.
 const LIMITS_IN_WORDS: &str =
-    "a plan is read from at most 100,000 rows, 1,000 columns and 1,000,000 cells";
+    "a plan is read from at most 50,000 rows, 1,000 columns and 1,000,000 cells";
 
 /// Reads one sheet of an Excel workbook (`.xlsx` or `.xlsm`): `sheet` names it (any
 /// case, surrounding spaces ignored); without a name the first visible sheet is read.
