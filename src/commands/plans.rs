@@ -1,6 +1,7 @@
 //! Plan commands: create, import, list, show (as of any date), one action's timeline,
 //! status, progress, amendment and carry-over.
 
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result};
@@ -67,8 +68,14 @@ pub fn import<'a>(
 
 /// `import` into an open ledger (`None`: a dry run with no ledger yet).
 pub fn import_into(app: Option<&mut App>, args: &ImportArgs) -> Result<()> {
-    let bytes =
-        std::fs::read(&args.file).with_context(|| format!("reading {}", args.file.display()))?;
+    // Never more than one byte past the limit is read: `read_plan` refuses the rest.
+    let mut bytes = Vec::new();
+    std::fs::File::open(&args.file)
+        .and_then(|file| {
+            file.take(crate::import::FILE_LIMIT + 1)
+                .read_to_end(&mut bytes)
+        })
+        .with_context(|| format!("reading {}", args.file.display()))?;
     let file_name = args.file.file_name().map_or_else(
         || args.file.display().to_string(),
         |n| n.to_string_lossy().into_owned(),

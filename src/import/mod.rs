@@ -199,6 +199,11 @@ impl std::error::Error for ImportError {}
 /// Assure; longer material belongs in evidence.
 pub const MAX_CELL_BYTES: usize = 16 * 1024;
 
+/// The largest plan file read, in bytes: a 100,000-action CSV is about 7 MB and a
+/// 10,000-action workbook under 1 MB, so this is far beyond any plan, and it bounds
+/// what the file itself takes in memory (the web's upload limit is lower still).
+pub const FILE_LIMIT: u64 = 32 * 1024 * 1024;
+
 /// Reads a plan from a file's bytes, whatever its kind. `file` names it in errors.
 pub fn read_plan(
     file: &str,
@@ -211,6 +216,14 @@ pub fn read_plan(
         column: None,
         message,
     };
+    if bytes.len() as u64 > FILE_LIMIT {
+        return Err(refuse(format!(
+            "the file is larger than {} MiB, the limit for a plan file, far more than any \
+             action plan needs; check it is the plan, or split the plan into smaller files and \
+             import each",
+            FILE_LIMIT / (1024 * 1024)
+        )));
+    }
     let kind = sniff::file_kind(bytes).map_err(|u| refuse(u.message))?;
     if options.sheet.is_some() && matches!(kind, FileKind::Word | FileKind::Text) {
         return Err(refuse(

@@ -1,18 +1,143 @@
 //! What the readers of Office files (Word `.docx`, Excel `.xlsx`, OpenDocument
-//! `.ods`) share: one zip part read within a size limit, an XML attribute by its
-//! local name, a small part walked element by element with its ancestors, and the
-//! first colour scheme of a theme part.
+//! `.ods`) share: the package checked before any part is read (sizes, DOCTYPEs), one
+//! zip part read within a size limit, an XML attribute by its local name, a small
+//! part walked element by element with its ancestors, and the first colour scheme of
+//! a theme part.
 //!
 //! It only reads. It never decides what a part, an attribute or a colour means (each
-//! reader does that for its own format), never writes a message to the user (each
-//! reader names the program to open the file in), and never unpacks a part past the
-//! limit it is given, whatever the package declares.
+//! reader does that for its own format), never writes a message to the user beyond
+//! the package's limits (each reader names the program to open the file in), and
+//! never unpacks a part past the limit it is given, whatever the package declares.
+//!
+//! Why checking the package's directory bounds every read: the zip library stops any
+//! part, read by us or by calamine, with an error once it unpacks past the size the
+//! directory declares for it. So once every declared size is within [`PART_LIMIT`] and
+//! their sum within [`PACKAGE_LIMIT`], no zip bomb can unpack more, whether its
+//! sizes are honest (refused here, before a byte is unpacked) or lie (the read stops
+//! at the lie and the part is reported damaged).
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read, Seek};
 use std::str::FromStr;
 
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::{Reader, XmlVersion};
+use zip::ZipArchive;
+
+/// The most any one part of a package may unpack to. The largest plans' parts are a
+/// few megabytes (a 10,000-action sheet is about 7 MB of XML); a part is read whole
+/// or streamed, so this bounds the memory one part can take.
+pub(super) const PART_LIMIT: u64 = 64 * 1024 * 1024;
+/// The most all parts of a package together may unpack to. Pictures and other
+/// parts that barely compress are bounded by the file's own size limit long before
+/// this; only a package built to expand reaches it.
+pub(super) const PACKAGE_LIMIT: u64 = 256 * 1024 * 1024;
+const MIB: u64 = 1024 * 1024;
+
+/// Why a package is refused from its directory and the start of its parts alone.
+#[derive(Debug)]
+pub(super) enum PackageRefusal {
+    /// One part declares more than [`PART_LIMIT`].
+    PartTooLarge { part: String, declared: u64 },
+    /// All parts together declare more than [`PACKAGE_LIMIT`].
+    TooLargeInAll { declared: u64 },
+    /// An XML part declares a DOCTYPE, which Office programs never write: the way
+    /// to "billion laughs" entity expansion. Our XML reader never expands entities,
+    /// but a file that tries is refused rather than half read.
+    Doctype { part: String },
+    /// A part could not even be started (a damaged entry).
+    Damaged { part: String, error: String },
+}
+
+impl PackageRefusal {
+    /// The refusal in words: what, where, the limit; `noun` is "Word document",
+    /// "workbook" or "spreadsheet", `todo` what to do instead.
+    pub(super) fn message(&self, noun: &str, todo: &str) -> String {
+        match self {
+            PackageRefusal::PartTooLarge { part, declared } => format!(
+                "the {noun}'s part {part} unpacks to {} MiB, more than the {} MiB any one part                  of a plan may have (the file may be damaged or built to exhaust memory); {todo}",
+                declared / MIB,
+                PART_LIMIT / MIB
+            ),
+            PackageRefusal::TooLargeInAll { declared } => format!(
+                "the {noun}'s parts unpack to {} MiB in all, more than the {} MiB limit for a                  plan (the file may be damaged or built to exhaust memory); {todo}",
+                declared / MIB,
+                PACKAGE_LIMIT / MIB
+            ),
+            PackageRefusal::Doctype { part } => format!(
+                "the {noun}'s part {part} declares a DOCTYPE (its own XML entities), which \
+                 Office programs never write; the file may be built to exhaust memory, so it \
+                 was not read; {todo}"
+            ),
+            PackageRefusal::Damaged { part, error } => {
+                format!("the {noun} is damaged ({part}: {error}); {todo}")
+            }
+        }
+    }
+}
+
+/// Checks a package before any part is read: every part's declared size, their
+/// sum, and that no XML part declares a DOCTYPE (only the prolog of each XML part is
+/// unpacked for that, up to its root element).
+pub(super) fn check_package<R: Read + Seek>(
+    archive: &mut ZipArchive<R>,
+) -> Result<(), PackageRefusal> {
+    let mut total = 0u64;
+    let mut xml_parts = Vec::new();
+    for index in 0..archive.len() {
+        let Ok(entry) = archive.by_index_data(index) else {
+            continue;
+        };
+        let name = entry
+            .name()
+            .map(|name| name.into_owned())
+            .unwrap_or_default();
+        let declared = entry.size();
+        if declared > PART_LIMIT {
+            return Err(PackageRefusal::PartTooLarge {
+                part: name,
+                declared,
+            });
+        }
+        total = total.saturating_add(declared);
+        let lower = name.to_lowercase();
+        if lower.ends_with(".xml") || lower.ends_with(".rels") {
+            xml_parts.push((index, name));
+        }
+    }
+    if total > PACKAGE_LIMIT {
+        return Err(PackageRefusal::TooLargeInAll { declared: total });
+    }
+    for (index, part) in xml_parts {
+        let entry = match archive.by_index(index) {
+            Ok(entry) => entry,
+            Err(error) => {
+                return Err(PackageRefusal::Damaged {
+                    part,
+                    error: error.to_string(),
+                })
+            }
+        };
+        if declares_doctype(BufReader::new(entry)) {
+            return Err(PackageRefusal::Doctype { part });
+        }
+    }
+    Ok(())
+}
+
+/// Whether the XML's prolog (what comes before its root element) has a DOCTYPE.
+/// Damage is not judged here: the reader of the part reports it.
+fn declares_doctype(part: impl BufRead) -> bool {
+    let mut reader = Reader::from_reader(part);
+    let mut buffer = Vec::new();
+    loop {
+        buffer.clear();
+        match reader.read_event_into(&mut buffer) {
+            Ok(Event::DocType(_)) => return true,
+            Ok(Event::Start(_) | Event::Empty(_) | Event::Eof) | Err(_) => return false,
+            Ok(_) => {}
+        }
+    }
+}
 
 /// Reads one zip part whole, or `None` when it unpacks to more than `limit` bytes.
 /// `declared` is the size the package gives for the part; it may lie, so it only

@@ -197,7 +197,9 @@ impl Routes {
         H: Handler<T, AppState>,
         T: 'static,
     {
-        let upload = path == "/import" || path.ends_with("/progress");
+        // The import page and the API's import (`/api/v1/plans/{id}/import`) take a
+        // plan file, as progress takes evidence: both get the upload limit.
+        let upload = path.ends_with("/import") || path.ends_with("/progress");
         let limit = if upload { UPLOAD_LIMIT } else { FORM_LIMIT };
         let spec = RouteSpec {
             method: method.clone(),

@@ -20,6 +20,7 @@ mod damage;
 mod disk_full;
 mod fuzz_inputs;
 mod hostile;
+mod hostile_office;
 mod model;
 mod pages;
 mod payloads;

@@ -18,6 +18,10 @@ use super::shading::{highlight_colour, Theme};
 use super::tables::{trim_blank_lines, CellBuild, RowBuild, TableBuild};
 use super::{attribute, damaged, number_attribute, switched_on, PARAGRAPHS_BEFORE_TABLE};
 
+/// How deep the elements of `document.xml` may nest: Word's own documents, tables in
+/// tables included, stay within a few dozen levels.
+const DEPTH_LIMIT: usize = 1000;
+
 /// The elements of `document.xml` whose nesting matters to the reader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tag {
@@ -167,6 +171,15 @@ impl DocumentReader {
             }
             return Ok(());
         }
+        if !empty && self.stack.len() >= DEPTH_LIMIT {
+            return Err(damaged(
+                "word/document.xml",
+                format!(
+                    "its elements are nested more than {DEPTH_LIMIT} deep, which Word never \
+                     writes; the file may be built to exhaust memory"
+                ),
+            ));
+        }
         let parent = self.stack.last().copied();
         let grandparent = self
             .stack
@@ -177,7 +190,7 @@ impl DocumentReader {
         let in_run = parent == Some(Tag::Run) && !self.run.hidden;
         let tag = match name {
             "tbl" => {
-                self.start_table();
+                self.start_table()?;
                 Tag::Table
             }
             "tr" => {

@@ -43,17 +43,17 @@ pub fn read_docx(bytes: &[u8]) -> Result<Grid, Unreadable> {
         return Err(missing_document(&mut archive));
     };
     let theme = match read_part(&mut archive, "word/theme/theme1.xml")? {
-        Some(bytes) => read_theme(&xml_text("word/theme/theme1.xml", &bytes)?)?,
+        Some(bytes) => read_theme(&xml_text("word/theme/theme1.xml", bytes)?)?,
         None => Theme::default(),
     };
     let mut numbering = ListNumbering::default();
     if let Some(bytes) = read_part(&mut archive, "word/numbering.xml")? {
-        numbering.read_definitions(&xml_text("word/numbering.xml", &bytes)?)?;
+        numbering.read_definitions(&xml_text("word/numbering.xml", bytes)?)?;
     }
     if let Some(bytes) = read_part(&mut archive, "word/styles.xml")? {
-        numbering.read_style_numbering(&xml_text("word/styles.xml", &bytes)?)?;
+        numbering.read_style_numbering(&xml_text("word/styles.xml", bytes)?)?;
     }
-    let document = xml_text("word/document.xml", &document)?;
+    let document = xml_text("word/document.xml", document)?;
     drop(archive);
     DocumentReader::new(theme, numbering).read(&document)
 }

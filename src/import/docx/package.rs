@@ -12,11 +12,8 @@ use zip::result::ZipError;
 use zip::ZipArchive;
 
 use super::super::grid::Unreadable;
-use super::super::office::read_within;
+use super::super::office::{check_package, read_within, PART_LIMIT};
 use super::{damaged, RESAVE};
-
-/// The most any one part of the package may unpack to; more is refused as a zip bomb.
-const PART_LIMIT: u64 = 256 * 1024 * 1024;
 
 pub(super) fn open_package(bytes: &[u8]) -> Result<ZipArchive<Cursor<&[u8]>>, Unreadable> {
     // Old binary .doc files and password-protected .docx files are both OLE
@@ -28,7 +25,7 @@ pub(super) fn open_package(bytes: &[u8]) -> Result<ZipArchive<Cursor<&[u8]>>, Un
              \"Word Document (.docx)\" and import again",
         ));
     }
-    ZipArchive::new(Cursor::new(bytes)).map_err(|error| {
+    let mut archive = ZipArchive::new(Cursor::new(bytes)).map_err(|error| {
         // A zip that starts right but cannot be opened was usually cut short.
         if bytes.starts_with(b"PK\x03\x04") {
             return Unreadable::new(format!(
@@ -40,7 +37,14 @@ pub(super) fn open_package(bytes: &[u8]) -> Result<ZipArchive<Cursor<&[u8]>>, Un
             "the file is not a Word .docx document (it is not a zip package: {error}); \
              open it in Word, save it as \"Word Document (.docx)\" and import again"
         ))
-    })
+    })?;
+    check_package(&mut archive).map_err(|refusal| {
+        Unreadable::new(refusal.message(
+            "Word document",
+            "copy the plan's tables into a new document and import that",
+        ))
+    })?;
+    Ok(archive)
 }
 
 /// Reads one part of the package, or `None` when the package has no such part.
@@ -97,22 +101,23 @@ pub(super) fn missing_document(archive: &mut ZipArchive<Cursor<&[u8]>>) -> Unrea
 }
 
 /// Decodes a part's XML: UTF-8 as Word writes it, or UTF-16 with a byte-order mark.
-pub(super) fn xml_text(part: &str, bytes: &[u8]) -> Result<String, Unreadable> {
-    let utf16 = |big_endian: bool| {
-        let units = bytes[2..].chunks_exact(2).map(|pair| match big_endian {
-            true => u16::from_be_bytes([pair[0], pair[1]]),
-            false => u16::from_le_bytes([pair[0], pair[1]]),
-        });
-        char::decode_utf16(units)
-            .collect::<Result<String, _>>()
-            .map_err(|error| damaged(part, error))
-    };
-    match bytes {
-        [0xFF, 0xFE, ..] => utf16(false),
-        [0xFE, 0xFF, ..] => utf16(true),
+/// Takes the bytes, so that a large part is never held twice.
+pub(super) fn xml_text(part: &str, mut bytes: Vec<u8>) -> Result<String, Unreadable> {
+    let big_endian = match bytes.as_slice() {
+        [0xFF, 0xFE, ..] => false,
+        [0xFE, 0xFF, ..] => true,
         _ => {
-            let bytes = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
-            String::from_utf8(bytes.to_vec()).map_err(|error| damaged(part, error))
+            if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
+                bytes.drain(..3);
+            }
+            return String::from_utf8(bytes).map_err(|error| damaged(part, error));
         }
-    }
+    };
+    let units = bytes[2..].chunks_exact(2).map(|pair| match big_endian {
+        true => u16::from_be_bytes([pair[0], pair[1]]),
+        false => u16::from_le_bytes([pair[0], pair[1]]),
+    });
+    char::decode_utf16(units)
+        .collect::<Result<String, _>>()
+        .map_err(|error| damaged(part, error))
 }

@@ -11,16 +11,21 @@ use super::super::grid::{Cell, Rgb, Row, RowAt, Unreadable};
 use super::document::{DocumentReader, RunColours};
 use super::{PARAGRAPHS_BEFORE_TABLE, RESAVE};
 
-/// The most rows (table rows and paragraphs before tables) a document may yield.
-const ROW_LIMIT: usize = 1_000_000;
+/// The most rows (table rows and paragraphs before tables) a document may yield: the
+/// largest plans have a few thousand; at 50,000 a whole import stays within about
+/// 200 MiB and 2.5 s (docs/RELIABILITY.md, "Hostile Office files").
+const ROW_LIMIT: usize = 50_000;
 /// The most cells one table row may have once merges are spread over grid columns.
 const CELLS_PER_ROW_LIMIT: usize = 1_000;
 /// The most cells all rows together may have: a short `w:gridSpan` can stand for a
 /// thousand cells, so without this a small file could fill the memory.
-const CELL_LIMIT: usize = 20_000_000;
+const CELL_LIMIT: usize = 1_000_000;
 /// The most text all cells together may hold: a merge down copies the text above
 /// into every covered cell, so without this a small file could fill the memory.
-const TEXT_LIMIT: usize = 256 * 1024 * 1024;
+const TEXT_LIMIT: usize = 64 * 1024 * 1024;
+/// How deep tables may nest in cells. Each level's text is copied into the cell
+/// around it, so thousands of levels would cost time and memory by the square.
+const NESTING_LIMIT: usize = 16;
 
 #[derive(Debug, Default)]
 pub(super) struct CellBuild {
@@ -51,7 +56,17 @@ pub(super) struct TableBuild {
 }
 
 impl DocumentReader {
-    pub(super) fn start_table(&mut self) {
+    pub(super) fn start_table(&mut self) -> Result<(), Unreadable> {
+        if self.tables.len() >= NESTING_LIMIT {
+            let outer = &self.tables[0];
+            return Err(Unreadable::new(format!(
+                "table {} row {} has tables nested more than {NESTING_LIMIT} deep inside its \
+                 cells, which no action plan has; the document may be damaged or built to \
+                 exhaust memory: {RESAVE}",
+                outer.number,
+                outer.rows.len() + 1
+            )));
+        }
         let mut table = TableBuild::default();
         if self.tables.is_empty() {
             self.tables_seen += 1;
@@ -75,6 +90,7 @@ impl DocumentReader {
             }
         }
         self.tables.push(table);
+        Ok(())
     }
 
     pub(super) fn end_cell(&mut self) -> Result<(), Unreadable> {
@@ -152,7 +168,7 @@ impl DocumentReader {
         let rows = self.grid.rows.len() + table.rows.len();
         if table.number > 0 && rows > ROW_LIMIT {
             return Err(Unreadable::new(
-                "the Word document's tables have more than 1,000,000 rows, far more than any \
+                "the Word document's tables have more than 50,000 rows, far more than any \
                  action plan; split the plan into smaller documents and import each",
             ));
         }
@@ -200,7 +216,7 @@ impl DocumentReader {
     fn check_totals(&self) -> Result<(), Unreadable> {
         if self.cells > CELL_LIMIT || self.text_bytes > TEXT_LIMIT {
             return Err(Unreadable::new(
-                "the Word document's tables hold more than 20 million cells or 256 MiB of text \
+                "the Word document's tables hold more than 1,000,000 cells or 64 MiB of text \
                  once merged cells are spread out, far more than any action plan; copy the \
                  plan's tables into a new document and import that",
             ));

@@ -64,6 +64,13 @@ pub(super) fn read_excel_values(
             if text.is_empty() && format == 0 {
                 continue;
             }
+            // Text past the limits refuses the sheet at once, before calamine reads on
+            // through a million rows.
+            if !text.is_empty() && (row >= ROW_LIMIT || column >= COLUMN_LIMIT) {
+                let mut reach = Extent::default();
+                reach.include(row, column);
+                reach.check(kind, &name)?;
+            }
             if cells.len() as u64 >= CELL_LIMIT {
                 return Err(Unreadable::new(format!(
                     "sheet \"{name}\" has more than {CELL_LIMIT} cells, far more than any action \

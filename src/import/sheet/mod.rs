@@ -40,18 +40,24 @@ use finish::finish;
 use merges::Merge;
 use ods::{build_ods_sheet, read_ods_layout, read_ods_values};
 use package::{guarded, kind_noun, refuse_compound_file, Package};
-use repeat_guard::check_ods_repeats;
+use repeat_guard::{check_ods_repeats, check_shared_strings};
 use sheets::chosen_name;
 use style::{
     read_excel_styles, read_excel_theme, ExcelStyles, OdsCellStyles, SpreadsheetKind, OFFICE_THEME,
 };
 use workbook::ExcelWorkbook;
 
-/// Excel's own limits, which OpenDocument repeats are capped to as well.
-const ROW_LIMIT: u32 = 1_048_576;
-const COLUMN_LIMIT: u32 = 16_384;
-/// The most cells the grid may have (rows times columns); a plan has a few thousand.
-const CELL_LIMIT: u64 = 4_000_000;
+/// How far a sheet may reach to be read as a plan: the largest plans have a few
+/// thousand rows and a few dozen columns. These keep the grid (and what calamine
+/// builds before it) well within memory, and a whole import of 50,000 rows within
+/// about 200 MiB; a sheet past them is refused, naming them.
+const ROW_LIMIT: u32 = 50_000;
+const COLUMN_LIMIT: u32 = 1_000;
+/// The most cells the grid may have (rows times columns).
+const CELL_LIMIT: u64 = 1_000_000;
+/// The limits in words, for messages.
+const LIMITS_IN_WORDS: &str =
+    "a plan is read from at most 50,000 rows, 1,000 columns and 1,000,000 cells";
 
 /// Reads one sheet of an Excel workbook (`.xlsx` or `.xlsm`): `sheet` names it (any
 /// case, surrounding spaces ignored); without a name the first visible sheet is read.
@@ -78,6 +84,10 @@ pub fn read_xlsx(bytes: &[u8], sheet: Option<&str>) -> Result<Grid, Unreadable> 
         Some(xml) => read_excel_styles(&styles_part, &xml, &theme)?,
         None => ExcelStyles::default(),
     };
+    let strings_part = workbook.shared_strings_part();
+    package.stream(&strings_part, |reader| {
+        check_shared_strings(&strings_part, reader)
+    })?;
     let values = guarded(kind, || read_excel_values(bytes, sheet))?;
     let name = chosen_name(&values.sheets, values.chosen);
     let sheet_part = workbook.sheet_part(&name)?;
@@ -153,8 +163,9 @@ impl Extent {
         if self.rows > ROW_LIMIT || self.columns > COLUMN_LIMIT || cells > CELL_LIMIT {
             return Err(Unreadable::new(format!(
                 "sheet \"{name}\" reaches row {} and column {}, {cells} cells in all, far more \
-                 than any action plan; delete the unused rows and columns below and to the \
-                 right of the plan, or copy the plan into a new {}, and import again",
+                 than any action plan ({LIMITS_IN_WORDS}); delete the unused rows and columns \
+                 below and to the right of the plan, or copy the plan into a new {}, and \
+                 import again",
                 self.rows,
                 column_letters(self.columns as usize),
                 kind_noun(kind)

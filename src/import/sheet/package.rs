@@ -14,13 +14,8 @@ use quick_xml::Reader as XmlReader;
 use zip::ZipArchive;
 
 use super::super::grid::Unreadable;
-use super::super::office::read_within;
+use super::super::office::{check_package, read_within, PART_LIMIT};
 use super::style::{part_text, SpreadsheetKind};
-
-/// The most any one part of the package may unpack to; more is refused as a zip bomb.
-/// Checked against every part's declared size before calamine opens the file, since
-/// the zip library never unpacks more than a part declares.
-const PART_LIMIT: u64 = 512 * 1024 * 1024;
 
 /// The zip package, with its parts findable whatever case or slashes a writer used.
 pub(super) struct Package<'a> {
@@ -37,7 +32,7 @@ fn normalised_part_name(name: &str) -> String {
 
 impl<'a> Package<'a> {
     pub(super) fn open(bytes: &'a [u8], kind: SpreadsheetKind) -> Result<Package<'a>, Unreadable> {
-        let archive = ZipArchive::new(Cursor::new(bytes)).map_err(|error| {
+        let mut archive = ZipArchive::new(Cursor::new(bytes)).map_err(|error| {
             Unreadable::new(match kind {
                 SpreadsheetKind::Excel => format!(
                     "the file is not an Excel workbook (it is not a zip package: {error}); open \
@@ -50,6 +45,15 @@ impl<'a> Package<'a> {
                 ),
             })
         })?;
+        // Every part's declared size is checked before calamine opens the file: the
+        // zip library never unpacks more than a part declares (see `office`).
+        check_package(&mut archive).map_err(|refusal| {
+            let noun = kind_noun(kind);
+            Unreadable::new(refusal.message(
+                noun,
+                &format!("copy the plan into a new {noun} and import that"),
+            ))
+        })?;
         let mut parts = HashMap::new();
         for index in 0..archive.len() {
             let Ok(entry) = archive.by_index_data(index) else {
@@ -58,9 +62,6 @@ impl<'a> Package<'a> {
             let Ok(name) = entry.name() else {
                 continue;
             };
-            if entry.size() > PART_LIMIT {
-                return Err(too_large_part(kind, &name));
-            }
             parts.entry(normalised_part_name(&name)).or_insert(index);
         }
         Ok(Package {

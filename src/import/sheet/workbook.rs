@@ -72,6 +72,11 @@ impl ExcelWorkbook {
             .unwrap_or_else(|| resolve_target(&self.directory, "styles.xml"))
     }
 
+    /// The shared strings part as calamine finds it: beside the workbook part.
+    pub(super) fn shared_strings_part(&self) -> String {
+        resolve_target(&self.directory, "sharedStrings.xml")
+    }
+
     pub(super) fn theme_part(&self) -> Option<String> {
         self.related(|relationship| relationship.kind.ends_with("/theme"))
     }
