@@ -234,9 +234,12 @@ impl Ledger {
         for event in &events {
             check_new_event(event)?;
         }
+        // What the write-ahead log holds is still to be written into the store too.
+        let logged = std::fs::metadata(self.dir.join(WAL_FILE)).map_or(0, |m| m.len());
+        let needed = crate::space::needed_for(events.iter().map(|e| e.payload.len()));
         crate::space::ensure(
             &self.dir,
-            crate::space::needed_for(events.iter().map(|e| e.payload.len())),
+            needed.saturating_add(logged.saturating_mul(crate::space::BYTES_PER_BYTE)),
         )?;
         let recorded_at = (self.clock)().max(self.head.recorded_at);
         let mut records = Vec::with_capacity(events.len());

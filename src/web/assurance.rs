@@ -189,6 +189,15 @@ fn changes(n: u64) -> String {
     )
 }
 
+/// The latest checkpoint's tree size and number of signatures.
+pub fn checkpoint_summary(ledger: &ledger::Ledger) -> Option<(u64, usize)> {
+    let latest = ledger.latest_checkpoint().ok().flatten()?;
+    Some((
+        latest.unverified_checkpoint().size,
+        latest.note().signatures().len(),
+    ))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

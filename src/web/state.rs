@@ -134,8 +134,7 @@ pub enum WriteError {
     /// the service's error output (stderr), not in the answer (it may name files on the server).
     #[error("the ledger could not record this change, so nothing was recorded; try again, and tell the administrator if it happens again")]
     Storage(String),
-    /// The disk is nearly full: refused before anything was written; the service
-    /// takes changes again once space is freed.
+    /// The disk is nearly full: nothing written; changes resume once space is freed.
     #[error("the disk is nearly full; nothing was recorded. An administrator must free some space on the server's disk, then try again")]
     DiskFull,
     /// A failed store write made the ledger refuse all writes until reopened.
@@ -193,7 +192,7 @@ impl Shared {
         for (recorded, hash) in events.finish().into_iter().zip(hashes) {
             live.push(recorded, hash);
         }
-        live.checkpoint = checkpoint_summary(&ledger);
+        live.checkpoint = super::assurance::checkpoint_summary(&ledger);
         let world = live.world.world().clone();
         let blobs = ledger.blobs().clone();
         let latest = live.world.events().iter().map(|r| r.stamp.effective).max();
@@ -475,11 +474,10 @@ impl Writer {
             };
             if let Err(e) = crate::app::store_evidence(&ledger, &request.evidence) {
                 eprintln!("assure serve: storing evidence failed: {e}");
-                let answer = match e {
+                let _ = request.reply.send(Err(match e {
                     ledger::Error::DiskFull { .. } => WriteError::DiskFull,
                     e => WriteError::Storage(e.to_string()),
-                };
-                let _ = request.reply.send(Err(answer));
+                }));
                 self.rebuild_world(&pending);
                 continue;
             }
@@ -513,8 +511,7 @@ impl Writer {
                 }
             }
             Err(e @ ledger::Error::DiskFull { .. }) => {
-                // Refused before anything was written: nothing to stop for.
-                eprintln!("assure serve: {e}");
+                eprintln!("assure serve: {e}"); // refused before any write: no stop
                 for request in accepted {
                     let _ = request.reply.send(Err(WriteError::DiskFull));
                 }
@@ -682,15 +679,6 @@ fn publish(live: &RwLock<Live>, staged: &ledger::Staged, pending: Vec<Recorded>)
     .0;
     let mut live = live.write().unwrap_or_else(|p| p.into_inner());
     live.push_replayed(published, world);
-}
-
-/// The latest checkpoint's tree size and number of signatures.
-pub fn checkpoint_summary(ledger: &Ledger) -> Option<(u64, usize)> {
-    let latest = ledger.latest_checkpoint().ok().flatten()?;
-    Some((
-        latest.unverified_checkpoint().size,
-        latest.note().signatures().len(),
-    ))
 }
 
 /// The actions an event names besides its own subject.

@@ -128,7 +128,7 @@ pub(super) async fn sign_checkpoint(State(state): State<AppState>) -> Response {
         for answer in asked.iter().filter(|a| a.outcome.is_err()) {
             eprintln!("assure serve: {answer}");
         }
-        let summary = crate::web::state::checkpoint_summary(&shared.ledger());
+        let summary = crate::web::assurance::checkpoint_summary(&shared.ledger());
         shared
             .live
             .write()
@@ -190,7 +190,7 @@ pub(super) async fn cosign_checkpoint(
     let added = tokio::task::spawn_blocking(move || {
         let mut ledger = shared.ledger();
         let added = ledger.attach_cosignature(&note, &vkey);
-        let summary = crate::web::state::checkpoint_summary(&ledger);
+        let summary = crate::web::assurance::checkpoint_summary(&ledger);
         drop(ledger);
         shared
             .live

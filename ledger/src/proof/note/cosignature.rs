@@ -73,3 +73,22 @@ pub(super) fn verify_v1(key: &VerifierKey, text: &str, signature: &[u8]) -> Opti
         .ok()
         .map(|()| time)
 }
+
+impl super::VerifiedSignature {
+    /// The signer as people read it: its name, and for a cosignature/v1 the time it
+    /// vouched for the note ("chair.example/jones, co-signed on 3 March 2025 at 14:02 UTC").
+    pub fn described(&self) -> String {
+        let when = self
+            .timestamp
+            .and_then(|t| i64::try_from(t).ok())
+            .and_then(|t| chrono::DateTime::from_timestamp(t, 0));
+        match when {
+            Some(when) => format!(
+                "{}, co-signed on {}",
+                self.name,
+                when.format("%-d %B %Y at %H:%M UTC")
+            ),
+            None => self.name.clone(),
+        }
+    }
+}

@@ -440,25 +440,6 @@ pub struct VerifiedSignature {
     pub timestamp: Option<u64>,
 }
 
-impl VerifiedSignature {
-    /// The signer as people read it: its name, and for a cosignature/v1 the time it
-    /// vouched for the note ("chair.example/jones, co-signed on 3 March 2025 at 14:02 UTC").
-    pub fn described(&self) -> String {
-        let when = self
-            .timestamp
-            .and_then(|t| i64::try_from(t).ok())
-            .and_then(|t| chrono::DateTime::from_timestamp(t, 0));
-        match when {
-            Some(when) => format!(
-                "{}, co-signed on {}",
-                self.name,
-                when.format("%-d %B %Y at %H:%M UTC")
-            ),
-            None => self.name.clone(),
-        }
-    }
-}
-
 /// Refuses bytes that no note may contain: CR and the other control characters
 /// except newline. `first_line` numbers the first line of `text` in its note.
 fn check_characters(text: &str, first_line: usize) -> Result<(), NoteError> {
