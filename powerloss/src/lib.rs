@@ -10,7 +10,7 @@
 //! `writev`, `pwritev`, `ftruncate`, `truncate`, `fallocate`, `posix_fallocate`,
 //! `fsync`, `fdatasync`, `sync_file_range`, `rename`/`renameat`/`renameat2`,
 //! `unlink`/`unlinkat`/`rmdir`, `mkdir`/`mkdirat`, `copy_file_range`, `sendfile`,
-//! `close`, `dup2`/`dup3`. It also records what the process writes to its standard
+//! `close`, `dup2`/`dup3`, and `bind` of a Unix socket (an entry). It also records what the process writes to its standard
 //! output, where the command line acknowledges a change.
 //!
 //! Each record is one `write` to the trace file opened with `O_APPEND`, so records of
@@ -61,6 +61,9 @@ pub const MARK: u8 = 12;
 pub const SYNC_RANGE: u8 = 13;
 /// `renameat2` with `RENAME_EXCHANGE` (path, path): the rebuilder refuses it.
 pub const EXCHANGE: u8 = 14;
+
+/// A Unix socket was bound to a path (`ino`, path): an entry with no bytes.
+pub const SOCKET: u8 = 15;
 
 /// A descriptor under the folder: its inode, and whether it appends.
 #[derive(Debug, Clone, Copy)]

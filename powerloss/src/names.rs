@@ -4,7 +4,7 @@
 use super::*;
 
 /// Runs `call` under the shim's lock and records `kind` with `paths` if it succeeded
-/// and a path is under the folder; `ino` of the first path is recorded for a folder made.
+/// and a path is under the folder; `ino` of the first path is recorded for a folder or socket made.
 fn traced_names(kind: u8, paths: &[Option<Vec<u8>>], call: impl FnOnce() -> c_int) -> c_int {
     let Some((tracer, _inside)) = enter() else {
         return call();
@@ -17,9 +17,9 @@ fn traced_names(kind: u8, paths: &[Option<Vec<u8>>], call: impl FnOnce() -> c_in
     let r = call();
     if r == 0 {
         let saved = errno();
-        if kind == MKDIR {
+        if kind == MKDIR || kind == SOCKET {
             if let Some((_, ino)) = stat_path(paths[0]) {
-                tracer.emit_path(MKDIR, Some(ino), &paths);
+                tracer.emit_path(kind, Some(ino), &paths);
             }
         } else {
             tracer.emit_path(kind, None, &paths);
@@ -128,5 +128,30 @@ pub unsafe extern "C" fn mkdirat(dir: c_int, path: *const c_char, mode: mode_t) 
     let real = real!(mkdirat: fn(c_int, *const c_char, mode_t) -> c_int);
     traced_names(MKDIR, &[absolute(dir, path)], || {
         call!(real, -1, dir, path, mode)
+    })
+}
+
+/// # Safety
+/// As libc's `bind`. A Unix socket bound to a path makes an entry under the folder.
+#[no_mangle]
+pub unsafe extern "C" fn bind(
+    fd: c_int,
+    addr: *const libc::sockaddr,
+    len: libc::socklen_t,
+) -> c_int {
+    let real = real!(bind: fn(c_int, *const libc::sockaddr, libc::socklen_t) -> c_int);
+    // SAFETY: a non-null address of a bind call has at least its family to read.
+    if addr.is_null() || c_int::from(unsafe { (*addr).sa_family }) != libc::AF_UNIX {
+        return call!(real, -1, fd, addr, len);
+    }
+    // SAFETY: an AF_UNIX address is a sockaddr_un; its path is NUL-terminated within it
+    // for a path socket (an abstract socket starts with NUL and gives an empty path).
+    let path = unsafe { (*(addr as *const libc::sockaddr_un)).sun_path.as_ptr() };
+    // SAFETY: as above; an empty path is no entry.
+    if unsafe { *path } == 0 {
+        return call!(real, -1, fd, addr, len);
+    }
+    traced_names(SOCKET, &[absolute(libc::AT_FDCWD, path)], || {
+        call!(real, -1, fd, addr, len)
     })
 }

@@ -19,7 +19,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Component, Path};
 
 use crate::rng::Rng;
@@ -32,6 +32,7 @@ type Id = usize;
 /// A file or folder as the workload found it.
 struct Initial {
     dir: bool,
+    socket: bool,
     bytes: Vec<u8>,
     mode: u32,
 }
@@ -60,6 +61,7 @@ impl Snapshot {
         self.inos.insert(meta.ino(), id);
         self.objects.push(Initial {
             dir: meta.is_dir(),
+            socket: meta.file_type().is_socket(),
             bytes: if meta.is_file() {
                 std::fs::read(path).unwrap()
             } else {
@@ -114,6 +116,8 @@ struct NameChange {
 
 struct Object<'a> {
     dir: bool,
+    /// A Unix socket's entry (the service's `.service/socket`): no bytes.
+    socket: bool,
     changes: Vec<Change<'a>>,
     /// How many of `changes` are durable (made before the file's last fsync).
     synced: usize,
@@ -158,6 +162,7 @@ impl<'a> Replay<'a> {
                 .iter()
                 .map(|o| Object {
                     dir: o.dir,
+                    socket: o.socket,
                     changes: Vec::new(),
                     synced: 0,
                 })
@@ -204,11 +209,12 @@ impl<'a> Replay<'a> {
             .ok_or_else(|| format!("inode {ino} was never seen made (an untraced call?)"))
     }
 
-    fn new_object(&mut self, ino: u64, path: &Path, dir: bool) -> Result<(), String> {
+    fn new_object(&mut self, ino: u64, path: &Path, dir: bool, socket: bool) -> Result<(), String> {
         let (parent, name) = self.resolve(path)?;
         let child = self.objects.len();
         self.objects.push(Object {
             dir,
+            socket,
             changes: Vec::new(),
             synced: 0,
         });
@@ -255,11 +261,15 @@ impl<'a> Replay<'a> {
             Call::Create {
                 ino,
                 path: Some(path),
-            } => self.new_object(*ino, path, false)?,
+            } => self.new_object(*ino, path, false, false)?,
             Call::Mkdir {
                 ino,
                 path: Some(path),
-            } => self.new_object(*ino, path, true)?,
+            } => self.new_object(*ino, path, true, false)?,
+            Call::Socket {
+                ino,
+                path: Some(path),
+            } => self.new_object(*ino, path, false, true)?,
             Call::Truncate { ino, len } => {
                 let id = self.id(*ino)?;
                 self.objects[id].changes.push(Change::Length(*len));
@@ -407,6 +417,9 @@ impl<'a> Replay<'a> {
             if self.objects[child].dir {
                 std::fs::create_dir(&path).unwrap();
                 self.materialise(tree, child, &path, rng, keep, depth + 1);
+            } else if self.objects[child].socket {
+                // A socket file nobody listens on, as a process killed while serving leaves.
+                drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
             } else {
                 std::fs::write(&path, self.bytes(child, rng, keep)).unwrap();
                 if let Some(initial) = self.snapshot.objects.get(child) {
@@ -496,6 +509,8 @@ pub fn contents(root: &Path) -> BTreeMap<String, Vec<u8>> {
             if path.is_dir() {
                 out.insert(format!("{name}/"), Vec::new());
                 walk(root, &path, out);
+            } else if path.metadata().unwrap().file_type().is_socket() {
+                out.insert(format!("{name} (socket)"), Vec::new());
             } else {
                 out.insert(name, std::fs::read(&path).unwrap());
             }

@@ -21,6 +21,7 @@ mod check;
 mod disk;
 #[path = "../it/support/rng.rs"]
 mod rng;
+mod service;
 mod trace;
 mod workload;
 
@@ -341,6 +342,17 @@ fn power_cuts_during_import_evidence_redaction_checkpoint_and_export_lose_nothin
     workload.read(&["verify"]);
     workload.change(&["status", "mcr", "6.3", "red", "--note", "after the replay"]);
     let tally = explore("changes", &workload.finish(), seed);
+    assert_clean(&tally);
+}
+
+#[test]
+fn power_cuts_under_api_writers_lose_nothing_acknowledged() {
+    let Some(shim) = shim() else { return };
+    let seed = rng::seed("ASSURE_POWERLOSS_SEED", "power loss, the service");
+    let (traced, acknowledged) = service::run(&shim, 3, std::time::Duration::from_millis(600));
+    println!("power loss, service: {acknowledged} appends acknowledged by the service");
+    assert!(acknowledged > 0, "the service acknowledged nothing");
+    let tally = explore("service", &traced, seed);
     assert_clean(&tally);
 }
 

@@ -45,6 +45,11 @@ pub enum Call {
     Rmdir {
         path: Option<PathBuf>,
     },
+    /// A Unix socket bound to a path: an entry with no bytes.
+    Socket {
+        ino: u64,
+        path: Option<PathBuf>,
+    },
     Output {
         bytes: Vec<u8>,
     },
@@ -81,6 +86,7 @@ mod kind {
     pub const MARK: u8 = 12;
     pub const SYNC_RANGE: u8 = 13;
     pub const EXCHANGE: u8 = 14;
+    pub const SOCKET: u8 = 15;
 }
 
 struct Reader<'a> {
@@ -158,6 +164,10 @@ pub fn read(file: &Path, root: &Path) -> Vec<Record> {
             },
             kind::UNLINK => Call::Unlink { path: r.path(root) },
             kind::MKDIR => Call::Mkdir {
+                ino: r.u64(),
+                path: r.path(root),
+            },
+            kind::SOCKET => Call::Socket {
                 ino: r.u64(),
                 path: r.path(root),
             },

@@ -76,6 +76,11 @@ fn history(command: Command) -> Vec<String> {
 impl Workload {
     /// A ledger with the Manchester plan imported as `mcr` (untraced), snapshotted.
     pub fn start(shim: &Path) -> Workload {
+        Workload::start_with(shim, |_| {})
+    }
+
+    /// As `start`, with `setup` run on the folder (untraced) before the snapshot.
+    pub fn start_with(shim: &Path, setup: impl FnOnce(&Path)) -> Workload {
         let dir = tempfile::tempdir().unwrap();
         let base = dir.path().canonicalize().unwrap();
         let data = base.join("data");
@@ -96,6 +101,7 @@ impl Workload {
                 String::from_utf8_lossy(&output.stderr)
             );
         }
+        setup(&data);
         let initial = history(assure(&data)).len();
         Workload {
             snapshot: Snapshot::take(&data),
