@@ -21,11 +21,14 @@ use crate::trace::{self, Call, Record};
 /// A workload under way: the folder, the trace and the steps so far.
 pub struct Workload {
     pub dir: tempfile::TempDir,
+    /// The folder watched and rebuilt: the data folder, or the folder it is made in.
+    root: PathBuf,
     pub data: PathBuf,
     pub trace: PathBuf,
     shim: PathBuf,
     snapshot: Snapshot,
-    initial: usize,
+    /// The ledger's size in the snapshot; `None` before `init`.
+    initial: Option<usize>,
     steps: usize,
     /// The ledger's size after the last change.
     size: usize,
@@ -34,25 +37,29 @@ pub struct Workload {
 /// A finished workload: everything the rebuilder and the checker need.
 pub struct Traced {
     pub dir: tempfile::TempDir,
-    pub data: PathBuf,
+    /// The folder watched and rebuilt.
+    pub root: PathBuf,
+    /// Where the data folder is in it (empty: it is the root).
+    pub within: PathBuf,
     pub snapshot: Snapshot,
     pub records: Vec<Record>,
     /// Each event's hash, by seq, from the history after the workload.
     pub hashes: Vec<String>,
-    /// (record index, ledger size): from that record on, events below the size are
-    /// acknowledged. The first is (0, the size of the snapshot).
+    /// (record index, ledger size): from that record on, the ledger must open and
+    /// events below the size are acknowledged. The first is (0, the size of the
+    /// snapshot), unless the workload starts before `init`.
     pub acks: Vec<(usize, usize)>,
 }
 
 impl Traced {
-    /// How many events are acknowledged when the power goes after `cut` records.
-    pub fn acknowledged_at(&self, cut: usize) -> usize {
+    /// How many events are acknowledged when the power goes after `cut` records;
+    /// `None` if not even the ledger's creation is.
+    pub fn acknowledged_at(&self, cut: usize) -> Option<usize> {
         self.acks
             .iter()
             .filter(|(at, _)| *at < cut)
             .map(|&(_, size)| size)
             .max()
-            .unwrap_or(0)
     }
 }
 
@@ -106,12 +113,32 @@ impl Workload {
         Workload {
             snapshot: Snapshot::take(&data),
             trace: base.join("trace"),
+            root: data.clone(),
             data,
             dir,
             shim: shim.to_path_buf(),
-            initial,
+            initial: Some(initial),
             steps: 0,
             size: initial,
+        }
+    }
+
+    /// No ledger yet: the folder watched is the one `init` will make the data folder in.
+    pub fn start_before_init(shim: &Path) -> Workload {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().canonicalize().unwrap();
+        let root = base.join("disk");
+        std::fs::create_dir(&root).unwrap();
+        Workload {
+            snapshot: Snapshot::take(&root),
+            trace: base.join("trace"),
+            data: root.join("data"),
+            root,
+            dir,
+            shim: shim.to_path_buf(),
+            initial: None,
+            steps: 0,
+            size: 0,
         }
     }
 
@@ -120,7 +147,7 @@ impl Workload {
         let mut command = assure(&self.data);
         command
             .env("LD_PRELOAD", &self.shim)
-            .env("ASSURE_POWERLOSS_DIR", &self.data)
+            .env("ASSURE_POWERLOSS_DIR", &self.root)
             .env("ASSURE_POWERLOSS_LOG", &self.trace);
         command
     }
@@ -197,8 +224,9 @@ impl Workload {
     /// The trace read back, the acknowledgements placed, the final hashes taken.
     pub fn finish(self) -> Traced {
         let hashes = history(self.traced());
-        let records = trace::read(&self.trace, &self.data);
-        let mut acks = vec![(0, self.initial)];
+        let records = trace::read(&self.trace, &self.root);
+        let mut acks: Vec<(usize, usize)> =
+            self.initial.map(|size| (0, size)).into_iter().collect();
         let marks: std::collections::HashMap<&str, usize> = records
             .iter()
             .enumerate()
@@ -227,7 +255,8 @@ impl Workload {
         }
         Traced {
             dir: self.dir,
-            data: self.data,
+            within: self.data.strip_prefix(&self.root).unwrap().to_path_buf(),
+            root: self.root,
             snapshot: self.snapshot,
             records,
             hashes,
