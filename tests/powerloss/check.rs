@@ -93,20 +93,6 @@ pub struct Seen {
     pub append_refused: bool,
     /// Events present beyond those acknowledged (durable, never acknowledged).
     pub unacknowledged: usize,
-    /// The known bug: a torn group-commit write refused as damage (see `check`).
-    pub torn_group_commit_refused: bool,
-}
-
-/// The byte at which the write-ahead log's reader found a bad frame followed by whole
-/// ones, if that is why the ledger refused to open.
-pub fn torn_group_commit(why: &str) -> Option<u64> {
-    let rest = why
-        .split("the write-ahead log is damaged at byte ")
-        .nth(1)?;
-    if !rest.contains("with whole frames after it") {
-        return None;
-    }
-    rest.split(' ').next()?.parse().ok()
 }
 
 /// Every acknowledged event (`hashes[seq]` for seq below `acknowledged`) present in
@@ -173,34 +159,7 @@ pub fn check(data: &Path, hashes: &[String], acknowledged: Option<usize>) -> Res
         return Ok(seen);
     };
     seen.verify_named_damage = verify.code == Some(1);
-    let size = match history_holds(data, hashes, acknowledged, "after the cut") {
-        Ok(size) => size,
-        Err(why) => match torn_group_commit(&why) {
-            // KNOWN BUG (`a_torn_group_commit_write_is_a_torn_tail_not_damage`): the
-            // service writes several frames in one write; a cut that keeps a later
-            // block of it and loses an earlier one leaves whole frames after a bad
-            // one, which the log's reader calls damage, and the ledger refuses to
-            // open. Count it, cut the log where the reader should have (the frames
-            // from there were never fdatasynced: the model corrupts nothing that was)
-            // and check that nothing acknowledged was in what is cut.
-            // ASSURE_POWERLOSS_STRICT=1 fails instead.
-            Some(at) if std::env::var_os("ASSURE_POWERLOSS_STRICT").is_none() => {
-                seen.torn_group_commit_refused = true;
-                let wal = std::fs::OpenOptions::new()
-                    .write(true)
-                    .open(data.join("wal"))
-                    .unwrap();
-                wal.set_len(at).unwrap();
-                history_holds(
-                    data,
-                    hashes,
-                    acknowledged,
-                    "after the torn tail is cut by hand",
-                )?
-            }
-            _ => return Err(why),
-        },
-    };
+    let size = history_holds(data, hashes, acknowledged, "after the cut")?;
     seen.unacknowledged = size.saturating_sub(acknowledged);
     let append = run(
         data,
