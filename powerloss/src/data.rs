@@ -41,6 +41,11 @@ fn output(n: isize, bytes: impl FnOnce(usize) -> Vec<u8>) {
         if let Some((tracer, _inside)) = enter() {
             let saved = errno();
             tracer.emit(OUTPUT, &bytes(n as usize));
+            if tracer.kill_after_output {
+                tracer.close_the_trace();
+                // SAFETY: the process ends itself, as asked by the test.
+                unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
+            }
             set_errno(saved);
         }
     }

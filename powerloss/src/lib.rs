@@ -21,7 +21,9 @@
 //! folder) and by path in directory records. The record format is `trace.rs` in
 //! `tests/powerloss/`, which reads it; the constants below are its kinds.
 //!
-//! The shim must never change what a call does or returns: it only observes. Its own
+//! The shim must never change what a call does or returns: it only observes (but
+//! for `ASSURE_POWERLOSS_KILL_AFTER_OUTPUT`, a test's request that the process die
+//! just after it acknowledges). Its own
 //! IO (the trace, `readlink`, `fstat`) goes to the real functions, and a thread-local
 //! flag passes through any call the shim itself makes while recording.
 
@@ -80,6 +82,21 @@ struct Tracer {
     log: c_int,
     /// Descriptors seen, under the folder or not; held across each traced call.
     fds: Mutex<HashMap<c_int, Option<Tracked>>>,
+    /// `ASSURE_POWERLOSS_KILL_AFTER_OUTPUT`: the process kills itself (SIGKILL) just
+    /// after its first write to standard output, i.e. just after it acknowledged,
+    /// between two traced calls (a SIGKILL from outside may land between a call and
+    /// its record).
+    kill_after_output: bool,
+}
+
+/// At exit (`main` returned, or `exit`): other threads may still be writing, and
+/// `exit_group` would end them between a call and its record. Wait for those, and
+/// make this thread's later calls (there should be none) pass through.
+extern "C" fn at_exit() {
+    if let Some(Some(tracer)) = TRACER.get() {
+        let _ = INSIDE.try_with(|c| c.set(true));
+        tracer.close_the_trace();
+    }
 }
 
 static TRACER: OnceLock<Option<Tracer>> = OnceLock::new();
@@ -245,11 +262,23 @@ impl Tracer {
         let flags = libc::O_WRONLY | libc::O_APPEND | libc::O_CREAT | libc::O_CLOEXEC;
         let log = call!(open, -1, log.as_ptr(), flags, 0o644);
         let dir = dir.strip_suffix(b"/").map(<[u8]>::to_vec).unwrap_or(dir);
-        (log >= 0).then(|| Tracer {
+        if log < 0 {
+            return None;
+        }
+        // SAFETY: registers a plain function to run at exit.
+        unsafe { libc::atexit(at_exit) };
+        Some(Tracer {
             dir,
             log,
             fds: Mutex::new(HashMap::new()),
+            kill_after_output: std::env::var_os("ASSURE_POWERLOSS_KILL_AFTER_OUTPUT").is_some(),
         })
+    }
+
+    /// Waits for every traced call under way to be recorded, and lets no other begin:
+    /// the trace then ends exactly where the process's changes do.
+    fn close_the_trace(&self) {
+        std::mem::forget(self.lock());
     }
 
     fn under(&self, path: &[u8]) -> bool {

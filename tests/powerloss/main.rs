@@ -172,9 +172,14 @@ fn replay_is_faithful(traced: &Traced) {
         "the replay's files differ from the real folder's"
     );
     for (name, bytes) in &real {
+        let replayed = &rebuilt[name];
+        let first = replayed.iter().zip(bytes).position(|(a, b)| a != b);
         assert!(
-            rebuilt[name] == *bytes,
-            "the replay of {name} differs from the real file"
+            replayed == bytes,
+            "the replay of {name} differs from the real file: {} bytes replayed, {} real, first \
+             difference at {first:?}",
+            replayed.len(),
+            bytes.len()
         );
     }
     std::fs::remove_dir_all(&out).unwrap();

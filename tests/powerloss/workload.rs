@@ -8,9 +8,8 @@
 //! For the service, a 2xx answer, marked by the test as it arrives; it covers the seq
 //! it names and every one before it.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use serde_json::Value;
 
@@ -174,24 +173,23 @@ impl Workload {
         self.acknowledge(step);
     }
 
-    /// A change killed (SIGKILL) as soon as it has printed its acknowledgement, so that
-    /// its batch is left in the write-ahead log for the next command to replay.
+    /// A change killed (SIGKILL, by the shim, between two traced calls) just after it
+    /// printed its acknowledgement, so that its batch is left in the write-ahead log
+    /// for the next command to replay.
     pub fn change_killed_after_acknowledging(&mut self, args: &[&str]) {
         let step = self.begin();
-        let mut child = self
+        let output = self
             .traced()
+            .env("ASSURE_POWERLOSS_KILL_AFTER_OUTPUT", "1")
             .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
+            .output()
             .unwrap();
-        let mut line = String::new();
-        let printed = BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap_or(0);
-        let _ = child.kill();
-        let status = child.wait().unwrap();
-        if printed > 0 || status.success() {
+        assert!(
+            output.status.code().is_none() || output.status.success(),
+            "{args:?} failed under the shim: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        if !output.stdout.is_empty() || output.status.success() {
             self.acknowledge(step);
         }
     }
