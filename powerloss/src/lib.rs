@@ -10,8 +10,9 @@
 //! `writev`, `pwritev`, `ftruncate`, `truncate`, `fallocate`, `posix_fallocate`,
 //! `fsync`, `fdatasync`, `sync_file_range`, `rename`/`renameat`/`renameat2`,
 //! `unlink`/`unlinkat`/`rmdir`, `mkdir`/`mkdirat`, `copy_file_range`, `sendfile`,
-//! `close`, `dup2`/`dup3`, and `bind` of a Unix socket (an entry). It also records what the process writes to its standard
-//! output, where the command line acknowledges a change.
+//! `close`, `dup2`/`dup3`, and `bind` of a Unix socket (an entry). It also records
+//! what the process writes to its standard output, where the command line
+//! acknowledges a change.
 //!
 //! Each record is one `write` to the trace file opened with `O_APPEND`, so records of
 //! several threads, and the test's own markers written between commands, never
