@@ -49,7 +49,8 @@ impl Syncer {
     pub fn sync(&self, frames: &[&[u8]]) -> Result<()> {
         writable(&self.failed)?;
         let mut logged = self.wal.lock().unwrap_or_else(|p| p.into_inner());
-        let appended = logged.wal.append(&frames.concat());
+        // One group frame for all of them: a torn write is then one torn frame.
+        let appended = logged.wal.append(&crate::wal::group(frames));
         note_failure(&self.failed, appended)
     }
 
