@@ -38,22 +38,28 @@ fn start(data: &Path) -> (Server, String) {
     accounts.save(data).expect("save accounts");
     let (state, _writer) = open_state(data, false).expect("open");
     let (router, _) = routes(state.clone());
+    let addr = serve(router, 2);
+    (Server { addr, state }, token)
+}
+
+/// Serves `router` on 127.0.0.1:0 in a runtime of its own with `workers` threads, as
+/// `assure serve` serves (timeouts, connection cap); returns where.
+fn serve(router: axum::Router, workers: usize) -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("addr");
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(workers)
             .enable_all()
             .build()
             .expect("runtime");
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            // Served as `assure serve` serves (timeouts, connection cap).
             serve_on(listener, router, Limits::default(), std::future::pending()).await;
         });
     });
-    (Server { addr, state }, token)
+    addr
 }
 
 /// One keep-alive HTTP/1.1 connection.
@@ -442,20 +448,7 @@ fn witness_round_trip(c: &mut Criterion) {
     let state = dir.path().join("witnessed.json");
     let router =
         assure::web::witness::witness_routes(&state, witness(), vec![log]).expect("routes");
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    listener.set_nonblocking(true).expect("nonblocking");
-    let addr = listener.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            serve_on(listener, router, Limits::default(), std::future::pending()).await;
-        });
-    });
+    let addr = serve(router, 1);
     let cosigner = witness().verifier().as_cosigner().to_vkey_string();
     witnessing::add(&data, &format!("http://{addr}"), &cosigner).expect("witness add");
     let key = assure::app::keys::ledger_key(&data, None).expect("ledger key");

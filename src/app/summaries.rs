@@ -136,13 +136,7 @@ fn write_cache(path: &Path, cached: &Cached) -> std::io::Result<()> {
 /// that range erased (its text changes what the plan shows).
 fn plans_changed(ledger: &Ledger, from: u64, size: u64) -> Result<BTreeSet<String>> {
     if from == 0 {
-        // Every plan: read from the index's keys, not by reading the log.
-        return Ok(ledger
-            .groups_with_prefix("plan/")?
-            .iter()
-            .filter_map(|group| group.strip_prefix("plan/"))
-            .map(str::to_owned)
-            .collect());
+        return all_plans(ledger);
     }
     let mut subjects = Vec::new();
     ledger.scan(from..size, &mut |event| {
@@ -164,6 +158,16 @@ fn plans_changed(ledger: &Ledger, from: u64, size: u64) -> Result<BTreeSet<Strin
         .collect())
 }
 
+/// Every plan's id, from the index's keys rather than by reading the log.
+fn all_plans(ledger: &Ledger) -> Result<BTreeSet<String>> {
+    Ok(ledger
+        .groups_with_prefix("plan/")?
+        .iter()
+        .filter_map(|group| group.strip_prefix("plan/"))
+        .map(str::to_owned)
+        .collect())
+}
+
 /// For `verify`: whether the cached summaries (if any) say what the log says — each
 /// plan's as `plans` would show it now, against one computed afresh. A file that
 /// disagrees is named and removed, to be rebuilt.
@@ -173,7 +177,7 @@ pub fn check_cache(app: &App) -> Result<Option<String>> {
         return Ok(None);
     }
     let shown = plan_summaries(app)?;
-    let mut ids: BTreeSet<String> = plans_changed(&app.ledger, 0, 0)?;
+    let mut ids = all_plans(&app.ledger)?;
     ids.extend(shown.iter().map(|s| s.id.clone()));
     let mut wrong = Vec::new();
     for id in ids {

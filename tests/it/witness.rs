@@ -355,16 +355,7 @@ fn each_checkpoint_is_sent_to_the_witnesses_and_their_cosignatures_kept() {
     let fork = path("fork");
     copy_folder(&data, &fork);
 
-    let status = [
-        "status",
-        PLAN,
-        "1.1",
-        "green",
-        "--note",
-        "Agreed",
-        "--effective",
-        "2024-03-01",
-    ];
+    let status = status_of_1_1("green", "Agreed");
     ok(assure(&data, &status), "a change");
     let signed = ok(assure(&data, &["checkpoint"]), "the next checkpoint");
     assert!(
@@ -385,16 +376,7 @@ fn each_checkpoint_is_sent_to_the_witnesses_and_their_cosignatures_kept() {
 
     // The same ledger gone another way: the witness has co-signed the other history
     // at this size, so it refuses; the fork's checkpoint stands, unwitnessed.
-    let other = [
-        "status",
-        PLAN,
-        "1.1",
-        "red",
-        "--note",
-        "Stalled",
-        "--effective",
-        "2024-03-01",
-    ];
+    let other = status_of_1_1("red", "Stalled");
     ok(assure(&fork, &other), "the fork's change");
     let refused = ok(assure(&fork, &["checkpoint"]), "the fork's checkpoint");
     assert!(
@@ -456,4 +438,18 @@ fn copy_folder(from: &Path, to: &Path) {
         .status()
         .unwrap();
     assert!(status.success());
+}
+
+/// `status` for action 1.1 of the demo plan, effective 1 March 2024.
+fn status_of_1_1<'a>(rag: &'a str, note: &'a str) -> [&'a str; 8] {
+    [
+        "status",
+        PLAN,
+        "1.1",
+        rag,
+        "--note",
+        note,
+        "--effective",
+        "2024-03-01",
+    ]
 }
