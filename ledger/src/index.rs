@@ -9,19 +9,19 @@ use crate::error::{Error, Result};
 use crate::header::Event;
 use crate::layout::keys;
 use crate::ledger::{IndexVisitor, Ledger};
-use crate::reads::decode_event;
+use crate::reads::{decode_event, LogReader};
 use crate::storage::Store;
 
 impl Ledger {
     /// Events whose subject is exactly `subject`, from the covering index, in seq order.
     pub fn events_with_subject(&self, subject: &str) -> Result<Vec<Event>> {
-        self.index_events(subject, true)
+        self.reader().index_events(subject, true)
     }
 
     /// Events whose subject starts with `prefix`, from the covering index, in seq order.
     /// Its cost grows with the answer, not with the log.
     pub fn events_with_subject_prefix(&self, prefix: &str) -> Result<Vec<Event>> {
-        self.index_events(prefix, false)
+        self.reader().index_events(prefix, false)
     }
 
     /// The log groups (`group_of`: a plan, a challenge …) whose name starts with
@@ -52,122 +52,32 @@ impl Ledger {
         Ok(groups)
     }
 
-    fn index_events(&self, subject: &str, exact: bool) -> Result<Vec<Event>> {
-        let mut events = Vec::new();
-        self.scan_subjects(subject, exact, &mut |_, seq, record| {
-            events.push(decode_event(seq, record)?);
-            Ok(true)
-        })?;
-        events.sort_unstable_by_key(|e| e.header.seq);
-        Ok(events)
-    }
-
-    /// Visits the index copies of `subject` (or of every subject starting with it).
-    fn scan_subjects(
-        &self,
-        subject: &str,
-        exact: bool,
-        visit: &mut IndexVisitor<'_>,
-    ) -> Result<()> {
-        // A query that names a whole group reads that group only; a shorter prefix
-        // ("plan/") reads every group that starts with it.
-        let group = keys::group_of(subject);
-        let (groups, exact_group) = if exact || subject.len() > group.len() {
-            (group, true)
-        } else {
-            (subject, false)
-        };
-        let wanted = |s: &[u8]| {
-            if exact {
-                s == subject.as_bytes()
-            } else {
-                s.starts_with(subject.as_bytes())
-            }
-        };
-        for part in 0..keys::INDEX_PARTS {
-            let (start, end) = keys::group_range(part, groups.as_bytes(), exact_group);
-            self.scan_index_range(&start, &end, &mut |s, seq, record| {
-                if wanted(s) {
-                    visit(s, seq, record)
-                } else {
-                    Ok(true)
-                }
-            })?;
-        }
-        Ok(())
-    }
-
     /// Every copy in one part of the covering subject index, for `verify`.
     pub(crate) fn scan_index_part(&self, part: u8, visit: &mut IndexVisitor<'_>) -> Result<()> {
         let (start, end) = keys::group_range(part, b"", false);
-        self.scan_index_range(&start, &end, visit)
-    }
-
-    /// Visits each record copy in the index chunks of a key range, with its subject
-    /// and seq read from its header. A copy filed under the wrong group is damage.
-    fn scan_index_range(
-        &self,
-        start: &[u8],
-        end: &[u8],
-        visit: &mut IndexVisitor<'_>,
-    ) -> Result<()> {
-        self.store.scan(start, end, &mut |key, chunk| {
-            let malformed = || Error::corruption(None, "a subject index key is malformed");
-            let group = key
-                .get(2..key.len().saturating_sub(9))
-                .ok_or_else(malformed)?;
-            if key.get(key.len().saturating_sub(9)) != Some(&0) {
-                return Err(malformed());
-            }
-            for record in codec::chunk_records(chunk) {
-                let damaged =
-                    |why: String| Error::corruption(None, format!("subject index: {why}"));
-                let record = record.map_err(damaged)?;
-                let parts = codec::split_record(record).map_err(damaged)?;
-                let header = codec::decode_header_ref(parts.leaf).map_err(damaged)?;
-                if keys::group_of(header.subject).as_bytes() != group {
-                    return Err(Error::corruption(
-                        Some(header.seq),
-                        "the subject index files this event under another plan or challenge",
-                    ));
-                }
-                if !visit(header.subject.as_bytes(), header.seq, record)? {
-                    return Ok(false);
-                }
-            }
-            Ok(true)
-        })
+        self.reader().scan_index_range(&start, &end, visit)
     }
 
     /// Seqs of every event whose subject is `prefix` or starts with it, ascending.
     pub fn seqs_with_subject_prefix(&self, prefix: &str) -> Result<Vec<u64>> {
-        self.index_seqs(prefix, false)
+        self.reader().seqs_with_subject_prefix(prefix)
     }
 
     /// Seqs of every event whose subject is exactly `subject`, ascending.
     pub fn seqs_with_subject(&self, subject: &str) -> Result<Vec<u64>> {
-        self.index_seqs(subject, true)
-    }
-
-    fn index_seqs(&self, subject: &str, exact: bool) -> Result<Vec<u64>> {
-        let mut seqs = Vec::new();
-        self.scan_subjects(subject, exact, &mut |_, seq, _| {
-            seqs.push(seq);
-            Ok(true)
-        })?;
-        seqs.sort_unstable();
-        Ok(seqs)
+        self.reader().index_seqs(subject, true)
     }
 
     /// The distinct subjects that start with `prefix`, sorted.
     pub fn subjects_with_prefix(&self, prefix: &str) -> Result<Vec<String>> {
         let mut subjects = std::collections::BTreeSet::new();
-        self.scan_subjects(prefix, false, &mut |subject, _, _| {
-            if !subjects.contains(subject) {
-                subjects.insert(subject.to_vec());
-            }
-            Ok(true)
-        })?;
+        self.reader()
+            .scan_subjects(prefix, false, &mut |subject, _, _| {
+                if !subjects.contains(subject) {
+                    subjects.insert(subject.to_vec());
+                }
+                Ok(true)
+            })?;
         Ok(subjects
             .into_iter()
             .map(|s| String::from_utf8_lossy(&s).into_owned())
@@ -210,5 +120,109 @@ impl Ledger {
             Some(seq),
             "the event is missing from the subject index",
         ))
+    }
+}
+
+impl LogReader {
+    /// Seqs of every event whose subject is `prefix` or starts with it, ascending.
+    pub fn seqs_with_subject_prefix(&self, prefix: &str) -> Result<Vec<u64>> {
+        self.index_seqs(prefix, false)
+    }
+
+    /// Events whose subject starts with `prefix` (a whole plan or challenge: its
+    /// log group), from the covering index, in seq order.
+    pub fn events_with_subject_prefix(&self, prefix: &str) -> Result<Vec<Event>> {
+        self.index_events(prefix, false)
+    }
+
+    pub(crate) fn index_events(&self, subject: &str, exact: bool) -> Result<Vec<Event>> {
+        let mut events = Vec::new();
+        self.scan_subjects(subject, exact, &mut |_, seq, record| {
+            events.push(decode_event(seq, record)?);
+            Ok(true)
+        })?;
+        events.sort_unstable_by_key(|e| e.header.seq);
+        Ok(events)
+    }
+
+    /// Visits the index copies of `subject` (or of every subject starting with it).
+    pub(crate) fn scan_subjects(
+        &self,
+        subject: &str,
+        exact: bool,
+        visit: &mut IndexVisitor<'_>,
+    ) -> Result<()> {
+        // A query that names a whole group reads that group only; a shorter prefix
+        // ("plan/") reads every group that starts with it.
+        let group = keys::group_of(subject);
+        let (groups, exact_group) = if exact || subject.len() > group.len() {
+            (group, true)
+        } else {
+            (subject, false)
+        };
+        let wanted = |s: &[u8]| {
+            if exact {
+                s == subject.as_bytes()
+            } else {
+                s.starts_with(subject.as_bytes())
+            }
+        };
+        for part in 0..keys::INDEX_PARTS {
+            let (start, end) = keys::group_range(part, groups.as_bytes(), exact_group);
+            self.scan_index_range(&start, &end, &mut |s, seq, record| {
+                if wanted(s) {
+                    visit(s, seq, record)
+                } else {
+                    Ok(true)
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn index_seqs(&self, subject: &str, exact: bool) -> Result<Vec<u64>> {
+        let mut seqs = Vec::new();
+        self.scan_subjects(subject, exact, &mut |_, seq, _| {
+            seqs.push(seq);
+            Ok(true)
+        })?;
+        seqs.sort_unstable();
+        Ok(seqs)
+    }
+
+    /// Visits each record copy in the index chunks of a key range, with its subject
+    /// and seq read from its header. A copy filed under the wrong group is damage.
+    pub(crate) fn scan_index_range(
+        &self,
+        start: &[u8],
+        end: &[u8],
+        visit: &mut IndexVisitor<'_>,
+    ) -> Result<()> {
+        self.store.scan(start, end, &mut |key, chunk| {
+            let malformed = || Error::corruption(None, "a subject index key is malformed");
+            let group = key
+                .get(2..key.len().saturating_sub(9))
+                .ok_or_else(malformed)?;
+            if key.get(key.len().saturating_sub(9)) != Some(&0) {
+                return Err(malformed());
+            }
+            for record in codec::chunk_records(chunk) {
+                let damaged =
+                    |why: String| Error::corruption(None, format!("subject index: {why}"));
+                let record = record.map_err(damaged)?;
+                let parts = codec::split_record(record).map_err(damaged)?;
+                let header = codec::decode_header_ref(parts.leaf).map_err(damaged)?;
+                if keys::group_of(header.subject).as_bytes() != group {
+                    return Err(Error::corruption(
+                        Some(header.seq),
+                        "the subject index files this event under another plan or challenge",
+                    ));
+                }
+                if !visit(header.subject.as_bytes(), header.seq, record)? {
+                    return Ok(false);
+                }
+            }
+            Ok(true)
+        })
     }
 }

@@ -78,6 +78,7 @@ pub use error::{Error, Result};
 pub use header::{Event, EventHeader, NewEvent, SaltedPayload};
 use layout::keys;
 pub use ledger::{Ledger, Staged};
+pub use reads::LogReader;
 pub use syncer::Syncer;
 
 /// The plan (`plan/{id}`, actions included) or challenge a subject belongs to: the

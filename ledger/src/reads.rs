@@ -16,6 +16,50 @@ use crate::merkle;
 use crate::tree::{proof_error, StoredTree};
 use crate::Hash;
 
+/// Reads the log by seq and by plan or challenge without the `Ledger`
+/// (`Ledger::reader`). It sees every batch staged, durable or not: a reader bounds
+/// what it asks for by the size it knows to be durable.
+#[derive(Clone)]
+pub struct LogReader {
+    pub(crate) store: std::sync::Arc<crate::settling::Settling>,
+}
+
+impl std::fmt::Debug for LogReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogReader").finish_non_exhaustive()
+    }
+}
+
+impl LogReader {
+    /// Visits the events in `range` in seq order until `visit` returns `Ok(false)`,
+    /// strictly decoded; an event missing from the range is damage naming its seq.
+    pub fn scan(
+        &self,
+        range: Range<u64>,
+        visit: &mut dyn FnMut(Event) -> Result<bool>,
+    ) -> Result<()> {
+        let (mut expected, end, mut stopped) = (range.start, range.end, false);
+        scan_records(&*self.store, range, &mut |seq, bytes| {
+            if seq != expected {
+                return Err(Error::corruption(
+                    Some(expected),
+                    "the event is missing from the store",
+                ));
+            }
+            expected += 1;
+            stopped = !visit(decode_event(seq, bytes)?)?;
+            Ok(!stopped)
+        })?;
+        if expected < end && !stopped {
+            return Err(Error::corruption(
+                Some(expected),
+                "the event is missing from the store",
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Ledger {
     /// The header of event `seq`.
     pub fn header(&self, seq: u64) -> Result<EventHeader> {
@@ -84,6 +128,14 @@ impl Ledger {
             range.start..range.end.min(self.head.size),
             visit,
         )
+    }
+
+    /// Reads the log without this handle, for a long-running reader that must not
+    /// wait for whoever holds it (the service's pages, while its writer appends).
+    pub fn reader(&self) -> LogReader {
+        LogReader {
+            store: self.store.clone(),
+        }
     }
 
     /// How many events had been recorded at or before `micros` (UTC microseconds):

@@ -173,7 +173,7 @@ impl App<'_> {
             id,
             &query,
             today(),
-        ))
+        )?)
     }
 
     /// The ledger's lateness threshold in days (`World::late_after`).

@@ -95,7 +95,9 @@ pub fn report(app: &App, id: &str, as_of: Option<&str>, out: &Path) -> Result<()
                     as_of: Some(day),
                     known_at: None,
                 };
-                projections::read::plan_at(&snapshots, || &index, id, &at, day).map(|v| v.counts)
+                // Over events in memory: it cannot fail to read them.
+                let view = projections::read::plan_at(&snapshots, || &index, id, &at, day);
+                view.ok().flatten().map(|v| v.counts)
             });
             (months, quiet)
         }

@@ -154,10 +154,10 @@ async fn get_plan(
         Ok(q) => q,
         Err(e) => return error(StatusCode::BAD_REQUEST, &e),
     };
-    let view = plan_view_at(&state, &id, query);
-    match view {
-        Some(view) => Json(&*view).into_response(),
-        None => not_found(&format!("plan {id}")),
+    match plan_view_at(&state, &id, query) {
+        Ok(Some(view)) => Json(&*view).into_response(),
+        Ok(None) => not_found(&format!("plan {id}")),
+        Err(_) => error(StatusCode::SERVICE_UNAVAILABLE, super::read::UNREADABLE),
     }
 }
 
@@ -570,20 +570,21 @@ async fn history(
         .unwrap_or(API_PAGE)
         .clamp(1, API_PAGE_MAX);
     let live = state.shared.read();
-    let events = live.world.events();
-    let start = events.partition_point(|r| r.stamp.seq < after);
-    let mut matching = events[start..]
-        .iter()
-        .filter(|r| r.subject.starts_with(&prefix));
-    let entries: Vec<views::HistoryEntry> = matching
-        .by_ref()
-        .take(limit)
-        .map(|r| live.history_entry(r))
-        .collect();
-    // Where the next page starts (its `after`), when there is more.
-    let next = matching
-        .next()
-        .map(|_| entries.last().map_or(after, |e| e.seq + 1));
+    let page = live.seqs_with_prefix(&prefix).and_then(|seqs| {
+        let start = seqs.partition_point(|&seq| seq < after);
+        let chosen = &seqs[start..(start + limit).min(seqs.len())];
+        // Where the next page starts (its `after`), when there is more.
+        let next = (start + limit < seqs.len()).then(|| chosen.last().map_or(after, |s| s + 1));
+        Ok((live.events(chosen)?, next))
+    });
+    let (events, next) = match page {
+        Ok(page) => page,
+        Err(e) => {
+            eprintln!("assure serve: reading the history back failed: {e}");
+            return error(StatusCode::SERVICE_UNAVAILABLE, super::read::UNREADABLE);
+        }
+    };
+    let entries: Vec<views::HistoryEntry> = events.iter().map(|r| live.history_entry(r)).collect();
     Json(json!({ "size": live.size(), "events": entries, "next": next })).into_response()
 }
 

@@ -32,21 +32,53 @@ pub(super) fn time_query(
     input::time_query(get("as_of"), get("known_at"), names).map_err(|e| e.to_string())
 }
 
+/// The log could not be read back (a damaged store): the page or call cannot be
+/// answered. Logged where it happens; the user is told to tell the administrator.
+#[derive(Debug)]
+pub struct Unreadable;
+
+impl Unreadable {
+    pub(super) fn logged(e: ledger::Error) -> Unreadable {
+        eprintln!("assure serve: reading the log back failed: {e}");
+        Unreadable
+    }
+
+    pub(super) fn page(&self) -> Response {
+        html::error_page(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The ledger could not be read",
+            UNREADABLE,
+        )
+    }
+}
+
+/// What a user is told when the log could not be read back.
+pub(super) const UNREADABLE: &str = "the ledger could not read part of its history back from the disk; nothing was changed. Tell the administrator: the service's error output says what failed, and `assure verify` says where";
+
 /// What a page calls the two inputs of a time query.
 pub(super) const PAGE_TIME: [&str; 2] = ["as it stood on", "as recorded at"];
 
 /// The world the inspection report shows: the plan and the challenge log, now or
 /// replayed for a time query.
-pub(super) fn report_world(state: &AppState, id: &str, query: TimeQuery) -> Option<World> {
+pub(super) fn report_world(
+    state: &AppState,
+    id: &str,
+    query: TimeQuery,
+) -> Result<Option<World>, Unreadable> {
     let live = state.shared.read();
     if query == TimeQuery::default() {
         let world = live.world.world();
+        let Some(plan) = world.plan(id) else {
+            return Ok(None);
+        };
         let mut one = World::default();
-        one.plans.insert(id.to_owned(), world.plan(id)?.clone());
+        one.plans.insert(id.to_owned(), plan.clone());
         one.challenges = world.challenges.clone();
-        return Some(one);
+        return Ok(Some(one));
     }
-    let mut events = live.group_events(&subject::plan(id));
+    let mut events = live
+        .group_events(&subject::plan(id))
+        .map_err(Unreadable::logged)?;
     let groups: Vec<String> = live
         .world
         .world()
@@ -55,13 +87,12 @@ pub(super) fn report_world(state: &AppState, id: &str, query: TimeQuery) -> Opti
         .map(|c| subject::challenge(c))
         .collect();
     for group in groups {
-        events.extend(live.group_events(&group));
+        events.extend(live.group_events(&group).map_err(Unreadable::logged)?);
     }
     drop(live);
     let events: Vec<projections::Recorded> = events.iter().map(|r| (**r).clone()).collect();
     let world = projections::read::world_at(&events, query);
-    world.plan(id)?;
-    Some(world)
+    Ok(world.plan(id).is_some().then_some(world))
 }
 
 /// Plan views for a time query, each kept with how many of the plan's events it
@@ -102,16 +133,20 @@ pub(super) const VIEW_CACHE_MAX: usize = 512;
 /// The plan view a plan page, CSV or API call shows: for "now", from the live world
 /// under the read lock; for a time query, `projections::read::plan_at` outside it
 /// (or a cached view that no later event could change).
-pub(super) fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Option<Arc<PlanView>> {
+pub(super) fn plan_view_at(
+    state: &AppState,
+    id: &str,
+    query: TimeQuery,
+) -> Result<Option<Arc<PlanView>>, Unreadable> {
     let day = query.as_of.unwrap_or_else(today);
     let group = subject::plan(id);
     let live = state.shared.read();
     if query == TimeQuery::default() {
-        return live
+        return Ok(live
             .world
             .world()
             .plan(id)
-            .map(|p| Arc::new(plan_view(p, day)));
+            .map(|p| Arc::new(plan_view(p, day))));
     }
     let key: ViewKey = (id.to_owned(), query.as_of, query.known_at, day);
     let slots = live.group_slots(&group);
@@ -124,7 +159,7 @@ pub(super) fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Opti
         .cloned();
     if let Some((seen, view)) = cached {
         if unchanged_since(slots, seen, &query) {
-            return Some(view);
+            return Ok(Some(view));
         }
     }
     let seen = slots.len();
@@ -135,8 +170,11 @@ pub(super) fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Opti
         id,
         &query,
         day,
-    );
-    let view = Arc::new(view?);
+    )
+    .map_err(Unreadable::logged)?;
+    let Some(view) = view.map(Arc::new) else {
+        return Ok(None);
+    };
     let mut cache = state.views.lock().unwrap_or_else(|p| p.into_inner());
     // Full: one view makes room (any: a view costs a fraction of a millisecond to
     // make again), freed after the lock is let go, so no reader waits on it.
@@ -149,7 +187,7 @@ pub(super) fn plan_view_at(state: &AppState, id: &str, query: TimeQuery) -> Opti
     cache.entries.insert(key, (seen, view.clone()));
     drop(cache);
     drop(evicted);
-    Some(view)
+    Ok(Some(view))
 }
 
 /// The plan's counts by status at the end of each month from its start to the day
@@ -194,7 +232,8 @@ pub(super) async fn plan_months(state: &AppState, id: &str, query: TimeQuery) ->
         let months = super::chart::months(start, until, |day| {
             if day == shown {
                 // The date shown: the page's own view (live for "now", else cached).
-                return plan_view_at(&state, &id, query).map(|view| view.counts.clone());
+                let view = plan_view_at(&state, &id, query).ok().flatten();
+                return view.map(|view| view.counts.clone());
             }
             month_end_counts(&state, &id, day)
         });
@@ -214,7 +253,8 @@ pub(super) async fn plan_months(state: &AppState, id: &str, query: TimeQuery) ->
 }
 
 /// A plan's counts as it stood at the end of a past month, as now known: kept while
-/// no event since could change them.
+/// no event since could change them. (None also when the log could not be read
+/// back: that month shows no bar, and the error is logged.)
 fn month_end_counts(state: &AppState, id: &str, day: i32) -> Option<Counts> {
     let query = TimeQuery {
         as_of: Some(day),
@@ -238,7 +278,9 @@ fn month_end_counts(state: &AppState, id: &str, day: i32) -> Option<Counts> {
         id,
         &query,
         day,
-    )?;
+    )
+    .map_err(Unreadable::logged)
+    .ok()??;
     let mut cache = state.views.lock().unwrap_or_else(|p| p.into_inner());
     if cache.month_ends.len() >= MONTH_ENDS_MAX {
         cache.month_ends.clear();
@@ -265,10 +307,11 @@ pub(super) async fn requested_plan_view(
         let (state, id) = (state.clone(), id.to_owned());
         tokio::task::spawn_blocking(move || plan_view_at(&state, &id, query))
             .await
-            .ok()
-            .flatten()
+            .unwrap_or(Err(Unreadable))
     };
-    let view = view.ok_or_else(|| Box::new(html::not_found()))?;
+    let view = view
+        .map_err(|e| Box::new(e.page()))?
+        .ok_or_else(|| Box::new(html::not_found()))?;
     Ok((query, view))
 }
 

@@ -29,8 +29,7 @@ use anyhow::{anyhow, Result};
 use ledger::{EventHeader, Ledger, NewEvent};
 use projections::events::subject;
 use projections::planned::{stamped, validate, Context, Planned};
-use projections::read::Decoder;
-use projections::read::{EventIndex, LiveWorld, Slot, Snapshots};
+use projections::read::{EventSource, LiveWorld, Skeletons, Slot, Snapshots};
 use projections::{DomainEvent, Recorded, Rejection, Stamp, World};
 use std::sync::mpsc;
 
@@ -43,10 +42,12 @@ use crate::dates::today;
 /// Most requests one staged group takes from the queue.
 const GROUP_MAX: usize = 512;
 
-/// The durable events, as the readers see them.
-#[derive(Debug, Default)]
+/// The durable events, as the readers see them: the world as it stands and, for
+/// every event, its slot and hash; the events themselves stay in the log and are
+/// read back (a few plans' worth kept decoded) when a question needs them.
+#[derive(Debug)]
 pub struct Live {
-    /// Every durable event, indexed by plan and challenge, and the world now.
+    /// The world now, and every durable event's slot by plan and challenge.
     pub world: LiveWorld,
     /// `event_hash` of every event, by seq.
     pub hashes: Vec<[u8; 32]>,
@@ -55,24 +56,42 @@ pub struct Live {
     pub checkpoint: Option<(u64, usize)>,
     /// Set when a failed store write made the ledger refuse writes until reopened.
     pub stopped: bool,
+    /// The log, read without the writer's ledger; only seqs below `size` are asked
+    /// for (it also holds groups staged and not yet durable).
+    log: ledger::LogReader,
+    /// The structure an erasure kept of each erased event, put back in its place
+    /// (only the command line erases, and not while the service runs).
+    skeletons: Arc<Skeletons>,
+    /// The plans and challenges read last, decoded.
+    recent: Mutex<Recent>,
+}
+
+/// Most events kept decoded in `Live::recent`.
+const RECENT_EVENTS: usize = 65_536;
+
+/// Plans and challenges read lately: `(group, events)`, oldest first.
+#[derive(Debug, Default)]
+struct Recent {
+    groups: std::collections::VecDeque<(String, Arc<[Arc<Recorded>]>)>,
+    events: usize,
 }
 
 impl Live {
-    pub(crate) fn push(&mut self, recorded: Recorded, hash: [u8; 32]) {
-        self.hashes.push(hash);
-        self.world.push(recorded);
-    }
-
-    /// Adds events whose world the writer replayed without the lock (see `publish`).
-    fn push_replayed(&mut self, published: Vec<(Recorded, [u8; 32])>, world: World) {
-        let (recorded, hashes): (Vec<Recorded>, Vec<[u8; 32]>) = published.into_iter().unzip();
-        self.hashes.extend(hashes);
-        self.world.push_replayed(recorded, world);
+    fn new(log: ledger::LogReader, skeletons: Skeletons) -> Live {
+        Live {
+            world: LiveWorld::default(),
+            hashes: Vec::new(),
+            checkpoint: None,
+            stopped: false,
+            log,
+            skeletons: Arc::new(skeletons),
+            recent: Mutex::default(),
+        }
     }
 
     /// A plan's or challenge's events, as slots, in seq order.
     pub fn group_slots(&self, group: &str) -> &[Slot] {
-        self.world.index().group_slots(group)
+        self.world.slots().group_slots(group)
     }
 
     pub fn size(&self) -> u64 {
@@ -91,16 +110,140 @@ impl Live {
         projections::views::history_entry(recorded, hash, kind, &self.world.world().redactions)
     }
 
-    /// The events of one plan (its actions included) or one challenge, in seq order:
-    /// shared, so the caller can let go of the lock before replaying them.
-    pub fn group_events(&self, group: &str) -> Vec<Arc<Recorded>> {
-        self.world.index().group_events(group)
+    /// The events of one plan (its actions included) or one challenge, in seq order,
+    /// read back from the log's index (or kept from a recent read): shared, so the
+    /// caller can let go of the lock before replaying them.
+    pub fn group_events(&self, group: &str) -> Result<Vec<Arc<Recorded>>, ledger::Error> {
+        let slots = self.group_slots(group);
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(at) = recent.groups.iter().position(|(g, _)| g == group) {
+            let (name, events) = recent.groups.remove(at).unwrap_or_default();
+            if events.len() == slots.len() {
+                recent.groups.push_back((name, events.clone()));
+                return Ok(events.to_vec());
+            }
+            recent.events -= events.len();
+        }
+        drop(recent);
+        let mut events = Vec::with_capacity(slots.len());
+        for event in self.log.events_with_subject_prefix(group)? {
+            let seq = event.header.seq;
+            if seq >= self.size() || ledger::group_of(&event.header.subject) != group {
+                continue;
+            }
+            events.push(Arc::new(self.skeletons.decode(event)?));
+        }
+        let seqs = events.iter().map(|r| r.stamp.seq);
+        if !seqs.eq(slots.iter().map(|s| s.seq)) {
+            return Err(ledger::Error::Corruption {
+                seq: None,
+                what: format!("the subject index does not list the events of {group} that the log holds; `assure verify` says where"),
+            });
+        }
+        let events: Arc<[Arc<Recorded>]> = events.into();
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        if events.len() <= RECENT_EVENTS && !recent.groups.iter().any(|(g, _)| g == group) {
+            while recent.events + events.len() > RECENT_EVENTS {
+                let Some((_, old)) = recent.groups.pop_front() else {
+                    break;
+                };
+                recent.events -= old.len();
+            }
+            recent.events += events.len();
+            recent.groups.push_back((group.to_owned(), events.clone()));
+        }
+        Ok(events.to_vec())
+    }
+
+    /// The seqs of the durable events whose subject starts with `prefix`, ascending
+    /// (from the log's subject index; every seq for no prefix).
+    pub fn seqs_with_prefix(&self, prefix: &str) -> Result<Vec<u64>, ledger::Error> {
+        if prefix.is_empty() {
+            return Ok((0..self.size()).collect());
+        }
+        let mut seqs = self.log.seqs_with_subject_prefix(prefix)?;
+        seqs.retain(|&seq| seq < self.size());
+        Ok(seqs)
+    }
+
+    /// The durable events `seqs` (ascending, each below `size`), read back from the log.
+    pub fn events(&self, seqs: &[u64]) -> Result<Vec<Recorded>, ledger::Error> {
+        let mut events = Vec::with_capacity(seqs.len());
+        let mut rest = seqs;
+        while let Some(&first) = rest.first() {
+            // A run of consecutive seqs is one read.
+            let run = rest
+                .iter()
+                .zip(first..)
+                .take_while(|(seq, expected)| *seq == expected)
+                .count();
+            self.read_range(first..first + run as u64, &mut events)?;
+            rest = &rest[run..];
+        }
+        Ok(events)
+    }
+
+    /// The durable events in `range`, decoded, added to `into`.
+    fn read_range(
+        &self,
+        range: std::ops::Range<u64>,
+        into: &mut Vec<Recorded>,
+    ) -> Result<(), ledger::Error> {
+        if range.end > self.size() {
+            return Err(ledger::Error::Rejected(format!(
+                "no event {}: the ledger holds {} events",
+                range.end - 1,
+                self.size()
+            )));
+        }
+        self.log.scan(range, &mut |event| {
+            into.push(self.skeletons.decode(event)?);
+            Ok(true)
+        })
+    }
+
+    /// The world replayed from every durable event and `extra` (events after them:
+    /// staged, or planned by the writer), reading the durable ones back from the log
+    /// in replay order; used when a backdated event changes the past.
+    fn replay_with(&self, extra: &[Recorded]) -> Result<World, ledger::Error> {
+        let mut order = self.world.replay_order();
+        order.extend(extra.iter().map(|r| (r.stamp.effective, r.stamp.seq)));
+        order.sort_unstable();
+        let size = self.size();
+        let total = size + extra.len() as u64;
+        let read = |range: std::ops::Range<u64>| {
+            let mut events = Vec::new();
+            if range.start < size {
+                self.read_range(range.start..range.end.min(size), &mut events)?;
+            }
+            events.extend(
+                extra
+                    .iter()
+                    .filter(|r| range.contains(&r.stamp.seq))
+                    .cloned(),
+            );
+            Ok::<_, ledger::Error>(events)
+        };
+        Ok(projections::read::replay_in_order(&order, total, read)?.0)
     }
 }
 
-impl AsRef<EventIndex> for Live {
-    fn as_ref(&self) -> &EventIndex {
-        self.world.index()
+impl EventSource for Live {
+    type Event = Recorded;
+
+    fn group_slots(&self, group: &str) -> &[Slot] {
+        Live::group_slots(self, group)
+    }
+
+    fn events_at(&self, slots: &[Slot]) -> Result<Vec<Recorded>, ledger::Error> {
+        let mut seqs: Vec<u64> = slots.iter().map(|s| s.seq).collect();
+        seqs.sort_unstable();
+        let mut by_seq: std::collections::HashMap<u64, Recorded> = self
+            .events(&seqs)?
+            .into_iter()
+            .map(|r| (r.stamp.seq, r))
+            .collect();
+        Ok(slots.iter().filter_map(|s| by_seq.remove(&s.seq)).collect())
     }
 }
 
@@ -179,23 +322,39 @@ pub(crate) enum ToWriter {
 }
 
 impl Shared {
-    /// Loads every event into memory and starts the writer thread.
+    /// Reads every event's slot and hash, replays the world (reading the events
+    /// back in replay order, a window at a time) and starts the writer thread.
     pub fn start(ledger: Ledger) -> Result<(Shared, std::thread::JoinHandle<()>)> {
-        let mut events = Decoder::with_capacity(ledger.size() as usize);
-        let mut hashes = Vec::with_capacity(ledger.size() as usize);
-        ledger.scan(0..ledger.size(), &mut |event| {
+        let size = ledger.size();
+        let mut skeletons = Skeletons::default();
+        let mut world = LiveWorld::default();
+        let mut hashes = Vec::with_capacity(size as usize);
+        let mut latest = None;
+        ledger.scan(0..size, &mut |event| {
             hashes.push(event.header.event_hash());
-            events.push(event)?;
+            skeletons.note(&event)?;
+            let header = event.header;
+            latest = latest.max(Some(header.effective));
+            world.note(&Recorded {
+                stamp: Stamp {
+                    seq: header.seq,
+                    recorded_at: header.recorded_at,
+                    effective: header.effective,
+                    actor: String::new(),
+                },
+                subject: header.subject,
+                event: None,
+            });
             Ok(true)
         })?;
-        let mut live = Live::default();
-        for (recorded, hash) in events.finish().into_iter().zip(hashes) {
-            live.push(recorded, hash);
-        }
+        let mut live = Live::new(ledger.reader(), skeletons);
+        live.hashes = hashes;
+        live.world = world;
+        let replayed = live.replay_with(&[])?;
+        live.world.push_replayed(&[], replayed);
         live.checkpoint = super::assurance::checkpoint_summary(&ledger);
         let world = live.world.world().clone();
         let blobs = ledger.blobs().clone();
-        let latest = live.world.events().iter().map(|r| r.stamp.effective).max();
         let live = Arc::new(RwLock::new(live));
         let (sender, receiver) = mpsc::channel();
         let (to_syncer, syncer_queue) = mpsc::channel();
@@ -376,7 +535,18 @@ fn sync_groups(
             match syncer.sync(&frames) {
                 Ok(()) => {
                     for group in groups {
-                        publish(live, &group.staged, group.pending);
+                        if let Err(e) = publish(live, &group.staged, group.pending) {
+                            // Durable, but the pages cannot show it: stop rather
+                            // than show a world without it.
+                            eprintln!(
+                                "assure serve: reading the log back to show a change failed; the change is recorded, and the ledger takes no more until the service is restarted: {e}"
+                            );
+                            live.write().unwrap_or_else(|p| p.into_inner()).stopped = true;
+                            for request in group.accepted {
+                                let _ = request.reply.send(Err(WriteError::Stopped));
+                            }
+                            continue;
+                        }
                         let mut headers = group.staged.headers.into_iter();
                         for request in group.accepted {
                             let mine = headers.by_ref().take(request.events).collect();
@@ -433,7 +603,8 @@ impl Writer {
     fn stage_group(&mut self, group: Vec<WriteRequest>) {
         let handle = self.ledger.clone();
         let mut ledger = handle.lock().unwrap_or_else(|p| p.into_inner());
-        if ledger.writes_refused() {
+        let stopped = self.live.read().unwrap_or_else(|p| p.into_inner()).stopped;
+        if ledger.writes_refused() || stopped {
             for request in group {
                 let _ = request.reply.send(Err(WriteError::Stopped));
             }
@@ -564,17 +735,21 @@ impl Writer {
         if let ([only], true) = (recorded.as_slice(), in_order) {
             self.world.apply(only)?;
         } else {
-            validate(&self.history_of(planned, pending), planned, context)?;
+            validate(&self.history_of(planned, pending)?, planned, context)?;
             if in_order {
                 for r in &recorded {
                     // Validated above against the same history: this cannot refuse.
                     self.world.apply(r)?;
                 }
             } else {
-                let mut all = self.live_events();
-                all.extend(pending.iter().cloned());
-                all.extend(recorded);
-                self.world = World::replay(&all).0;
+                // Every group staged before this one must be in `Live` to replay it.
+                self.wait_for_syncer();
+                let mut extra = pending.to_vec();
+                extra.extend(recorded);
+                self.world = self.replay(&extra).map_err(|e| {
+                    eprintln!("assure serve: reading the log back to replay it failed: {e}");
+                    Rejection(READ_BACK_FAILED.into())
+                })?;
             }
         }
         self.latest = self.latest.max(Some(latest.unwrap_or(context.effective)));
@@ -583,7 +758,11 @@ impl Writer {
 
     /// The durable and pending events of every plan and challenge the planned events
     /// touch or name.
-    fn history_of(&self, planned: &[Planned], pending: &[Recorded]) -> Vec<Recorded> {
+    fn history_of(
+        &self,
+        planned: &[Planned],
+        pending: &[Recorded],
+    ) -> Result<Vec<Recorded>, Rejection> {
         let mut groups = BTreeSet::new();
         for p in planned {
             groups.insert(ledger::group_of(&p.subject).to_owned());
@@ -592,49 +771,76 @@ impl Writer {
             }
         }
         let live = self.live.read().unwrap_or_else(|p| p.into_inner());
-        let mut history: Vec<Recorded> = groups
-            .iter()
-            .flat_map(|g| live.group_events(g))
-            .map(|r| (*r).clone())
-            .collect();
+        let mut history = Vec::new();
+        for group in &groups {
+            let events = live.group_events(group).map_err(|e| {
+                eprintln!("assure serve: reading {group} back from the log failed: {e}");
+                Rejection(READ_BACK_FAILED.into())
+            })?;
+            history.extend(events.iter().map(|r| (**r).clone()));
+        }
         history.extend(
             pending
                 .iter()
                 .filter(|r| groups.contains(ledger::group_of(&r.subject)))
                 .cloned(),
         );
-        history
+        Ok(history)
     }
 
     /// Every challenge subject durable so far (the group's own are in `world`).
     fn challenge_subjects(&self) -> Vec<String> {
         let live = self.live.read().unwrap_or_else(|p| p.into_inner());
         live.world
-            .index()
+            .slots()
             .groups()
             .filter(|g| g.starts_with("challenge/"))
             .map(str::to_owned)
             .collect()
     }
 
-    fn live_events(&self) -> Vec<Recorded> {
-        let live = self.live.read().unwrap_or_else(|p| p.into_inner());
-        live.world.events().iter().map(|r| (**r).clone()).collect()
+    /// The world replayed from every durable event and `extra`, read back from the log.
+    fn replay(&self, extra: &[Recorded]) -> Result<World, ledger::Error> {
+        self.live
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .replay_with(extra)
     }
 
     /// After a failed evidence write: the world again from the durable events and
     /// `pending`, once every group staged before is durable.
     fn rebuild_world(&mut self, pending: &[Recorded]) {
         self.wait_for_syncer();
-        let mut all = self.live_events();
-        all.extend(pending.iter().cloned());
-        self.latest = all.iter().map(|r| r.stamp.effective).max();
-        self.world = World::replay(&all).0;
+        match self.replay(pending) {
+            Ok(world) => {
+                let live = self.live.read().unwrap_or_else(|p| p.into_inner());
+                let durable = live.world.last().map(|(day, _)| day);
+                let planned = pending.iter().map(|r| r.stamp.effective).max();
+                self.latest = durable.max(planned);
+                self.world = world;
+            }
+            Err(e) => {
+                eprintln!(
+                    "assure serve: reading the log back to replay it failed; the ledger takes no more changes until the service is restarted: {e}"
+                );
+                self.live.write().unwrap_or_else(|p| p.into_inner()).stopped = true;
+            }
+        }
     }
 }
 
-/// Shows durable events to readers.
-fn publish(live: &RwLock<Live>, staged: &ledger::Staged, pending: Vec<Recorded>) {
+/// What a change is answered with when the log could not be read back to check it.
+const READ_BACK_FAILED: &str = "the ledger could not read its own history back to check this change, so nothing was recorded; tell the administrator (the service's error output says what failed)";
+
+/// Shows durable events to readers. A backdated event changes the past, so the
+/// world is replayed, reading the log back; only the syncer thread adds to `Live`, so
+/// the replay runs under the readers' lock only (readers go on meanwhile) and the
+/// world is swapped in after. An error is a log that could not be read back.
+fn publish(
+    live: &RwLock<Live>,
+    staged: &ledger::Staged,
+    pending: Vec<Recorded>,
+) -> Result<(), ledger::Error> {
     let published: Vec<(Recorded, [u8; 32])> = staged
         .headers
         .iter()
@@ -650,35 +856,31 @@ fn publish(live: &RwLock<Live>, staged: &ledger::Staged, pending: Vec<Recorded>)
             (recorded, *hash)
         })
         .collect();
-    let last = live.read().unwrap_or_else(|p| p.into_inner()).world.last();
-    let backdated = published
-        .iter()
-        .any(|(r, _)| last.is_some_and(|l| (r.stamp.effective, r.stamp.seq) < l));
+    let mut last = live.read().unwrap_or_else(|p| p.into_inner()).world.last();
+    let mut backdated = false;
+    for (r, _) in &published {
+        let key = (r.stamp.effective, r.stamp.seq);
+        backdated |= last.is_some_and(|l| key < l);
+        last = last.max(Some(key));
+    }
+    let (recorded, hashes): (Vec<Recorded>, Vec<[u8; 32]>) = published.into_iter().unzip();
     if !backdated {
         let mut live = live.write().unwrap_or_else(|p| p.into_inner());
-        for (recorded, hash) in published {
-            live.push(recorded, hash);
+        for r in &recorded {
+            // In order, checked above: applied.
+            let _ = live.world.push(r);
         }
-        return;
+        live.hashes.extend(hashes);
+        return Ok(());
     }
-    // A backdated event changes the past, so the whole world is replayed. Only
-    // the syncer thread adds to `Live`: the replay runs on a copy of the event list with
-    // no lock held, and readers go on reading the durable state meanwhile.
-    let events: Vec<Arc<Recorded>> = live
+    let world = live
         .read()
         .unwrap_or_else(|p| p.into_inner())
-        .world
-        .events()
-        .to_vec();
-    let world = World::replay(
-        events
-            .iter()
-            .map(|r| &**r)
-            .chain(published.iter().map(|(r, _)| r)),
-    )
-    .0;
+        .replay_with(&recorded)?;
     let mut live = live.write().unwrap_or_else(|p| p.into_inner());
-    live.push_replayed(published, world);
+    live.world.push_replayed(&recorded, world);
+    live.hashes.extend(hashes);
+    Ok(())
 }
 
 /// The actions an event names besides its own subject.

@@ -1,21 +1,24 @@
 //! `LiveWorld`: the world as it stands now, kept up to date as events are appended,
-//! with the index of every event, for long-running readers (the server) that should
-//! not replay the log on every request.
+//! with the slots of every event (not the events: a long-running reader such as the
+//! server keeps those in the log and reads them back when a question needs them).
 //!
 //! Events normally arrive in effective-date order and are simply applied. A backdated
-//! event (effective before one already applied) changes the past, so the world is
-//! rebuilt by replay; the property tests hold this equal to a replay from scratch.
+//! event (effective before one already applied) changes the past: the caller replays
+//! every event (`replay_in_order`, reading them back in the order a replay from
+//! scratch applies them) and hands the world over (`push_replayed`); the property
+//! tests hold this equal to a replay from scratch.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::ops::Range;
 
-use super::index::EventIndex;
-use crate::world::{Recorded, World};
+use super::index::GroupSlots;
+use crate::world::{Recorded, Rejection, World};
 
 #[derive(Debug, Clone, Default)]
 pub struct LiveWorld {
-    index: EventIndex,
+    slots: GroupSlots,
     world: World,
-    /// `(effective, seq)` of the last event applied in order.
+    /// `(effective, seq)` of the latest event in the order a replay applies them.
     last: Option<(i32, u64)>,
 }
 
@@ -24,58 +27,109 @@ impl LiveWorld {
         &self.world
     }
 
-    pub fn events(&self) -> &[Arc<Recorded>] {
-        self.index.events()
+    pub fn slots(&self) -> &GroupSlots {
+        &self.slots
     }
 
-    pub fn index(&self) -> &EventIndex {
-        &self.index
-    }
-
-    /// The `(effective, seq)` of the last event applied in order: an event before
-    /// it changes the past and needs a replay.
+    /// The `(effective, seq)` of the latest event: one before it changes the past
+    /// and needs a replay.
     pub fn last(&self) -> Option<(i32, u64)> {
         self.last
     }
 
-    /// Adds newly appended events together with `world`, which the caller computed by
-    /// replaying every event so far and these (`World::replay`): for a backdated event,
-    /// so the long replay need not run while whatever guards this value is held.
-    pub fn push_replayed(&mut self, recorded: Vec<Recorded>, world: World) {
+    /// Whether `recorded` comes after every event so far in the replay order, so
+    /// `push` can simply apply it.
+    pub fn in_order(&self, recorded: &Recorded) -> bool {
+        self.last
+            .is_none_or(|last| (recorded.stamp.effective, recorded.stamp.seq) > last)
+    }
+
+    /// Adds one newly appended event (seqs must arrive in increasing order) and
+    /// applies it: only for one `in_order` (a backdated one goes through
+    /// `push_replayed`). Returns whether it did.
+    #[must_use]
+    pub fn push(&mut self, recorded: &Recorded) -> bool {
+        if !self.in_order(recorded) {
+            return false;
+        }
+        // An event that does not fit is set aside, exactly as `World::replay` does.
+        let _ = self.world.apply(recorded);
+        self.note(recorded);
+        true
+    }
+
+    /// Adds newly appended events together with `world`, the replay of every event
+    /// so far and these (`replay_in_order`), computed while nothing guards this value.
+    pub fn push_replayed(&mut self, recorded: &[Recorded], world: World) {
         for r in recorded {
-            self.index.push_owned(r);
+            self.note(r);
         }
         self.world = world;
-        self.last = self.latest();
     }
 
-    /// Adds one newly appended event (seqs must arrive in increasing order).
-    pub fn push(&mut self, recorded: Recorded) {
+    /// Notes an event's slot without applying it: for a reader that gives the
+    /// world of all of them at once after (`push_replayed`).
+    pub fn note(&mut self, recorded: &Recorded) {
+        self.slots.push(recorded, recorded.stamp.seq as u32);
         let key = (recorded.stamp.effective, recorded.stamp.seq);
-        let in_order = self.last.is_none_or(|last| key > last);
-        if in_order {
-            // An event that does not fit is set aside, exactly as `World::replay` does.
-            let _ = self.world.apply(&recorded);
-            self.last = Some(key);
-            self.index.push_owned(recorded);
-        } else {
-            self.index.push_owned(recorded);
-            self.world = World::replay(self.index.events().iter().map(|r| &**r)).0;
-            self.last = self.latest();
-        }
+        self.last = self.last.max(Some(key));
     }
 
-    fn latest(&self) -> Option<(i32, u64)> {
-        self.index
-            .events()
-            .iter()
-            .map(|r| (r.stamp.effective, r.stamp.seq))
-            .max()
+    /// Every event's `(effective, seq)` in the order a replay applies them.
+    pub fn replay_order(&self) -> Vec<(i32, u64)> {
+        let mut order: Vec<(i32, u64)> = self.slots.all().map(|s| (s.effective, s.seq)).collect();
+        order.sort_unstable();
+        order
     }
 }
 
-impl AsRef<EventIndex> for LiveWorld {
-    fn as_ref(&self) -> &EventIndex {
-        &self.index
+/// Events read at once by `replay_in_order`, and most kept waiting for their turn.
+const READ_AHEAD: u64 = 1024;
+const WAITING_MAX: usize = 65_536;
+
+/// `World::replay` of the events whose `(effective, seq)` are `order` (sorted, as
+/// `LiveWorld::replay_order` gives), reading them in seq ranges with `read` instead
+/// of holding them all: events read ahead wait for their turn, at most
+/// `WAITING_MAX` of them (beyond that they are dropped and read again when due).
+pub fn replay_in_order<E>(
+    order: &[(i32, u64)],
+    size: u64,
+    mut read: impl FnMut(Range<u64>) -> Result<Vec<Recorded>, E>,
+) -> Result<(World, Vec<(u64, Rejection)>), E> {
+    let mut done = vec![false; size as usize];
+    let mut waiting: HashMap<u64, Recorded> = HashMap::new();
+    let mut world = World::default();
+    let mut skipped = Vec::new();
+    for &(_, seq) in order {
+        let recorded = match waiting.remove(&seq) {
+            Some(recorded) => recorded,
+            None => {
+                if waiting.len() > WAITING_MAX {
+                    waiting.clear();
+                }
+                let mut found = None;
+                for r in read(seq..(seq + READ_AHEAD).min(size))? {
+                    let at = r.stamp.seq;
+                    if at == seq {
+                        found = Some(r);
+                    } else if !done.get(at as usize).copied().unwrap_or(true) {
+                        waiting.insert(at, r);
+                    }
+                }
+                match found {
+                    Some(r) => r,
+                    // The reader gave no event `seq`: it is the reader's to report;
+                    // nothing is replayed in its place.
+                    None => continue,
+                }
+            }
+        };
+        if let Some(d) = done.get_mut(seq as usize) {
+            *d = true;
+        }
+        if let Err(why) = world.apply(&recorded) {
+            skipped.push((seq, why));
+        }
     }
+    Ok((world, skipped))
 }

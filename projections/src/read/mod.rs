@@ -19,8 +19,8 @@ mod live;
 mod query;
 mod snapshots;
 
-pub use index::{EventIndex, Slot};
-pub use live::LiveWorld;
+pub use index::{EventIndex, EventSource, GroupSlots, Slot};
+pub use live::{replay_in_order, LiveWorld};
 pub use query::{
     decode_all, decode_owned, decode_stored, domain_event, world_at, Decoder, Skeletons, TimeQuery,
 };

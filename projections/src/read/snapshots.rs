@@ -20,11 +20,11 @@ use std::collections::HashMap;
 use std::ops::Deref;
 use std::sync::{Arc, RwLock};
 
-use super::index::{EventIndex, Slot};
+use super::index::{EventSource, Slot};
 use super::query::TimeQuery;
 use crate::events::subject;
 use crate::views::{plan_view, PlanView};
-use crate::world::{Recorded, World};
+use crate::world::World;
 
 /// Events between two snapshots.
 const EVERY: usize = 256;
@@ -75,37 +75,31 @@ impl PlanSnapshots {
         (wanted, whole)
     }
 
-    /// The events `query` admits in `order[from..wanted]`.
-    fn admitted<E: Clone>(
-        &self,
-        from: usize,
-        wanted: usize,
-        query: &TimeQuery,
-        events: &[E],
-    ) -> Vec<E> {
+    /// The slots of the events `query` admits in `order[from..wanted]`.
+    fn admitted(&self, from: usize, wanted: usize, query: &TimeQuery) -> Vec<Slot> {
         self.order[from.min(wanted)..wanted]
             .iter()
             .filter(|s| s.admitted(query))
-            .filter_map(|s| events.get(s.position as usize).cloned())
+            .copied()
             .collect()
     }
 
-    /// The snapshot to start from for `query` and the events to replay on it, if
-    /// nothing came since the last catch-up (`slots` of the plan) and it is built.
-    fn ready<E: Clone>(
+    /// The snapshot to start from for `query` and the slots of the events to replay
+    /// on it, if nothing came since the last catch-up (`slots` of the plan) and it
+    /// is built.
+    fn ready(
         &self,
         slots: usize,
         query: &TimeQuery,
         every: usize,
-        events: &[E],
-    ) -> Option<(Arc<World>, Vec<E>)> {
+    ) -> Option<(Arc<World>, Vec<Slot>)> {
         if self.seen != slots || self.worlds.is_empty() {
             return None;
         }
         let (wanted, whole) = self.reach(query);
         let base = whole / every;
         let start = self.worlds.get(base)?.clone();
-        Some((start, self.admitted(base * every, wanted, query, events)))
+        Some((start, self.admitted(base * every, wanted, query)))
     }
 
     /// Takes in the slots added since the last call, keeping `order` sorted and only
@@ -162,65 +156,65 @@ impl Snapshots {
     /// effect by its date, recorded by its moment). `read` gives the events (for the
     /// server, under its readers' lock, taken twice and briefly); snapshots are built
     /// (once) with that lock let go; only the plan's own snapshots are locked meanwhile.
-    pub fn world_at<G, E>(&self, read: impl Fn() -> G, group: &str, query: &TimeQuery) -> World
+    /// An error is the source's: an event it could not read.
+    pub fn world_at<G>(
+        &self,
+        read: impl Fn() -> G,
+        group: &str,
+        query: &TimeQuery,
+    ) -> Result<World, ledger::Error>
     where
         G: Deref,
-        G::Target: AsRef<EventIndex<E>>,
-        E: Borrow<Recorded> + Clone,
+        G::Target: EventSource,
     {
         let plan = self.plan(group);
         let ready = {
             let guard = read();
-            let index = guard.as_ref();
+            let source = &*guard;
             let snapshots = plan.read().unwrap_or_else(|p| p.into_inner());
-            snapshots.ready(
-                index.group_slots(group).len(),
-                query,
-                self.every,
-                index.events(),
-            )
+            match snapshots.ready(source.group_slots(group).len(), query, self.every) {
+                Some((start, slots)) => Some((start, source.events_at(&slots)?)),
+                None => None,
+            }
         };
         let (start, tail) = match ready {
             Some(ready) => ready,
-            None => self.catch_up_and_build(&plan, read(), group, query),
+            None => self.catch_up_and_build(&plan, read(), group, query)?,
         };
         let mut world = (*start).clone();
         for recorded in &tail {
             let _ = world.apply(recorded.borrow());
         }
-        world
+        Ok(world)
     }
 
     /// `world_at` when events came since or the snapshot it needs is not built:
     /// the snapshot to start from and the events to replay on it.
-    fn catch_up_and_build<G, E>(
+    #[allow(clippy::type_complexity)]
+    fn catch_up_and_build<G>(
         &self,
         plan: &RwLock<PlanSnapshots>,
         read: G,
         group: &str,
         query: &TimeQuery,
-    ) -> (Arc<World>, Vec<E>)
+    ) -> Result<(Arc<World>, Vec<<G::Target as EventSource>::Event>), ledger::Error>
     where
         G: Deref,
-        G::Target: AsRef<EventIndex<E>>,
-        E: Borrow<Recorded> + Clone,
+        G::Target: EventSource,
     {
         let every = self.every;
         let mut plan = plan.write().unwrap_or_else(|p| p.into_inner());
-        let index = read.as_ref();
-        plan.catch_up(index.group_slots(group), every);
+        let source = &*read;
+        plan.catch_up(source.group_slots(group), every);
         let (wanted, whole) = plan.reach(query);
         let base = whole / every;
         let built = plan.worlds.len().max(1) - 1;
         // The events to build the missing snapshots from (all admitted: they come
         // before `whole`), then those to replay on the base snapshot; read under the
         // readers' lock, replayed after it.
-        let events = index.events();
-        let chosen: Vec<E> = plan.order[(built * every).min(base * every)..base * every]
-            .iter()
-            .filter_map(|s| events.get(s.position as usize).cloned())
-            .collect();
-        let tail = plan.admitted(base * every, wanted, query, events);
+        let chosen =
+            source.events_at(&plan.order[(built * every).min(base * every)..base * every])?;
+        let tail = source.events_at(&plan.admitted(base * every, wanted, query))?;
         drop(read);
         if plan.worlds.is_empty() {
             plan.worlds
@@ -237,7 +231,7 @@ impl Snapshots {
             }
             plan.worlds.push(Arc::new(world));
         }
-        (plan.worlds[base].clone(), tail)
+        Ok((plan.worlds[base].clone(), tail))
     }
 }
 
@@ -246,26 +240,29 @@ impl Snapshots {
 /// events, with no snapshots kept), the pages, the API and the report (over the
 /// server's events and its snapshots) all ask here. `None` when there was no such
 /// plan by then.
-pub fn plan_at<G, E>(
+pub fn plan_at<G>(
     snapshots: &Snapshots,
     read: impl Fn() -> G,
     id: &str,
     query: &TimeQuery,
     today: i32,
-) -> Option<PlanView>
+) -> Result<Option<PlanView>, ledger::Error>
 where
     G: Deref,
-    G::Target: AsRef<EventIndex<E>>,
-    E: Borrow<Recorded> + Clone,
+    G::Target: EventSource,
 {
-    let world = snapshots.world_at(read, &subject::plan(id), query);
-    Some(plan_view(world.plan(id)?, query.as_of.unwrap_or(today)))
+    let world = snapshots.world_at(read, &subject::plan(id), query)?;
+    Ok(world
+        .plan(id)
+        .map(|plan| plan_view(plan, query.as_of.unwrap_or(today))))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::events;
+    use crate::read::EventIndex;
+    use crate::world::Recorded;
     use crate::{DomainEvent, Stamp};
     use proptest::prelude::*;
 
@@ -376,7 +373,7 @@ mod tests {
                     live.write().expect("lock").push_owned(r.clone());
                 }
                 added = upto;
-                let got = snapshots.world_at(|| live.read().expect("lock"), &group, &query);
+                let got = snapshots.world_at(|| live.read().expect("lock"), &group, &query).expect("in memory");
                 prop_assert_eq!(got, replayed(&all[..added], &query));
             }
         }

@@ -10,6 +10,7 @@ use projections::views::{self};
 
 use super::forms::*;
 use crate::web::html::{self, page, respond};
+use crate::web::read::Unreadable;
 use crate::web::{AppState, Caller};
 
 pub(super) async fn history_page(
@@ -25,24 +26,18 @@ pub(super) async fn history_page(
     };
     let (entries, total, shown_from, newer, older, late_after) = {
         let live = state.shared.read();
-        let events = live.world.events();
-        let matching: Vec<u64> = events
-            .iter()
-            .filter(|r| r.subject.starts_with(&prefix))
-            .map(|r| r.stamp.seq)
-            .collect();
+        let matching = match live.seqs_with_prefix(&prefix) {
+            Ok(seqs) => seqs,
+            Err(e) => return Unreadable::logged(e).page(),
+        };
         let total = matching.len();
         // Newest first: this page is the PAGE entries before the cursor.
         let end = before.map_or(total, |b| matching.partition_point(|&s| s < b));
         let start = end.saturating_sub(PAGE);
-        let entries: Vec<views::HistoryEntry> = matching[start..end]
-            .iter()
-            .rev()
-            .filter_map(|&seq| {
-                let at = events.partition_point(|r| r.stamp.seq < seq);
-                Some(live.history_entry(events.get(at)?))
-            })
-            .collect();
+        let entries: Vec<views::HistoryEntry> = match live.events(&matching[start..end]) {
+            Ok(events) => events.iter().rev().map(|r| live.history_entry(r)).collect(),
+            Err(e) => return Unreadable::logged(e).page(),
+        };
         // The newer page ends PAGE entries after this one (none: the newest page).
         let newer = (end < total).then(|| matching.get(end + PAGE).copied());
         let older = (start > 0).then(|| matching[start]);

@@ -35,11 +35,12 @@ pub(super) async fn report_page(
         Ok(q) => q,
         Err(e) => return bad_request(&e),
     };
-    let (Some(view), Some(world)) = (
-        plan_view_at(&state, &id, query),
-        report_world(&state, &id, query),
-    ) else {
-        return html::not_found();
+    let found = plan_view_at(&state, &id, query)
+        .and_then(|view| Ok((view, report_world(&state, &id, query)?)));
+    let (view, world) = match found {
+        Ok((Some(view), Some(world))) => (view, world),
+        Ok(_) => return html::not_found(),
+        Err(e) => return e.page(),
     };
     let months = plan_months(&state, &id, query).await;
     let (months, quiet_after) = (&months.0, months.1);
