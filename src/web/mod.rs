@@ -16,6 +16,7 @@ mod connections;
 mod html;
 mod import;
 mod inputs;
+mod live;
 pub mod pages;
 mod read;
 pub mod session;

@@ -1,0 +1,219 @@
+//! `Live`: the durable events as the service's readers see them — the world now,
+//! and each event's slot and hash. The events themselves stay in the log: pages read
+//! a plan's or challenge's events back through `ledger::LogReader` (without the
+//! writer's ledger lock), the last few plans decoded kept; a backdated event's replay
+//! reads the whole log back in replay order, a window at a time.
+//!
+//! Only the syncer adds to it (`state::publish`), under the write lock, events
+//! already durable.
+
+use std::sync::{Arc, Mutex};
+
+use ledger::LogReader;
+use projections::read::{EventSource, LiveWorld, Skeletons, Slot};
+use projections::{Recorded, World};
+
+/// The durable events, as the readers see them: the world as it stands and, for
+/// every event, its slot and hash; the events themselves stay in the log and are
+/// read back (a few plans' worth kept decoded) when a question needs them.
+#[derive(Debug)]
+pub struct Live {
+    /// The world now, and every durable event's slot by plan and challenge.
+    pub world: LiveWorld,
+    /// `event_hash` of every event, by seq.
+    pub hashes: Vec<[u8; 32]>,
+    /// The latest checkpoint's tree size and number of signatures, kept here so the
+    /// dashboard never waits for the ledger while the writer holds it.
+    pub checkpoint: Option<(u64, usize)>,
+    /// Set when a failed store write made the ledger refuse writes until reopened.
+    pub stopped: bool,
+    /// The log, read without the writer's ledger; only seqs below `size` are asked
+    /// for (it also holds groups staged and not yet durable).
+    log: LogReader,
+    /// The structure an erasure kept of each erased event, put back in its place
+    /// (only the command line erases, and not while the service runs).
+    skeletons: Arc<Skeletons>,
+    /// The plans and challenges read last, decoded.
+    recent: Mutex<Recent>,
+}
+
+/// Most events kept decoded in `Live::recent`.
+const RECENT_EVENTS: usize = 65_536;
+
+/// Plans and challenges read lately: `(group, events)`, oldest first.
+#[derive(Debug, Default)]
+struct Recent {
+    groups: std::collections::VecDeque<(String, Arc<[Arc<Recorded>]>)>,
+    events: usize,
+}
+
+impl Live {
+    pub(super) fn new(log: LogReader, skeletons: Skeletons) -> Live {
+        Live {
+            world: LiveWorld::default(),
+            hashes: Vec::new(),
+            checkpoint: None,
+            stopped: false,
+            log,
+            skeletons: Arc::new(skeletons),
+            recent: Mutex::default(),
+        }
+    }
+
+    /// A plan's or challenge's events, as slots, in seq order.
+    pub fn group_slots(&self, group: &str) -> &[Slot] {
+        self.world.slots().group_slots(group)
+    }
+
+    pub fn size(&self) -> u64 {
+        self.hashes.len() as u64
+    }
+
+    /// One event as the history shows it (pages and API alike): its hash, and what
+    /// it was or why its payload is gone.
+    pub fn history_entry(&self, recorded: &Recorded) -> projections::views::HistoryEntry {
+        let hash = self
+            .hashes
+            .get(recorded.stamp.seq as usize)
+            .map(|h| ledger::hex::hex(h))
+            .unwrap_or_default();
+        let kind = recorded.event.as_ref().map_or("redacted", |e| e.kind());
+        projections::views::history_entry(recorded, hash, kind, &self.world.world().redactions)
+    }
+
+    /// The events of one plan (its actions included) or one challenge, in seq order,
+    /// read back from the log's index (or kept from a recent read): shared, so the
+    /// caller can let go of the lock before replaying them.
+    pub fn group_events(&self, group: &str) -> Result<Vec<Arc<Recorded>>, ledger::Error> {
+        let slots = self.group_slots(group);
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(at) = recent.groups.iter().position(|(g, _)| g == group) {
+            let (name, events) = recent.groups.remove(at).unwrap_or_default();
+            if events.len() == slots.len() {
+                recent.groups.push_back((name, events.clone()));
+                return Ok(events.to_vec());
+            }
+            recent.events -= events.len();
+        }
+        drop(recent);
+        let mut events = Vec::with_capacity(slots.len());
+        for event in self.log.events_with_subject_prefix(group)? {
+            let seq = event.header.seq;
+            if seq >= self.size() || ledger::group_of(&event.header.subject) != group {
+                continue;
+            }
+            events.push(Arc::new(self.skeletons.decode(event)?));
+        }
+        let seqs = events.iter().map(|r| r.stamp.seq);
+        if !seqs.eq(slots.iter().map(|s| s.seq)) {
+            return Err(ledger::Error::Corruption {
+                seq: None,
+                what: format!("the subject index does not list the events of {group} that the log holds; `assure verify` says where"),
+            });
+        }
+        let events: Arc<[Arc<Recorded>]> = events.into();
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        if events.len() <= RECENT_EVENTS && !recent.groups.iter().any(|(g, _)| g == group) {
+            while recent.events + events.len() > RECENT_EVENTS {
+                let Some((_, old)) = recent.groups.pop_front() else {
+                    break;
+                };
+                recent.events -= old.len();
+            }
+            recent.events += events.len();
+            recent.groups.push_back((group.to_owned(), events.clone()));
+        }
+        Ok(events.to_vec())
+    }
+
+    /// The seqs of the durable events whose subject starts with `prefix`, ascending
+    /// (from the log's subject index; every seq for no prefix).
+    pub fn seqs_with_prefix(&self, prefix: &str) -> Result<Vec<u64>, ledger::Error> {
+        if prefix.is_empty() {
+            return Ok((0..self.size()).collect());
+        }
+        let mut seqs = self.log.seqs_with_subject_prefix(prefix)?;
+        seqs.retain(|&seq| seq < self.size());
+        Ok(seqs)
+    }
+
+    /// The durable events `seqs` (ascending, each below `size`), read back from the log.
+    pub fn events(&self, seqs: &[u64]) -> Result<Vec<Recorded>, ledger::Error> {
+        let mut events = Vec::with_capacity(seqs.len());
+        let mut rest = seqs;
+        while let Some(&first) = rest.first() {
+            // A run of consecutive seqs is one read.
+            let run = rest
+                .iter()
+                .zip(first..)
+                .take_while(|(seq, expected)| *seq == expected)
+                .count();
+            self.read_range(first..first + run as u64, &mut events)?;
+            rest = &rest[run..];
+        }
+        Ok(events)
+    }
+
+    /// The durable events in `range`, decoded, added to `into`.
+    fn read_range(
+        &self,
+        range: std::ops::Range<u64>,
+        into: &mut Vec<Recorded>,
+    ) -> Result<(), ledger::Error> {
+        if range.end > self.size() {
+            return Err(ledger::Error::Rejected(format!(
+                "no event {}: the ledger holds {} events",
+                range.end - 1,
+                self.size()
+            )));
+        }
+        self.log.scan(range, &mut |event| {
+            into.push(self.skeletons.decode(event)?);
+            Ok(true)
+        })
+    }
+
+    /// The world replayed from every durable event and `extra` (events after them:
+    /// staged, or planned by the writer), reading the durable ones back from the log
+    /// in replay order; used when a backdated event changes the past.
+    pub(super) fn replay_with(&self, extra: &[Recorded]) -> Result<World, ledger::Error> {
+        let mut order = self.world.replay_order();
+        order.extend(extra.iter().map(|r| (r.stamp.effective, r.stamp.seq)));
+        order.sort_unstable();
+        let size = self.size();
+        let total = size + extra.len() as u64;
+        let read = |range: std::ops::Range<u64>| {
+            let mut events = Vec::new();
+            if range.start < size {
+                self.read_range(range.start..range.end.min(size), &mut events)?;
+            }
+            events.extend(
+                extra
+                    .iter()
+                    .filter(|r| range.contains(&r.stamp.seq))
+                    .cloned(),
+            );
+            Ok::<_, ledger::Error>(events)
+        };
+        Ok(projections::read::replay_in_order(&order, total, read)?.0)
+    }
+}
+
+impl EventSource for Live {
+    type Event = Recorded;
+
+    fn group_slots(&self, group: &str) -> &[Slot] {
+        Live::group_slots(self, group)
+    }
+
+    fn events_at(&self, slots: &[Slot]) -> Result<Vec<Recorded>, ledger::Error> {
+        let mut seqs: Vec<u64> = slots.iter().map(|s| s.seq).collect();
+        seqs.sort_unstable();
+        let mut by_seq: std::collections::HashMap<u64, Recorded> = self
+            .events(&seqs)?
+            .into_iter()
+            .map(|r| (r.stamp.seq, r))
+            .collect();
+        Ok(slots.iter().filter_map(|s| by_seq.remove(&s.seq)).collect())
+    }
+}
