@@ -27,6 +27,9 @@ pub struct Exported {
     pub size: u64,
     /// The ledger's verifier key, to verify it with.
     pub vkey: String,
+    /// What each witness said when asked to co-sign the checkpoint this export
+    /// made (none when it used one already made).
+    pub witnesses: Vec<super::witnessing::Asked>,
 }
 
 fn decoded(event: &Event) -> Option<DomainEvent> {
@@ -44,9 +47,25 @@ pub fn export(
 ) -> Result<Exported> {
     // A bundle of the whole ledger needs a checkpoint that covers every event.
     let events = ledger.size();
-    let checkpoint = checkpoint_covering(ledger, events, key)?;
+    let held = ledger.latest_checkpoint()?.map(|c| c.to_string());
+    let mut checkpoint = checkpoint_covering(ledger, events, key)?;
+    let mut witnesses = Vec::new();
+    if held.as_ref() != Some(&checkpoint.to_string()) {
+        // A new checkpoint goes to the witnesses, as `assure checkpoint`'s does, and
+        // the bundle carries their cosignatures (a witness that does not answer is
+        // reported; the export stands on the ledger's own signature).
+        let data = ledger.dir().to_path_buf();
+        witnesses = super::witnessing::ask_all(&data, &mut |step| step(ledger))?;
+        if witnesses.iter().any(|w| w.outcome.is_ok()) {
+            checkpoint = ledger
+                .latest_checkpoint()?
+                .context("reading back the checkpoint the witnesses co-signed")?;
+        }
+    }
     let keys = signers(&checkpoint, ledger_vkey(ledger.dir())?, cosigners);
-    write(ledger, out, subject, checkpoint, &keys)
+    let mut exported = write(ledger, out, subject, checkpoint, &keys)?;
+    exported.witnesses = witnesses;
+    Ok(exported)
 }
 
 /// The keys whose signatures stand on `checkpoint`: the ledger's first, then each
@@ -215,6 +234,7 @@ fn write(
         evidence_files: source.blob_hashes.len(),
         size,
         vkey: keys.first().map(|k| k.to_vkey_string()).unwrap_or_default(),
+        witnesses: Vec::new(),
     })
 }
 

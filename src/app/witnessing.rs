@@ -126,7 +126,7 @@ pub fn remove(data: &Path, which: &str) -> Result<Witness> {
 }
 
 /// What one witness made of the latest checkpoint.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Asked {
     pub url: String,
     pub name: String,

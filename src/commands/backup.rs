@@ -102,6 +102,9 @@ fn write(
     std::fs::create_dir_all(dir.join(CHECKPOINTS))
         .with_context(|| format!("making {}", dir.display()))?;
     let exported = crate::app::export::export(ledger, &dir.join(BUNDLE), None, key, cosigners)?;
+    for answer in &exported.witnesses {
+        crate::errln!("{answer}");
+    }
     let checkpoints = ledger.checkpoints()?;
     for checkpoint in &checkpoints {
         let size = checkpoint.unverified_checkpoint().size;

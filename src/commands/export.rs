@@ -20,6 +20,9 @@ pub fn export(
     cosigners: &[ledger::note::VerifierKey],
 ) -> Result<()> {
     let exported = crate::app::export::export(ledger, out, subject, key, cosigners)?;
+    for answer in &exported.witnesses {
+        crate::errln!("{answer}");
+    }
     crate::outln!(
         "Wrote {} {} of {} events to {} ({} evidence files), under a checkpoint of size {}.",
         if exported.excerpt {

@@ -394,6 +394,65 @@ fn each_checkpoint_is_sent_to_the_witnesses_and_their_cosignatures_kept() {
         "{held}"
     );
 
+    // An export that makes its own checkpoint sends it to the witness too, and the
+    // bundle carries the cosignature and lists the witness's key among its signers.
+    ok(
+        assure(
+            &data,
+            &[
+                "status",
+                PLAN,
+                "1.3",
+                "green",
+                "--note",
+                "Done",
+                "--effective",
+                "2024-03-01",
+            ],
+        ),
+        "a change before the export",
+    );
+    let bundle = path("bundle");
+    let exported = ok(
+        assure(&data, &["export", "--out", bundle.to_str().unwrap()]),
+        "export",
+    );
+    assert!(
+        exported.stderr.contains(&format!(
+            "Witness inspectorate.example/witness co-signed the checkpoint of size {}",
+            first + 2
+        )),
+        "{}",
+        exported.stderr
+    );
+    let checkpoint = std::fs::read_to_string(bundle.join("checkpoint")).unwrap();
+    assert!(
+        checkpoint.contains("— inspectorate.example/witness "),
+        "{checkpoint}"
+    );
+    let keys = std::fs::read_to_string(bundle.join("keys")).unwrap();
+    assert!(keys.contains(&witness_vkey), "{keys}");
+    let verified = ok(
+        assure(
+            &data,
+            &[
+                "verify",
+                "--bundle",
+                bundle.to_str().unwrap(),
+                "--trust",
+                vkey.trim(),
+                "--trust",
+                &witness_vkey,
+            ],
+        ),
+        "verify the bundle",
+    );
+    assert!(
+        verified.stdout.contains("inspectorate.example/witness"),
+        "{}",
+        verified.stdout
+    );
+
     let _ = std::process::Command::new("kill")
         .arg(service.id().to_string())
         .status();
@@ -421,7 +480,7 @@ fn each_checkpoint_is_sent_to_the_witnesses_and_their_cosignatures_kept() {
         "{}",
         unreached.stderr
     );
-    assert_eq!(latest_size(&data), first + 2);
+    assert_eq!(latest_size(&data), first + 3);
     ok(
         assure(&data, &["witness", "remove", &url]),
         "witness remove",
