@@ -21,6 +21,7 @@ mod disk_full;
 mod fuzz_inputs;
 mod hostile;
 mod hostile_office;
+mod live;
 mod model;
 mod pages;
 mod payloads;
