@@ -11,6 +11,12 @@ use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252};
 
 use super::grid::{Cell, Grid, Row, RowAt, Unreadable};
 
+/// The most rows and cells a plan is read from, as for sheets and Word tables: the
+/// largest plans have a few thousand rows, and these keep a whole import well
+/// within memory. A file past them is refused, naming the row.
+const ROW_LIMIT: u64 = 50_000;
+const CELL_LIMIT: usize = 1_000_000;
+
 /// Reads the text and splits it into rows and cells.
 pub fn read_text(bytes: &[u8]) -> Result<Grid, Unreadable> {
     let (text, encoding) = decode(bytes)?;
@@ -26,6 +32,7 @@ pub fn read_text(bytes: &[u8]) -> Result<Grid, Unreadable> {
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
+    let mut cells = 0;
     let mut counter = RowCounter::default();
     let mut record = csv::StringRecord::new();
     loop {
@@ -40,6 +47,15 @@ pub fn read_text(bytes: &[u8]) -> Result<Grid, Unreadable> {
             }
         }
         let row = counter.next(text.as_bytes(), record.position());
+        cells += record.len();
+        if row as u64 > ROW_LIMIT || cells > CELL_LIMIT {
+            return Err(Unreadable::new(format!(
+                "row {row}: the file goes on past {}, far more than any plan; \
+                 a plan is read from at most 50,000 rows and 1,000,000 cells. Check that this is the plan \
+                 (not a data extract), remove the rows and columns that are not part of it, and import again",
+                if row as u64 > ROW_LIMIT { "50,000 rows" } else { "1,000,000 cells" }
+            )));
+        }
         rows.push(Row {
             at: RowAt { table: None, row },
             cells: record.iter().map(Cell::new).collect(),

@@ -84,14 +84,14 @@ impl Live {
     /// The events of one plan (its actions included) or one challenge, in seq order,
     /// read back from the log's index (or kept from a recent read): shared, so the
     /// caller can let go of the lock before replaying them.
-    pub fn group_events(&self, group: &str) -> Result<Vec<Arc<Recorded>>, ledger::Error> {
+    pub fn group_events(&self, group: &str) -> Result<Arc<[Arc<Recorded>]>, ledger::Error> {
         let slots = self.group_slots(group);
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(at) = recent.groups.iter().position(|(g, _)| g == group) {
             let (name, events) = recent.groups.remove(at).unwrap_or_default();
             if events.len() == slots.len() {
                 recent.groups.push_back((name, events.clone()));
-                return Ok(events.to_vec());
+                return Ok(events);
             }
             recent.events -= events.len();
         }
@@ -123,7 +123,7 @@ impl Live {
             recent.events += events.len();
             recent.groups.push_back((group.to_owned(), events.clone()));
         }
-        Ok(events.to_vec())
+        Ok(events)
     }
 
     /// The seqs of the durable events whose subject starts with `prefix`, ascending
@@ -200,20 +200,27 @@ impl Live {
 }
 
 impl EventSource for Live {
-    type Event = Recorded;
+    type Event = Arc<Recorded>;
 
     fn group_slots(&self, group: &str) -> &[Slot] {
         Live::group_slots(self, group)
     }
 
-    fn events_at(&self, slots: &[Slot]) -> Result<Vec<Recorded>, ledger::Error> {
-        let mut seqs: Vec<u64> = slots.iter().map(|s| s.seq).collect();
-        seqs.sort_unstable();
-        let mut by_seq: std::collections::HashMap<u64, Recorded> = self
-            .events(&seqs)?
-            .into_iter()
-            .map(|r| (r.stamp.seq, r))
-            .collect();
-        Ok(slots.iter().filter_map(|s| by_seq.remove(&s.seq)).collect())
+    /// From the group's events as `group_events` reads them (kept while they are
+    /// among the last read): one read of the index, not one per event.
+    fn events_at(&self, group: &str, slots: &[Slot]) -> Result<Vec<Arc<Recorded>>, ledger::Error> {
+        let events = self.group_events(group)?;
+        slots
+            .iter()
+            .map(|slot| {
+                events
+                    .binary_search_by_key(&slot.seq, |r| r.stamp.seq)
+                    .map(|at| events[at].clone())
+                    .map_err(|_| ledger::Error::Corruption {
+                        seq: Some(slot.seq),
+                        what: format!("the event is missing from {group} in the subject index"),
+                    })
+            })
+            .collect()
     }
 }

@@ -78,7 +78,8 @@ pub(super) fn report_world(
     }
     let mut events = live
         .group_events(&subject::plan(id))
-        .map_err(Unreadable::logged)?;
+        .map_err(Unreadable::logged)?
+        .to_vec();
     let groups: Vec<String> = live
         .world
         .world()
@@ -87,7 +88,7 @@ pub(super) fn report_world(
         .map(|c| subject::challenge(c))
         .collect();
     for group in groups {
-        events.extend(live.group_events(&group).map_err(Unreadable::logged)?);
+        events.extend_from_slice(&live.group_events(&group).map_err(Unreadable::logged)?);
     }
     drop(live);
     let events: Vec<projections::Recorded> = events.iter().map(|r| (**r).clone()).collect();

@@ -243,11 +243,10 @@ fn a_10mb_cell_is_refused_naming_row_column_and_the_limit() {
     println!("10 MB cell refused in {:.2?}", started.elapsed());
 }
 
-#[test]
-fn a_100000_row_plan_imports_in_bounded_time() {
-    let ledger = Ledger::new();
+/// A CSV plan of `actions` rows after its header, in 100-action priorities.
+fn rows_csv(actions: usize) -> String {
     let mut csv = format!("{HEADER}\n");
-    for i in 0..100_000 {
+    for i in 0..actions {
         csv.push_str(&format!(
             "{}.{},{},Action number {i},,,Lead {},May 2024,amber,\n",
             i / 100 + 1,
@@ -256,6 +255,13 @@ fn a_100000_row_plan_imports_in_bounded_time() {
             i % 7
         ));
     }
+    csv
+}
+
+#[test]
+fn a_40000_row_plan_imports_in_bounded_time() {
+    let ledger = Ledger::new();
+    let csv = rows_csv(40_000);
     let file = ledger.file("rows.csv", csv.as_bytes());
     let started = Instant::now();
     ledger
@@ -270,15 +276,64 @@ fn a_100000_row_plan_imports_in_bounded_time() {
         .ok();
     let took = started.elapsed();
     println!(
-        "100,000-row import ({} MB): {took:.2?}",
+        "40,000-row import ({} MB): {took:.2?}",
         csv.len() / 1_000_000
     );
     assert!(took < Duration::from_secs(30), "the import took {took:?}");
     let plans = ledger.run(&["plans", "--json"]).ok().json();
-    assert_eq!(plans[0]["actions"], 100_000);
+    assert_eq!(plans[0]["actions"], 40_000);
     let size = ledger.run(&["verify", "--json"]).ok().json()["size"].clone();
-    // One plan, 1 000 priorities, 100 000 actions.
-    assert_eq!(size, 101_001);
+    // One plan, 400 priorities, 40 000 actions.
+    assert_eq!(size, 40_401);
+}
+
+#[test]
+fn a_csv_past_50000_rows_or_1000000_cells_is_refused_naming_the_row() {
+    let ledger = Ledger::new();
+    let before = ledger.run(&["verify", "--json"]).ok().json()["size"].clone();
+    // 100,000 rows; a million rows of a few bytes each; one line of 2,000,000 cells.
+    let many = rows_csv(100_000);
+    let million = format!("{HEADER}\n{}", "1.1,P,T,,,L,,,\n".repeat(1_000_000));
+    let wide = format!("{HEADER}\n1.1,P,T{}\n", ",".repeat(2_000_000));
+    for (name, csv, needle) in [
+        (
+            "many.csv",
+            &many,
+            "row 50001: the file goes on past 50,000 rows",
+        ),
+        (
+            "million.csv",
+            &million,
+            "row 50001: the file goes on past 50,000 rows",
+        ),
+        (
+            "wide.csv",
+            &wide,
+            "row 2: the file goes on past 1,000,000 cells",
+        ),
+    ] {
+        let file = ledger.file(name, csv.as_bytes());
+        for dry_run in [true, false] {
+            let mut args = vec![
+                "import",
+                &file,
+                "--plan",
+                "big",
+                "--effective",
+                "2024-01-01",
+            ];
+            if dry_run {
+                args.push("--dry-run");
+            }
+            let started = Instant::now();
+            ledger
+                .run(&args)
+                .fails_with(2, &[needle, "at most 50,000 rows and 1,000,000 cells"]);
+            println!("{name}: refused in {:.2?}", started.elapsed());
+        }
+    }
+    let after = ledger.run(&["verify", "--json"]).ok().json()["size"].clone();
+    assert_eq!(before, after, "nothing was recorded");
 }
 
 #[test]

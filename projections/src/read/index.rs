@@ -106,8 +106,8 @@ pub trait EventSource {
     /// A plan's (its actions' included) or a challenge's slots, in seq order.
     fn group_slots(&self, group: &str) -> &[Slot];
 
-    /// The events at `slots`, in the order given.
-    fn events_at(&self, slots: &[Slot]) -> Result<Vec<Self::Event>, ledger::Error>;
+    /// The events at `slots` (some of `group`'s), in the order given.
+    fn events_at(&self, group: &str, slots: &[Slot]) -> Result<Vec<Self::Event>, ledger::Error>;
 }
 
 /// The events a one-off reader holds, in seq order, with their slots.
@@ -187,7 +187,7 @@ impl<E: Borrow<Recorded> + Clone> EventSource for EventIndex<E> {
         self.slots.group_slots(group)
     }
 
-    fn events_at(&self, slots: &[Slot]) -> Result<Vec<E>, ledger::Error> {
+    fn events_at(&self, _group: &str, slots: &[Slot]) -> Result<Vec<E>, ledger::Error> {
         Ok(self.by_position(slots))
     }
 }

@@ -173,7 +173,7 @@ impl Snapshots {
             let source = &*guard;
             let snapshots = plan.read().unwrap_or_else(|p| p.into_inner());
             match snapshots.ready(source.group_slots(group).len(), query, self.every) {
-                Some((start, slots)) => Some((start, source.events_at(&slots)?)),
+                Some((start, slots)) => Some((start, source.events_at(group, &slots)?)),
                 None => None,
             }
         };
@@ -212,9 +212,11 @@ impl Snapshots {
         // The events to build the missing snapshots from (all admitted: they come
         // before `whole`), then those to replay on the base snapshot; read under the
         // readers' lock, replayed after it.
-        let chosen =
-            source.events_at(&plan.order[(built * every).min(base * every)..base * every])?;
-        let tail = source.events_at(&plan.admitted(base * every, wanted, query))?;
+        let chosen = source.events_at(
+            group,
+            &plan.order[(built * every).min(base * every)..base * every],
+        )?;
+        let tail = source.events_at(group, &plan.admitted(base * every, wanted, query))?;
         drop(read);
         if plan.worlds.is_empty() {
             plan.worlds
