@@ -525,9 +525,9 @@ fn cells_are_trimmed_and_stripped_of_control_characters() {
 }
 
 #[test]
-fn a_hundred_thousand_rows_import() {
+fn the_largest_text_plan_reads_and_one_row_more_is_refused() {
     let mut csv = String::from("ref,action,lead,due,status,cross_refs\n");
-    for i in 0..100_000 {
+    for i in 0..49_999 {
         csv.push_str(&format!(
             "{}.{},Action {i},Lead {i}; Other,May 2024,green,1.1\n",
             i / 100,
@@ -535,9 +535,15 @@ fn a_hundred_thousand_rows_import() {
         ));
     }
     let plan = parse(&csv).unwrap();
-    assert_eq!(plan.actions.len(), 100_000);
-    assert_eq!(plan.priorities.len(), 1_000);
-    assert_eq!(plan.actions[99_999].at.row, 100_001);
+    assert_eq!(plan.actions.len(), 49_999);
+    assert_eq!(plan.priorities.len(), 500);
+    assert_eq!(plan.actions[49_998].at.row, 50_000);
+    csv.push_str("999.1,One more,Lead,May 2024,green,\n");
+    let refused = parse(&csv).unwrap_err().to_string();
+    assert!(
+        refused.contains("row 50001: the file goes on past 50,000 rows"),
+        "{refused}"
+    );
 }
 
 proptest::proptest! {

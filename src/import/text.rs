@@ -49,12 +49,7 @@ pub fn read_text(bytes: &[u8]) -> Result<Grid, Unreadable> {
         let row = counter.next(text.as_bytes(), record.position());
         cells += record.len();
         if row as u64 > ROW_LIMIT || cells > CELL_LIMIT {
-            return Err(Unreadable::new(format!(
-                "row {row}: the file goes on past {}, far more than any plan; \
-                 a plan is read from at most 50,000 rows and 1,000,000 cells. Check that this is the plan \
-                 (not a data extract), remove the rows and columns that are not part of it, and import again",
-                if row as u64 > ROW_LIMIT { "50,000 rows" } else { "1,000,000 cells" }
-            )));
+            return Err(past_limits(row, row as u64 > ROW_LIMIT));
         }
         rows.push(Row {
             at: RowAt { table: None, row },
@@ -161,6 +156,13 @@ fn looks_utf16(bytes: &[u8], zero_at: usize) -> bool {
 /// The separator that splits the first rows most consistently into more than one
 /// cell: commas, semicolons or tabs. Commas win a tie, being the usual export.
 fn detect_delimiter(text: &str) -> u8 {
+    // The first rows are enough, and a bounded sample keeps one overlong row (a
+    // hostile line of millions of separators) from being parsed whole here.
+    let mut end = text.len().min(256 * 1024);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let text = &text[..end];
     let mut best = (b',', 0usize);
     for delimiter in [b',', b';', b'\t'] {
         let mut reader = csv::ReaderBuilder::new()
@@ -194,8 +196,21 @@ fn detect_delimiter(text: &str) -> u8 {
 /// Refuses text whose last quoted cell never closes, naming the row where it
 /// opened. Follows the same rules as the CSV reader: a quote opens a cell only at
 /// its start, and `""` inside a quoted cell is a quote.
+/// Refuses a file past the row or cell limits (`rows`: which one), naming the row.
+fn past_limits(row: usize, rows: bool) -> Unreadable {
+    Unreadable::new(format!(
+        "row {row}: the file goes on past {}, far more than any plan; \
+         a plan is read from at most 50,000 rows and 1,000,000 cells. Check that this is the plan \
+         (not a data extract), remove the rows and columns that are not part of it, and import again",
+        if rows { "50,000 rows" } else { "1,000,000 cells" }
+    ))
+}
+
+/// Refuses a quote that is never closed, and a file past the row or cell limits
+/// before any row is parsed (a parser would first hold a whole overlong row's cells).
 fn check_quotes(text: &str, delimiter: u8) -> Result<(), Unreadable> {
     let bytes = text.as_bytes();
+    let mut cells = 1;
     let mut row = 1;
     let mut at_cell_start = true;
     let mut open_since: Option<usize> = None;
@@ -209,13 +224,22 @@ fn check_quotes(text: &str, delimiter: u8) -> Result<(), Unreadable> {
             (None, b'\r' | b'\n') => {
                 at_cell_start = true;
                 row += 1;
+                cells += 1;
                 i += 1;
+                // (A last line's end starts no row.)
+                if i < bytes.len() && (row as u64 > ROW_LIMIT || cells > CELL_LIMIT) {
+                    return Err(past_limits(row, row as u64 > ROW_LIMIT));
+                }
                 continue;
             }
             (None, b'"') if at_cell_start => open_since = Some(row),
             (None, b) if b == delimiter => {
                 at_cell_start = true;
+                cells += 1;
                 i += 1;
+                if cells > CELL_LIMIT {
+                    return Err(past_limits(row, false));
+                }
                 continue;
             }
             _ => {}
