@@ -129,10 +129,20 @@ impl LogReader {
         self.index_seqs(prefix, false)
     }
 
-    /// Events whose subject starts with `prefix` (a whole plan or challenge: its
-    /// log group), from the covering index, in seq order.
-    pub fn events_with_subject_prefix(&self, prefix: &str) -> Result<Vec<Event>> {
-        self.index_events(prefix, false)
+    /// The events of one log group (`group_of`: a plan with its actions, or a
+    /// challenge), from the covering index, in seq order: that group's keys only,
+    /// not those of every group whose name starts with it.
+    pub fn events_in_group(&self, group: &str) -> Result<Vec<Event>> {
+        let mut events = Vec::new();
+        for part in 0..keys::INDEX_PARTS {
+            let (start, end) = keys::group_range(part, group.as_bytes(), true);
+            self.scan_index_range(&start, &end, &mut |_, seq, record| {
+                events.push(decode_event(seq, record)?);
+                Ok(true)
+            })?;
+        }
+        events.sort_unstable_by_key(|e| e.header.seq);
+        Ok(events)
     }
 
     pub(crate) fn index_events(&self, subject: &str, exact: bool) -> Result<Vec<Event>> {

@@ -402,6 +402,28 @@ fn subject_queries_read_the_covering_index_in_seq_order() {
         seqs(ledger.events_with_subject_prefix("plan/a").unwrap()),
         vec![0, 1, 2, 3]
     );
+    // One group, read without the ledger: plan/a and its actions, not plan/ab.
+    let reader = ledger.reader();
+    assert_eq!(
+        seqs(reader.events_in_group("plan/a").unwrap()),
+        vec![0, 1, 3]
+    );
+    assert_eq!(seqs(reader.events_in_group("plan/ab").unwrap()), vec![2]);
+    assert!(reader.events_in_group("plan/").unwrap().is_empty());
+    let mut read = Vec::new();
+    reader
+        .scan(1..3, &mut |e| {
+            read.push(e.header.seq);
+            Ok(true)
+        })
+        .unwrap();
+    assert_eq!(read, vec![1, 2]);
+    // Past the end of the log: the missing event is named.
+    let missing = reader
+        .scan(3..5, &mut |_| Ok(true))
+        .unwrap_err()
+        .to_string();
+    assert!(missing.contains('4'), "{missing}");
 }
 
 #[test]

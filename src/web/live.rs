@@ -97,7 +97,7 @@ impl Live {
         }
         drop(recent);
         let mut events = Vec::with_capacity(slots.len());
-        for event in self.log.events_with_subject_prefix(group)? {
+        for event in self.log.events_in_group(group)? {
             let seq = event.header.seq;
             if seq >= self.size() || ledger::group_of(&event.header.subject) != group {
                 continue;
