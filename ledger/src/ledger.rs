@@ -191,6 +191,12 @@ impl Ledger {
     pub fn stage(&mut self, events: Vec<NewEvent>) -> Result<Staged> {
         self.stage_with(events, Vec::new())
     }
+    /// `stage`, stamping the batch `recorded_at` (UTC microseconds) as read from the
+    /// clock by the caller beforehand, so that what it built from that time matches
+    /// the headers; never earlier than the head's, which it is raised to.
+    pub fn stage_at(&mut self, events: Vec<NewEvent>, recorded_at: i64) -> Result<Staged> {
+        self.stage_stamped(events, Vec::new(), Some(recorded_at))
+    }
     /// `append`, with extra store writes committed in the same atomic batch.
     pub(crate) fn append_with(
         &mut self,
@@ -222,6 +228,14 @@ impl Ledger {
         events: Vec<NewEvent>,
         extra: Vec<StoreWrite>,
     ) -> Result<Staged> {
+        self.stage_stamped(events, extra, None)
+    }
+    fn stage_stamped(
+        &mut self,
+        events: Vec<NewEvent>,
+        extra: Vec<StoreWrite>,
+        at: Option<i64>,
+    ) -> Result<Staged> {
         if events.is_empty() {
             return Ok(Staged {
                 headers: Vec::new(),
@@ -241,7 +255,9 @@ impl Ledger {
             &self.dir,
             needed.saturating_add(logged.saturating_mul(crate::space::BYTES_PER_BYTE)),
         )?;
-        let recorded_at = (self.clock)().max(self.head.recorded_at);
+        let recorded_at = at
+            .unwrap_or_else(|| (self.clock)())
+            .max(self.head.recorded_at);
         let mut records = Vec::with_capacity(events.len());
         let mut hashes = Vec::with_capacity(events.len());
         let mut headers = Vec::with_capacity(events.len());

@@ -4,14 +4,14 @@
 //! writer's ledger lock), the last few plans decoded kept; a backdated event's replay
 //! reads the whole log back in replay order, a window at a time.
 //!
-//! Only the syncer adds to it (`state::publish`), under the write lock, events
-//! already durable.
+//! Only the syncer adds to it (`publish`), under the write lock, events already
+//! durable.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use ledger::LogReader;
 use projections::read::{EventSource, LiveWorld, Skeletons, Slot};
-use projections::{Recorded, World};
+use projections::{Recorded, Stamp, World};
 
 /// The durable events, as the readers see them: the world as it stands and, for
 /// every event, its slot and hash; the events themselves stay in the log and are
@@ -223,4 +223,60 @@ impl EventSource for Live {
             })
             .collect()
     }
+}
+
+/// Shows durable events to readers. A backdated event changes the past: the world
+/// is the one the writer replayed for it (`replayed`), or is replayed here, reading
+/// the log back; only the syncer thread adds to `Live`, so the replay runs under the
+/// readers' lock only (readers go on meanwhile) and the world is swapped in after.
+/// An error is a log that could not be read back.
+pub(super) fn publish(
+    live: &RwLock<Live>,
+    staged: &ledger::Staged,
+    pending: Vec<Recorded>,
+    replayed: Option<Box<World>>,
+) -> Result<(), ledger::Error> {
+    let published: Vec<(Recorded, [u8; 32])> = staged
+        .headers
+        .iter()
+        .zip(&staged.hashes)
+        .zip(pending)
+        .map(|((header, hash), mut recorded)| {
+            recorded.stamp = Stamp {
+                seq: header.seq,
+                recorded_at: header.recorded_at,
+                effective: header.effective,
+                actor: header.actor.clone(),
+            };
+            (recorded, *hash)
+        })
+        .collect();
+    let mut last = live.read().unwrap_or_else(|p| p.into_inner()).world.last();
+    let mut backdated = false;
+    for (r, _) in &published {
+        let key = (r.stamp.effective, r.stamp.seq);
+        backdated |= last.is_some_and(|l| key < l);
+        last = last.max(Some(key));
+    }
+    let (recorded, hashes): (Vec<Recorded>, Vec<[u8; 32]>) = published.into_iter().unzip();
+    if !backdated {
+        let mut live = live.write().unwrap_or_else(|p| p.into_inner());
+        for r in &recorded {
+            // In order, checked above: applied.
+            let _ = live.world.push(r);
+        }
+        live.hashes.extend(hashes);
+        return Ok(());
+    }
+    let world = match replayed {
+        Some(world) => *world,
+        None => live
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .replay_with(&recorded)?,
+    };
+    let mut live = live.write().unwrap_or_else(|p| p.into_inner());
+    live.world.push_replayed(&recorded, world);
+    live.hashes.extend(hashes);
+    Ok(())
 }

@@ -172,6 +172,7 @@ impl Shared {
             ledger: Arc::new(Mutex::new(ledger)),
             world,
             latest,
+            replayed: false,
             to_syncer,
         };
         let ledger = writer.ledger.clone();
@@ -266,6 +267,10 @@ struct Writer {
     world: World,
     /// The latest effective date in `world`: a request on or after it is in order.
     latest: Option<i32>,
+    /// Whether a request of the group being built was backdated and `world`
+    /// replayed: the group then carries its world to the syncer, which publishes it
+    /// instead of replaying the log a second time.
+    replayed: bool,
     to_syncer: mpsc::Sender<ToSyncer>,
 }
 
@@ -287,6 +292,9 @@ struct StagedGroup {
     staged: ledger::Staged,
     pending: Vec<Recorded>,
     accepted: Vec<Accepted>,
+    /// The world with this group, when the writer replayed it for a backdated
+    /// request and the log stamped the group as the writer built it.
+    world: Option<Box<World>>,
 }
 
 /// The applier thread: moves logged groups into the store in large batches and
@@ -332,7 +340,9 @@ fn sync_groups(
             match syncer.sync(&frames) {
                 Ok(()) => {
                     for group in groups {
-                        if let Err(e) = publish(live, &group.staged, group.pending) {
+                        if let Err(e) =
+                            super::live::publish(live, &group.staged, group.pending, group.world)
+                        {
                             // Durable, but the pages cannot show it: stop rather
                             // than show a world without it.
                             eprintln!(
@@ -409,13 +419,18 @@ impl Writer {
         }
         let base = ledger.size();
         let today = today();
+        // One time for the group, the one the ledger stamps on it (`stage_at`), so the
+        // world built here has the stamps the log will have.
+        let recorded_at = chrono::Utc::now()
+            .timestamp_micros()
+            .max(ledger.head().recorded_at);
         let mut pending: Vec<Recorded> = Vec::new();
         let mut accepted: Vec<Accepted> = Vec::new();
         let mut new_events: Vec<NewEvent> = Vec::new();
         for request in group {
             let context = Context {
                 next_seq: base + pending.len() as u64,
-                recorded_at: chrono::Utc::now().timestamp_micros(),
+                recorded_at,
                 effective: request.effective,
                 today,
                 actor: request.actor.clone(),
@@ -459,14 +474,28 @@ impl Writer {
         if new_events.is_empty() {
             return;
         }
-        let staged = ledger.stage(new_events);
+        let staged = ledger.stage_at(new_events, recorded_at);
         drop(ledger);
         match staged {
             Ok(staged) => {
+                // The writer's world is the one readers should see with this group
+                // only if the log stamped what it was built with.
+                let stamped_alike = staged.headers.iter().zip(&pending).all(|(h, r)| {
+                    (h.seq, h.recorded_at, h.effective, &h.actor)
+                        == (
+                            r.stamp.seq,
+                            r.stamp.recorded_at,
+                            r.stamp.effective,
+                            &r.stamp.actor,
+                        )
+                });
+                let replayed = std::mem::take(&mut self.replayed);
+                let world = (replayed && stamped_alike).then(|| Box::new(self.world.clone()));
                 let group = StagedGroup {
                     staged,
                     pending,
                     accepted,
+                    world,
                 };
                 if let Err(mpsc::SendError(ToSyncer::Group(group))) =
                     self.to_syncer.send(ToSyncer::Group(group))
@@ -547,6 +576,7 @@ impl Writer {
                     eprintln!("assure serve: reading the log back to replay it failed: {e}");
                     Rejection(READ_BACK_FAILED.into())
                 })?;
+                self.replayed = true;
             }
         }
         self.latest = self.latest.max(Some(latest.unwrap_or(context.effective)));
@@ -628,57 +658,6 @@ impl Writer {
 
 /// What a change is answered with when the log could not be read back to check it.
 const READ_BACK_FAILED: &str = "the ledger could not read its own history back to check this change, so nothing was recorded; tell the administrator (the service's error output says what failed)";
-
-/// Shows durable events to readers. A backdated event changes the past, so the
-/// world is replayed, reading the log back; only the syncer thread adds to `Live`, so
-/// the replay runs under the readers' lock only (readers go on meanwhile) and the
-/// world is swapped in after. An error is a log that could not be read back.
-fn publish(
-    live: &RwLock<Live>,
-    staged: &ledger::Staged,
-    pending: Vec<Recorded>,
-) -> Result<(), ledger::Error> {
-    let published: Vec<(Recorded, [u8; 32])> = staged
-        .headers
-        .iter()
-        .zip(&staged.hashes)
-        .zip(pending)
-        .map(|((header, hash), mut recorded)| {
-            recorded.stamp = Stamp {
-                seq: header.seq,
-                recorded_at: header.recorded_at,
-                effective: header.effective,
-                actor: header.actor.clone(),
-            };
-            (recorded, *hash)
-        })
-        .collect();
-    let mut last = live.read().unwrap_or_else(|p| p.into_inner()).world.last();
-    let mut backdated = false;
-    for (r, _) in &published {
-        let key = (r.stamp.effective, r.stamp.seq);
-        backdated |= last.is_some_and(|l| key < l);
-        last = last.max(Some(key));
-    }
-    let (recorded, hashes): (Vec<Recorded>, Vec<[u8; 32]>) = published.into_iter().unzip();
-    if !backdated {
-        let mut live = live.write().unwrap_or_else(|p| p.into_inner());
-        for r in &recorded {
-            // In order, checked above: applied.
-            let _ = live.world.push(r);
-        }
-        live.hashes.extend(hashes);
-        return Ok(());
-    }
-    let world = live
-        .read()
-        .unwrap_or_else(|p| p.into_inner())
-        .replay_with(&recorded)?;
-    let mut live = live.write().unwrap_or_else(|p| p.into_inner());
-    live.world.push_replayed(&recorded, world);
-    live.hashes.extend(hashes);
-    Ok(())
-}
 
 /// The actions an event names besides its own subject.
 fn referenced_actions(event: &DomainEvent) -> Vec<projections::ActionRef> {
