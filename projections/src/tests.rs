@@ -991,5 +991,5 @@ fn replay_from(live: &LiveWorld, events: &[Recorded]) -> (World, Vec<(u64, Rejec
     let read = |range: std::ops::Range<u64>| -> Result<Vec<Recorded>, ()> {
         Ok(events[range.start as usize..range.end as usize].to_vec())
     };
-    crate::read::replay_in_order(&order, events.len() as u64, read).expect("in memory")
+    crate::read::replay_in_order(&order, events.len() as u64, read, |_| ()).expect("in memory")
 }

@@ -181,7 +181,7 @@ impl Live {
         order.extend(extra.iter().map(|r| (r.stamp.effective, r.stamp.seq)));
         order.sort_unstable();
         let size = self.size();
-        let total = size + extra.len() as u64;
+        let total = extra.iter().map(|r| r.stamp.seq + 1).fold(size, u64::max);
         let read = |range: std::ops::Range<u64>| {
             let mut events = Vec::new();
             if range.start < size {
@@ -195,7 +195,11 @@ impl Live {
             );
             Ok::<_, ledger::Error>(events)
         };
-        Ok(projections::read::replay_in_order(&order, total, read)?.0)
+        let missing = |seq| ledger::Error::Corruption {
+            seq: Some(seq),
+            what: "the event is missing from the store".into(),
+        };
+        Ok(projections::read::replay_in_order(&order, total, read, missing)?.0)
     }
 }
 

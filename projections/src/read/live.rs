@@ -91,10 +91,13 @@ const WAITING_MAX: usize = 65_536;
 /// `LiveWorld::replay_order` gives), reading them in seq ranges with `read` instead
 /// of holding them all: events read ahead wait for their turn, at most
 /// `WAITING_MAX` of them (beyond that they are dropped and read again when due).
+/// An event `read` does not give is an error, `missing(seq)`: nothing is replayed
+/// without it.
 pub fn replay_in_order<E>(
     order: &[(i32, u64)],
     size: u64,
     mut read: impl FnMut(Range<u64>) -> Result<Vec<Recorded>, E>,
+    missing: impl Fn(u64) -> E,
 ) -> Result<(World, Vec<(u64, Rejection)>), E> {
     let mut done = vec![false; size as usize];
     let mut waiting: HashMap<u64, Recorded> = HashMap::new();
@@ -116,12 +119,7 @@ pub fn replay_in_order<E>(
                         waiting.insert(at, r);
                     }
                 }
-                match found {
-                    Some(r) => r,
-                    // The reader gave no event `seq`: it is the reader's to report;
-                    // nothing is replayed in its place.
-                    None => continue,
-                }
+                found.ok_or_else(|| missing(seq))?
             }
         };
         if let Some(d) = done.get_mut(seq as usize) {
