@@ -993,3 +993,22 @@ fn replay_from(live: &LiveWorld, events: &[Recorded]) -> (World, Vec<(u64, Rejec
     };
     crate::read::replay_in_order(&order, events.len() as u64, read, |_| ()).expect("in memory")
 }
+
+#[test]
+fn a_replay_without_an_event_its_reader_lost_is_an_error_naming_it() {
+    let events = accepted_history(&[]);
+    assert!(events.len() > 2);
+    let order: Vec<(i32, u64)> = events
+        .iter()
+        .map(|r| (r.stamp.effective, r.stamp.seq))
+        .collect();
+    let lossy = |range: std::ops::Range<u64>| -> Result<Vec<Recorded>, u64> {
+        Ok(events[range.start as usize..range.end as usize]
+            .iter()
+            .filter(|r| r.stamp.seq != 2)
+            .cloned()
+            .collect())
+    };
+    let replayed = crate::read::replay_in_order(&order, events.len() as u64, lossy, |seq| seq);
+    assert_eq!(replayed.err(), Some(2));
+}
