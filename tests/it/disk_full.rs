@@ -220,6 +220,28 @@ fn the_service_answers_503_on_a_nearly_full_disk_and_takes_changes_once_space_is
         full.body
     );
     assert!(acknowledged > 10, "refused too early: {acknowledged}");
+    // A change with an evidence file is refused the same way when the file cannot be
+    // kept (the writer then rebuilds its world, reading the log back).
+    let with_evidence = |i: usize| {
+        use base64::Engine as _;
+        let bytes = format!("scan {i} {}", "y".repeat(1024 * 1024)).into_bytes();
+        let content = base64::engine::general_purpose::STANDARD.encode(bytes);
+        serde_json::json!({
+            "note": format!("with evidence {i}"),
+            "evidence": [{ "name": format!("scan-{i}.pdf"), "content": content }],
+        })
+        .to_string()
+    };
+    let refused =
+        crate::support::server::send(addr, "POST", path, &headers, with_evidence(0).as_bytes());
+    assert_eq!(refused.status, 503, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("the disk is nearly full; nothing was recorded"),
+        "{}",
+        refused.body
+    );
     // Reads go on; the service is not stopped: once space is freed it takes changes.
     let page = crate::support::server::send(addr, "GET", "/api/v1/plans/mcr", &headers, b"");
     assert_eq!(page.status, 200);
@@ -229,6 +251,9 @@ fn the_service_answers_503_on_a_nearly_full_disk_and_takes_changes_once_space_is
     mount.grow("512m");
     let body = serde_json::json!({ "note": "after" }).to_string();
     let reply = crate::support::server::send(addr, "POST", path, &headers, body.as_bytes());
+    assert_eq!(reply.status, 201, "{}", reply.body);
+    let reply =
+        crate::support::server::send(addr, "POST", path, &headers, with_evidence(1).as_bytes());
     assert_eq!(reply.status, 201, "{}", reply.body);
     let _ = std::process::Command::new("kill")
         .arg(service.id().to_string())
@@ -249,7 +274,7 @@ fn the_service_answers_503_on_a_nearly_full_disk_and_takes_changes_once_space_is
         .count();
     assert_eq!(
         notes,
-        acknowledged + 1,
+        acknowledged + 2,
         "every acknowledged change is there, nothing refused is"
     );
     assure(&data, &["verify"]).ok();
