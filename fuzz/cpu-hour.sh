@@ -9,7 +9,7 @@
 # Needs cargo-fuzz and a nightly toolchain; build first with
 # `cargo +nightly fuzz build -O`. Corpora grow in $FUZZ_CORPUS/<target> (seeded
 # from fuzz/corpus/<target>); each run's libFuzzer output goes to
-# $FUZZ_LOGS/<target>.log. CPU seconds add up across runs in
+# $FUZZ_LOGS/<target>.log (appended). CPU seconds add up across runs in
 # $FUZZ_LOGS/<target>.total, so a run stopped early (SIGINT: libFuzzer finishes
 # cleanly) is continued by the next. Never SIGSTOP a fuzzer: its per-input timeout
 # runs on the wall clock, so a stopped process reports a false timeout on waking.
@@ -30,7 +30,7 @@ for target in "$@"; do
   [ -x "$binary" ] || { echo "no $binary: run cargo +nightly fuzz build -O" >&2; exit 1; }
   ASAN_OPTIONS=detect_leaks=0 nice -n 19 "$binary" "$FUZZ_CORPUS/$target" "corpus/$target" \
     -artifact_prefix="artifacts/$target/" -rss_limit_mb=2048 -timeout=20 -detect_leaks=0 \
-    -print_final_stats=1 >"$FUZZ_LOGS/$target.log" 2>&1 &
+    -print_final_stats=1 >>"$FUZZ_LOGS/$target.log" 2>&1 &
   pid=$!
   before=$(cat "$FUZZ_LOGS/$target.total" 2>/dev/null || echo 0)
   used=0
