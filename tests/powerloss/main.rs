@@ -19,6 +19,8 @@
 
 mod check;
 mod disk;
+#[path = "../it/support/http.rs"]
+mod http;
 #[path = "../it/support/rng.rs"]
 mod rng;
 mod service;

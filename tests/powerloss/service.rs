@@ -3,8 +3,8 @@
 //! logs and answers, the applier applies and flushes). Each 201 is marked in the trace
 //! as it arrives; it acknowledges the seq it names and every one before it.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,34 +14,9 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::check::assure;
+use crate::http::post;
 use crate::trace;
 use crate::workload::{Traced, Workload};
-
-/// One request per connection; the status and body, or `None` if cut off.
-fn post(addr: SocketAddr, path: &str, token: &str, body: &str) -> Option<(u16, String)> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .ok()?;
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).ok()?;
-    let text = String::from_utf8_lossy(&raw).into_owned();
-    let (head, body) = text.split_once("\r\n\r\n")?;
-    let status = head
-        .lines()
-        .next()?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
-    Some((status, body.to_owned()))
-}
 
 /// A manager's API token on the folder (made untraced, before the snapshot).
 fn token(data: &Path) -> String {
