@@ -273,7 +273,7 @@ fn big_ledger(c: &mut Criterion) {
 
 /// The tlog-tiles publication of the 1M ledger: written from scratch once (timed),
 /// then brought forward 100 events at a time, twenty times (each timed), as a
-/// service publishing each new checkpoint would.
+/// service publishing each new checkpoint would, then checked whole once (timed).
 fn publish_tiles(ledger: &Ledger, key: &ledger::note::SigningKey) {
     let size = ledger.size();
     let checkpoint_at = |n: u64| {
@@ -310,6 +310,16 @@ fn publish_tiles(ledger: &Ledger, key: &ledger::note::SigningKey) {
         "tiles brought up to a checkpoint 100 events later: median {:.2?}, max {:.2?} (20 times)",
         steps[steps.len() / 2],
         steps[steps.len() - 1]
+    );
+    let latest = checkpoint_at(start + 2_000);
+    let began = Instant::now();
+    let checked = ledger.check_tiles(&out, &latest).expect("check");
+    eprintln!(
+        "tiles checked (every file read back): {:.2?} ({} kept, {} written, {} repaired)",
+        began.elapsed(),
+        checked.kept,
+        checked.written,
+        checked.repaired
     );
     let _ = std::fs::remove_dir_all(&out);
 }

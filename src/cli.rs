@@ -360,6 +360,10 @@ pub enum Command {
         /// The ledger's signing key, if a new checkpoint is needed
         #[arg(long)]
         key: Option<PathBuf>,
+        /// Read every file already in the folder back and rewrite any whose bytes
+        /// are not the log's (an update otherwise trusts the tiles it wrote before)
+        #[arg(long)]
+        check: bool,
     },
     /// Run the web service (pages for people, a JSON API for scripts)
     Serve {

@@ -5,7 +5,9 @@
 //! Full tiles never change, so an update writes only what is new: the full tiles
 //! completed since, the partial ones of the new size, then the checkpoint — last,
 //! after everything it names is durable, so a reader never sees a checkpoint whose
-//! tiles are missing.
+//! tiles are missing. A check (`check_tiles`) instead reads every file back and
+//! rewrites any whose bytes are not the log's: a folder altered or damaged on its
+//! host is repaired, and the count says so.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -30,6 +32,8 @@ pub struct TilesWritten {
     pub written: usize,
     /// Full tiles already in the folder, left as they were.
     pub kept: usize,
+    /// Of those written, files that were there with other bytes (a check only).
+    pub repaired: usize,
 }
 
 impl Ledger {
@@ -90,6 +94,21 @@ impl Ledger {
     /// `out`: every tile and entry bundle of its tree not already there, then the
     /// checkpoint. The checkpoint must be one of this ledger's (its root is checked).
     pub fn write_tiles(&self, out: &Path, checkpoint: &SignedCheckpoint) -> Result<TilesWritten> {
+        self.publish_tiles(out, checkpoint, false)
+    }
+
+    /// Like `write_tiles`, but every file of the tree is read back and compared with
+    /// the log's bytes, and rewritten where it differs (`repaired` counts those).
+    pub fn check_tiles(&self, out: &Path, checkpoint: &SignedCheckpoint) -> Result<TilesWritten> {
+        self.publish_tiles(out, checkpoint, true)
+    }
+
+    fn publish_tiles(
+        &self,
+        out: &Path,
+        checkpoint: &SignedCheckpoint,
+        check: bool,
+    ) -> Result<TilesWritten> {
         let body = checkpoint.unverified_checkpoint();
         let size = body.size;
         if size > self.size() || self.root_at(size)? != body.root {
@@ -103,7 +122,11 @@ impl Ledger {
         };
         // Full tiles inside the tree the folder already published were written before
         // its checkpoint was: only what lies beyond it is looked at.
-        let published = self.published_size(out).min(size);
+        let published = if check {
+            0
+        } else {
+            self.published_size(out).min(size)
+        };
         let mut dirs = BTreeSet::new();
         for tile in tiles_of(size) {
             if tile.is_full() && tile.leaves().1 <= published {
@@ -121,12 +144,24 @@ impl Ledger {
                 } else {
                     tile.width * 32
                 };
-                let present = fs::metadata(&file).is_ok_and(|m| m.len() == expected);
-                if tile.is_full() && present {
+                if tile.is_full()
+                    && !check
+                    && fs::metadata(&file).is_ok_and(|m| m.len() == expected)
+                {
                     done.kept += 1;
                     continue;
                 }
                 let bytes = self.tile(tile, entries, size)?;
+                if check {
+                    match fs::read(&file) {
+                        Ok(there) if there == bytes && tile.is_full() => {
+                            done.kept += 1;
+                            continue;
+                        }
+                        Ok(there) if there != bytes => done.repaired += 1,
+                        _ => {}
+                    }
+                }
                 write_file(&file, &bytes)?;
                 if let Some(dir) = file.parent() {
                     dirs.insert(dir.to_path_buf());
@@ -245,6 +280,34 @@ mod tests {
         // bundle, the partial level-1 and level-2 tiles.
         assert_eq!(update.written, 2 + 2 + 1 + 1, "{update:?}");
         assert_eq!(update.kept, 273 * 2 + 1);
+
+        // A tile altered on the host is not looked at by an update, but a check
+        // rewrites it (and only it) and says so.
+        let altered = out.join("tile/0/005");
+        let mut bytes = fs::read(&altered).unwrap();
+        bytes[100] ^= 1;
+        fs::write(&altered, &bytes).unwrap();
+        fs::remove_file(out.join("tile/entries/007")).unwrap();
+        assert_eq!(ledger.write_tiles(&out, &second).unwrap().repaired, 0);
+        let checked = ledger.check_tiles(&out, &second).unwrap();
+        assert_eq!(checked.repaired, 1, "{checked:?}");
+        assert_eq!(checked.written, 1 + 1 + 2 + 1 + 1, "{checked:?}");
+        assert_eq!(checked.kept, 274 * 2 + 1 - 2, "{checked:?}");
+        assert_eq!(
+            fs::read(&altered).unwrap(),
+            ledger
+                .tile(
+                    Tile {
+                        level: 0,
+                        index: 5,
+                        width: 256
+                    },
+                    false,
+                    ledger.size()
+                )
+                .unwrap()
+        );
+        assert!(out.join("tile/entries/007").exists());
 
         // A checkpoint of another tree is refused.
         let other = ledger_of(10).1.make_checkpoint(&key).unwrap();

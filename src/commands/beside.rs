@@ -326,7 +326,7 @@ fn rebase(command: &mut Command, cwd: &Path) {
         Command::Proof { key, .. } => key.iter_mut().for_each(at),
         Command::Export { out, key, .. }
         | Command::Backup { out, key }
-        | Command::Tiles { out, key } => {
+        | Command::Tiles { out, key, .. } => {
             at(out);
             key.iter_mut().for_each(at);
         }

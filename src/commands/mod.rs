@@ -321,7 +321,9 @@ pub fn dispatch<'a>(
             ..
         } => proofs::verify_against(&open()?, &against, &trust, json),
         Command::Verify { json, .. } => audit::verify(&open()?, json),
-        Command::Tiles { out, key } => proofs::tiles(&mut open()?, &out, key.as_deref()),
+        Command::Tiles { out, key, check } => {
+            proofs::tiles(&mut open()?, &out, key.as_deref(), check)
+        }
         Command::Restore {
             bundle,
             trust,

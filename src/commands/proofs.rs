@@ -325,24 +325,35 @@ pub fn verify_against(app: &App, file: &Path, trust: &[String], json: bool) -> R
     report_verification(&outcome, json, verdict)
 }
 
-/// `assure tiles --out DIR`: the log as a C2SP tlog-tiles publication under the
-/// latest checkpoint (signing one when it does not cover every event).
-pub fn tiles(app: &mut App, out: &Path, key: Option<&Path>) -> Result<()> {
+/// `assure tiles --out DIR [--check]`: the log as a C2SP tlog-tiles publication
+/// under the latest checkpoint (signing one when it does not cover every event);
+/// with `--check`, every file already there is read back and repaired if altered.
+pub fn tiles(app: &mut App, out: &Path, key: Option<&Path>, check: bool) -> Result<()> {
     let size = app.ledger.size();
     let checkpoint = crate::app::keys::checkpoint_covering(&mut app.ledger, size, key)?;
     let started = std::time::Instant::now();
-    let done = app
-        .ledger
-        .write_tiles(out, &checkpoint)
-        .with_context(|| format!("writing the tiles in {}", out.display()))?;
+    let done = if check {
+        app.ledger.check_tiles(out, &checkpoint)
+    } else {
+        app.ledger.write_tiles(out, &checkpoint)
+    }
+    .with_context(|| format!("writing the tiles in {}", out.display()))?;
     crate::outln!(
-        "Published the log of {} events in {} as C2SP tlog-tiles: {} file(s) written, {} full tile(s) already there ({:.1?}).",
+        "Published the log of {} events in {} as C2SP tlog-tiles: {} file(s) written, {} full tile(s) already there{} ({:.1?}).",
         done.size,
         out.display(),
         done.written,
         done.kept,
+        if check { " and checked" } else { "" },
         started.elapsed()
     );
+    if done.repaired > 0 {
+        crate::outln!(
+            "{} file(s) in the folder had bytes that were not the log's and were rewritten: \
+             something other than assure changed the folder (look at who can write to it).",
+            done.repaired
+        );
+    }
     crate::outln!(
         "Serve the folder as it is from any static host; readers verify {}/checkpoint with the ledger's verifier key ({}).",
         out.display(),

@@ -1,6 +1,6 @@
 //! The log as C2SP tlog-tiles: `assure tiles --out DIR` and the service's `/log/`
-//! serve the same bytes, updates write only what is new, and nothing past the latest
-//! checkpoint is published. (The tiles read by an independent tlog implementation:
+//! serve the same bytes, updates write only what is new, `--check` repairs an altered
+//! file, and nothing past the latest checkpoint is published. (The tiles read by an independent tlog implementation:
 //! `ledger/tests/tiles_interop.rs`.)
 
 use std::path::Path;
@@ -54,6 +54,23 @@ fn the_tiles_command_writes_a_publication_and_updates_only_what_is_new() {
         std::fs::read_to_string(out.join("checkpoint")).unwrap(),
         checkpoint
     );
+
+    // A file altered on the host: --check puts the log's bytes back and says so.
+    let tile = out.join(listed.iter().find(|f| f.starts_with("tile/0/")).unwrap());
+    let good = std::fs::read(&tile).unwrap();
+    let mut altered = good.clone();
+    altered[0] ^= 0xff;
+    std::fs::write(&tile, &altered).unwrap();
+    let checked = ledger.run(&["tiles", "--out", &out_arg, "--check"]);
+    assert_eq!(checked.code, 0, "{checked:?}");
+    assert!(
+        checked
+            .stdout
+            .contains("1 file(s) in the folder had bytes that were not the log's"),
+        "{}",
+        checked.stdout
+    );
+    assert_eq!(std::fs::read(&tile).unwrap(), good);
 }
 
 #[test]
