@@ -350,8 +350,29 @@ pub unsafe extern "C" fn sync_file_range(
 }
 
 /// Reads back `n` bytes the kernel copied into `fd` at `at` (for `copy_file_range`
-/// and `sendfile`, whose bytes the caller never holds).
+/// and `sendfile`, whose bytes the caller never holds). A descriptor opened for
+/// writing only (as `std::fs::copy` opens its destination) cannot be read: the file
+/// is then opened again for reading through `/proc/self/fd`.
 fn read_back(fd: c_int, at: u64, n: usize) -> Vec<u8> {
+    let bytes = pread_all(fd, at, n);
+    if bytes.len() == n {
+        return bytes;
+    }
+    let Ok(path) = std::ffi::CString::new(format!("/proc/self/fd/{fd}")) else {
+        return bytes;
+    };
+    // SAFETY: path is a NUL-terminated string; the descriptor is closed below.
+    let again = unsafe { libc::open(path.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if again < 0 {
+        return bytes;
+    }
+    let bytes = pread_all(again, at, n);
+    // SAFETY: `again` was opened above and is not used after.
+    unsafe { libc::close(again) };
+    bytes
+}
+
+fn pread_all(fd: c_int, at: u64, n: usize) -> Vec<u8> {
     let mut buf = vec![0u8; n];
     let mut done = 0;
     while done < n {
