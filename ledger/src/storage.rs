@@ -306,6 +306,26 @@ fn open_with_retry(config: &sled::Config) -> Result<sled::Db> {
     }
 }
 
+/// Creates `dir` and any folders missing above it, durably: each new folder's entry is
+/// fsynced in its parent, so that a power cut cannot take away a folder whose files
+/// were made durable in it (fsyncing the files and their own folder is the caller's).
+pub fn create_dir_all_durably(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let parent = match dir.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    create_dir_all_durably(parent)?;
+    match std::fs::create_dir(dir) {
+        Ok(()) => sync_dir(parent),
+        // Made meanwhile by another process: its entry is made durable all the same.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => sync_dir(parent),
+        Err(e) => Err(Error::io(format!("creating {}", dir.display()), e)),
+    }
+}
+
 /// fsyncs a directory so that files created or renamed in it survive a power cut.
 pub fn sync_dir(dir: &Path) -> Result<()> {
     faults::io(Op::Fsync, &format!("directory {}", dir.display()), || {

@@ -20,6 +20,7 @@ use crate::codec;
 use crate::error::{Error, Result};
 use crate::merkle::{self, NodeSource};
 use crate::proof::tiles::{entry_bundle, tiles_of, Tile, TILE_WIDTH};
+use crate::storage::{create_dir_all_durably, sync_dir};
 use crate::tree::StoredTree;
 use crate::{Hash, Ledger};
 
@@ -208,7 +209,7 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path
         .parent()
         .ok_or_else(|| Error::Rejected(format!("{} has no folder", path.display())))?;
-    fs::create_dir_all(dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    create_dir_all_durably(dir)?;
     let mut temporary = PathBuf::from(path);
     temporary.as_mut_os_string().push(".tmp");
     let mut file = fs::File::create(&temporary)
@@ -217,12 +218,6 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
         .and_then(|()| file.sync_data())
         .map_err(|e| Error::io(format!("writing {}", temporary.display()), e))?;
     fs::rename(&temporary, path).map_err(|e| Error::io(format!("naming {}", path.display()), e))
-}
-
-fn sync_dir(dir: &Path) -> Result<()> {
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(format!("syncing {}", dir.display()), e))
 }
 
 #[cfg(test)]

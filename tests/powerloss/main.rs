@@ -21,6 +21,7 @@ mod check;
 mod disk;
 #[path = "../it/support/http.rs"]
 mod http;
+mod publish;
 #[path = "../it/support/rng.rs"]
 mod rng;
 mod service;
@@ -187,8 +188,16 @@ fn replay_is_faithful(traced: &Traced) {
     std::fs::remove_dir_all(&out).unwrap();
 }
 
+/// A further check of a rebuilt folder (its root) for a cut point.
+type Also<'a> = &'a dyn Fn(&Path, usize) -> Result<(), String>;
+
 /// Rebuilds and checks the disks of `cuts` cut points of a workload.
 fn explore(name: &str, traced: &Traced, seed: u64) -> Tally {
+    explore_also(name, traced, seed, &|_, _| Ok(()))
+}
+
+/// As `explore`, with `also` run on each rebuilt folder after the ledger's checks.
+fn explore_also(name: &str, traced: &Traced, seed: u64, also: Also) -> Tally {
     replay_is_faithful(traced);
     let mut rng = Rng(seed);
     let wanted = rng::env_count("ASSURE_POWERLOSS_RUNS", 100);
@@ -214,7 +223,9 @@ fn explore(name: &str, traced: &Traced, seed: u64) -> Tally {
             tally.pending.1 += names;
             let out = traced.dir.path().join(format!("cut-{cut}"));
             replay.write(keep, &out);
-            match check::check(&out.join(&traced.within), &traced.hashes, acknowledged) {
+            let checked = check::check(&out.join(&traced.within), &traced.hashes, acknowledged)
+                .and_then(|seen| also(&out, cut).map(|()| seen));
+            match checked {
                 Ok(seen) => {
                     tally.verify_named_damage += usize::from(seen.verify_named_damage);
                     tally.append_refused += usize::from(seen.append_refused);
@@ -292,14 +303,18 @@ fn power_cuts_during_cli_appends_lose_nothing_acknowledged() {
         let note = format!("power note {i}");
         let reference = refs[i % refs.len()];
         match i % 5 {
-            3 => workload.change(&["status", "mcr", reference, "amber", "--note", &note]),
+            3 => {
+                workload.change(&["status", "mcr", reference, "amber", "--note", &note]);
+            }
             4 => {
                 workload.change_killed_after_acknowledging(&[
                     "progress", "mcr", reference, "--note", &note,
                 ]);
                 workload.read(&["plan", "mcr", "--json"]);
             }
-            _ => workload.change(&["progress", "mcr", reference, "--note", &note]),
+            _ => {
+                workload.change(&["progress", "mcr", reference, "--note", &note]);
+            }
         }
     }
     let tally = explore("cli-appends", &workload.finish(), seed);
@@ -349,6 +364,28 @@ fn power_cuts_during_import_evidence_redaction_checkpoint_and_export_lose_nothin
     workload.read(&["verify"]);
     workload.change(&["status", "mcr", "6.3", "red", "--note", "after the replay"]);
     let tally = explore("changes", &workload.finish(), seed);
+    assert_clean(&tally);
+}
+
+/// Publishing beside the ledger: tiles folders and backups are whole or absent at
+/// any cut, and there once their command has answered.
+#[test]
+fn power_cuts_while_publishing_tiles_and_backups_leave_them_whole() {
+    let Some(shim) = shim() else { return };
+    let seed = rng::seed("ASSURE_POWERLOSS_SEED", "power loss, publishing");
+    let mut workload = Workload::start_beside(&shim);
+    let mut published = publish::Published::default();
+    published.tiles(&mut workload, &[]);
+    workload.change(&["progress", "mcr", "1.1", "--note", "before the backup"]);
+    published.backup(&mut workload);
+    published.tiles(&mut workload, &[]);
+    workload.change(&["status", "mcr", "1.2", "red", "--note", "after the backup"]);
+    published.backup(&mut workload);
+    published.tiles(&mut workload, &["--check"]);
+    let traced = workload.finish();
+    let tally = explore_also("publishing", &traced, seed, &|rebuilt, cut| {
+        published.check(&traced, rebuilt, cut)
+    });
     assert_clean(&tally);
 }
 

@@ -48,6 +48,8 @@ pub struct Traced {
     /// events below the size are acknowledged. The first is (0, the size of the
     /// snapshot), unless the workload starts before `init`.
     pub acks: Vec<(usize, usize)>,
+    /// (record index, step): from that record on, that step is acknowledged.
+    pub steps: Vec<(usize, usize)>,
 }
 
 impl Traced {
@@ -59,6 +61,16 @@ impl Traced {
             .filter(|(at, _)| *at < cut)
             .map(|&(_, size)| size)
             .max()
+    }
+
+    /// The last step acknowledged when the power goes after `cut` records (0: none).
+    pub fn acknowledged_step(&self, cut: usize) -> usize {
+        self.steps
+            .iter()
+            .filter(|(at, _)| *at < cut)
+            .map(|&(_, step)| step)
+            .max()
+            .unwrap_or(0)
     }
 }
 
@@ -87,9 +99,28 @@ impl Workload {
 
     /// As `start`, with `setup` run on the folder (untraced) before the snapshot.
     pub fn start_with(shim: &Path, setup: impl FnOnce(&Path)) -> Workload {
+        Workload::start_in(shim, false, setup)
+    }
+
+    /// As `start`, but the folder watched and rebuilt is the one the data folder is
+    /// in (`root()`), so that what commands write beside it is cut too.
+    pub fn start_beside(shim: &Path) -> Workload {
+        Workload::start_in(shim, true, |_| {})
+    }
+
+    fn start_in(shim: &Path, beside: bool, setup: impl FnOnce(&Path)) -> Workload {
         let dir = tempfile::tempdir().unwrap();
         let base = dir.path().canonicalize().unwrap();
-        let data = base.join("data");
+        let root = if beside {
+            base.join("disk")
+        } else {
+            base.join("data")
+        };
+        let data = if beside {
+            root.join("data")
+        } else {
+            root.clone()
+        };
         let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../shared/fixtures/manchester-jtai-2023.csv");
         assert!(
@@ -110,9 +141,9 @@ impl Workload {
         setup(&data);
         let initial = history(assure(&data)).len();
         Workload {
-            snapshot: Snapshot::take(&data),
+            snapshot: Snapshot::take(&root),
             trace: base.join("trace"),
-            root: data.clone(),
+            root,
             data,
             dir,
             shim: shim.to_path_buf(),
@@ -151,6 +182,11 @@ impl Workload {
         command
     }
 
+    /// The folder watched (the data folder, unless started beside it).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// The ledger's size after the last change acknowledged.
     pub fn size(&self) -> usize {
         self.size
@@ -160,8 +196,9 @@ impl Workload {
         trace::mark(&self.trace, text);
     }
 
-    /// A change that must succeed; acknowledged at its first line of output.
-    pub fn change(&mut self, args: &[&str]) {
+    /// A change that must succeed; acknowledged at its first line of output. Returns
+    /// its step number (see `Traced::acknowledged_step`).
+    pub fn change(&mut self, args: &[&str]) -> usize {
         let step = self.begin();
         let output = self.traced().args(args).output().unwrap();
         assert!(
@@ -171,6 +208,7 @@ impl Workload {
             String::from_utf8_lossy(&output.stderr)
         );
         self.acknowledge(step);
+        step
     }
 
     /// A change killed (SIGKILL, by the shim, between two traced calls) just after it
@@ -225,6 +263,7 @@ impl Workload {
         let records = trace::read(&self.trace, &self.root);
         let mut acks: Vec<(usize, usize)> =
             self.initial.map(|size| (0, size)).into_iter().collect();
+        let mut steps = Vec::new();
         let marks: std::collections::HashMap<&str, usize> = records
             .iter()
             .enumerate()
@@ -247,6 +286,7 @@ impl Workload {
                     .find(|&i| matches!(records[i].call, Call::Output { .. }))
                     .unwrap_or(end);
                 acks.push((at, size.parse().unwrap()));
+                steps.push((at, step.parse().unwrap()));
             } else if let Some(seq) = text.strip_prefix("ack seq ") {
                 acks.push((i, seq.parse::<usize>().unwrap() + 1));
             }
@@ -259,6 +299,7 @@ impl Workload {
             records,
             hashes,
             acks,
+            steps,
         }
     }
 }
