@@ -149,7 +149,7 @@ fn write(
 }
 
 /// Every file and folder under `dir` on disk, the folders after what they hold.
-fn sync_tree(dir: &Path) -> Result<()> {
+pub(crate) fn sync_tree(dir: &Path) -> Result<()> {
     for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
         let path = entry?.path();
         if path.is_dir() {

@@ -134,10 +134,14 @@ pub fn restore(
             return Err(error).context("restoring");
         }
     };
-    let kept = write_keys(&staging, bundle, key).and_then(|()| match &backup {
-        Some(backup) => super::backup::restore_beside(backup, &staging),
-        None => Ok(Vec::new()),
-    });
+    // Everything in the folder is made durable before it takes its name, and the
+    // name before restore says it is done.
+    let kept = write_keys(&staging, bundle, key)
+        .and_then(|()| match &backup {
+            Some(backup) => super::backup::restore_beside(backup, &staging),
+            None => Ok(Vec::new()),
+        })
+        .and_then(|kept| super::backup::sync_tree(&staging).map(|()| kept));
     let kept = match kept {
         Ok(kept) => kept,
         Err(error) => {
@@ -151,6 +155,11 @@ pub fn restore(
     }
     std::fs::rename(&staging, data)
         .with_context(|| format!("moving the restored ledger into {}", data.display()))?;
+    let parent = match data.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    ledger::storage::sync_dir(parent)?;
     crate::outln!(
         "Restored {} events and {} evidence files into {} from {}, every one as it was: the bundle verified against its checkpoint of size {} signed by {}, and so does the restored ledger.",
         restored.events,

@@ -373,7 +373,7 @@ fn power_cuts_during_import_evidence_redaction_checkpoint_and_export_lose_nothin
 fn power_cuts_while_publishing_tiles_and_backups_leave_them_whole() {
     let Some(shim) = shim() else { return };
     let seed = rng::seed("ASSURE_POWERLOSS_SEED", "power loss, publishing");
-    let mut workload = Workload::start_beside(&shim);
+    let mut workload = Workload::start_beside(&shim, |_| {});
     let mut published = publish::Published::default();
     published.tiles(&mut workload, &[]);
     workload.change(&["progress", "mcr", "1.1", "--note", "before the backup"]);
@@ -385,6 +385,48 @@ fn power_cuts_while_publishing_tiles_and_backups_leave_them_whole() {
     let traced = workload.finish();
     let tally = explore_also("publishing", &traced, seed, &|rebuilt, cut| {
         published.check(&traced, rebuilt, cut)
+    });
+    assert_clean(&tally);
+}
+
+/// Restoring a backup (made before the snapshot, with an account) into a new folder:
+/// the restored ledger is whole or absent at any cut, and there once restore answered.
+#[test]
+fn power_cuts_during_a_restore_leave_the_restored_ledger_whole_or_absent() {
+    let Some(shim) = shim() else { return };
+    let seed = rng::seed("ASSURE_POWERLOSS_SEED", "power loss, restore");
+    let mut workload = Workload::start_beside(&shim, |data| {
+        service::token(data);
+        let out = data.parent().unwrap().join(publish::BACKUPS);
+        let made = check::assure(data)
+            .args(["backup", "--out", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(made.status.success(), "{made:?}");
+    });
+    let data = workload.data.clone();
+    let backups = workload.root().join(publish::BACKUPS);
+    let backup = std::fs::read_dir(&backups)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .unwrap();
+    let accounts = std::fs::read(backup.join("accounts.json")).unwrap();
+    let vkey = std::fs::read_to_string(data.join("keys/ledger.vkey")).unwrap();
+    let restored = workload.root().join(publish::RESTORED);
+    let step = workload.change_on(
+        &restored,
+        &[
+            "restore",
+            "--bundle",
+            backup.to_str().unwrap(),
+            "--trust",
+            vkey.trim(),
+        ],
+    );
+    let traced = workload.finish();
+    let tally = explore_also("restore", &traced, seed, &|rebuilt, cut| {
+        publish::check_restored(&traced, rebuilt, cut, step, &accounts)
     });
     assert_clean(&tally);
 }

@@ -3,16 +3,20 @@
 //! one that was written, with every file it was published with there, byte for byte
 //! (a reader never meets a checkpoint whose tiles are missing); a backup folder must
 //! be whole or absent. Once the command has answered, its checkpoint (or a later one)
-//! and its backup must be there.
+//! and its backup must be there. A ledger `restore` makes is likewise whole (it opens,
+//! verifies and holds every event, with the backup's accounts) or absent, and there
+//! once restore has answered.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::check;
 use crate::disk;
 use crate::workload::{Traced, Workload};
 
 pub const TILES: &str = "published";
 pub const BACKUPS: &str = "backups";
+pub const RESTORED: &str = "restored";
 
 type Contents = BTreeMap<String, Vec<u8>>;
 
@@ -136,4 +140,35 @@ impl Published {
         }
         Ok(())
     }
+}
+
+/// The checks on the ledger `restore` makes in `ROOT/restored` (as step `step`, from a
+/// backup whose accounts are `accounts`), on a folder rebuilt for a cut after `cut`.
+pub fn check_restored(
+    traced: &Traced,
+    rebuilt: &Path,
+    cut: usize,
+    step: usize,
+    accounts: &[u8],
+) -> Result<(), String> {
+    let restored = rebuilt.join(RESTORED);
+    let there = std::fs::read_dir(&restored).is_ok_and(|mut entries| entries.next().is_some());
+    if !there {
+        return if traced.acknowledged_step(cut) >= step {
+            Err("LOST: the restored ledger is gone, though restore reported it done".into())
+        } else {
+            Ok(())
+        };
+    }
+    let kept = std::fs::read(restored.join("accounts.json")).unwrap_or_default();
+    check::check(&restored, &traced.hashes, Some(traced.hashes.len()))
+        .map_err(|why| format!("the restored ledger: {why}"))?;
+    if kept != accounts {
+        return Err(format!(
+            "the restored ledger's accounts.json ({} bytes) is not the backup's ({} bytes)",
+            kept.len(),
+            accounts.len()
+        ));
+    }
+    Ok(())
 }

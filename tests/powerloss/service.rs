@@ -19,7 +19,7 @@ use crate::trace;
 use crate::workload::{Traced, Workload};
 
 /// A manager's API token on the folder (made untraced, before the snapshot).
-fn token(data: &Path) -> String {
+pub fn token(data: &Path) -> String {
     let mut user = assure(data)
         .args(["user", "add", "power", "--role", "manager"])
         .stdin(Stdio::piped())

@@ -104,8 +104,8 @@ impl Workload {
 
     /// As `start`, but the folder watched and rebuilt is the one the data folder is
     /// in (`root()`), so that what commands write beside it is cut too.
-    pub fn start_beside(shim: &Path) -> Workload {
-        Workload::start_in(shim, true, |_| {})
+    pub fn start_beside(shim: &Path, setup: impl FnOnce(&Path)) -> Workload {
+        Workload::start_in(shim, true, setup)
     }
 
     fn start_in(shim: &Path, beside: bool, setup: impl FnOnce(&Path)) -> Workload {
@@ -174,7 +174,12 @@ impl Workload {
 
     /// The binary on the folder, under the shim.
     pub fn traced(&self) -> Command {
-        let mut command = assure(&self.data);
+        self.traced_on(&self.data)
+    }
+
+    /// The binary on another data folder under the root, under the shim.
+    fn traced_on(&self, data: &Path) -> Command {
+        let mut command = assure(data);
         command
             .env("LD_PRELOAD", &self.shim)
             .env("ASSURE_POWERLOSS_DIR", &self.root)
@@ -199,8 +204,13 @@ impl Workload {
     /// A change that must succeed; acknowledged at its first line of output. Returns
     /// its step number (see `Traced::acknowledged_step`).
     pub fn change(&mut self, args: &[&str]) -> usize {
+        self.change_on(&self.data.clone(), args)
+    }
+
+    /// As `change`, with `--data` naming another folder (one `restore` makes).
+    pub fn change_on(&mut self, data: &Path, args: &[&str]) -> usize {
         let step = self.begin();
-        let output = self.traced().args(args).output().unwrap();
+        let output = self.traced_on(data).args(args).output().unwrap();
         assert!(
             output.status.success(),
             "{args:?} failed under the shim: {}{}",
