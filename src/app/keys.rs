@@ -30,7 +30,14 @@ pub fn write_private(path: &Path, text: &str) -> Result<()> {
         .with_context(|| format!("creating {} (it must not exist yet)", path.display()))?;
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing {}", path.display()))
+        .with_context(|| format!("writing {}", path.display()))?;
+    // Its name too: a key lost in a power cut after it was reported made cannot be
+    // made again.
+    let parent = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    Ok(ledger::storage::sync_dir(parent)?)
 }
 
 pub fn read_key(path: &Path) -> Result<SigningKey> {

@@ -14,6 +14,7 @@ use crate::app::keys::{
     checkpoint_covering, getrandom_fill, ledger_key, ledger_vkey, read_key, read_note,
     write_private, KEY_FILE, KEY_LOCATION, VKEY_FILE,
 };
+use crate::app::witness::write_durably;
 use crate::app::App;
 use crate::exit::Usage;
 
@@ -21,15 +22,18 @@ pub fn init(data: &Path, key: Option<&Path>) -> Result<()> {
     let ledger =
         Ledger::init(data).with_context(|| format!("creating a ledger in {}", data.display()))?;
     drop(ledger);
+    // Every file below is fsynced with its folder before init answers: without its
+    // keys a ledger's checkpoints could not be signed as before, or checked.
     let keys = data.join("keys");
     std::fs::create_dir(&keys).with_context(|| format!("creating {}", keys.display()))?;
+    ledger::storage::sync_dir(data)?;
     let signing = match key {
         Some(path) => {
             let signing = read_key(path)?;
             let location = std::fs::canonicalize(path)
                 .with_context(|| format!("locating {}", path.display()))?;
-            std::fs::write(
-                data.join(KEY_LOCATION),
+            write_durably(
+                &data.join(KEY_LOCATION),
                 location.to_string_lossy().as_bytes(),
             )
             .context("recording where the key is")?;
@@ -45,9 +49,9 @@ pub fn init(data: &Path, key: Option<&Path>) -> Result<()> {
             signing
         }
     };
-    std::fs::write(
-        data.join(VKEY_FILE),
-        format!("{}\n", signing.verifier().to_vkey_string()),
+    write_durably(
+        &data.join(VKEY_FILE),
+        format!("{}\n", signing.verifier().to_vkey_string()).as_bytes(),
     )
     .context("writing the verifier key")?;
     crate::outln!("Created an empty ledger in {}.", data.display());

@@ -440,11 +440,35 @@ fn power_cuts_during_init_and_the_first_changes_lose_nothing_acknowledged() {
     let mut workload = Workload::start_before_init(&shim);
     let fixture =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/manchester-jtai-2023.csv");
-    workload.change(&["init"]);
+    let init = workload.change(&["init"]);
     workload.change(&["import", fixture.to_str().unwrap(), "--plan", "mcr"]);
     workload.change(&["progress", "mcr", "1.1", "--note", "the first note"]);
     workload.change(&["status", "mcr", "1.2", "red", "--note", "the first status"]);
-    let tally = explore("init", &workload.finish(), seed);
+    let traced = workload.finish();
+    // The ledger's keys, once init has answered: without them its checkpoints could
+    // not be signed as before, or checked.
+    let keys = ["keys/ledger.key", "keys/ledger.vkey"].map(|name| {
+        (
+            name,
+            std::fs::read(traced.root.join("data").join(name)).unwrap(),
+        )
+    });
+    let tally = explore_also("init", &traced, seed, &|rebuilt, cut| {
+        if traced.acknowledged_step(cut) < init {
+            return Ok(());
+        }
+        for (name, bytes) in &keys {
+            let there = std::fs::read(rebuilt.join("data").join(name)).unwrap_or_default();
+            if there != *bytes {
+                return Err(format!(
+                    "LOST: data/{name} holds {} bytes, not the {} init wrote",
+                    there.len(),
+                    bytes.len()
+                ));
+            }
+        }
+        Ok(())
+    });
     assert_clean(&tally);
 }
 
