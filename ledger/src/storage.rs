@@ -326,6 +326,15 @@ pub fn create_dir_all_durably(dir: &Path) -> Result<()> {
     }
 }
 
+/// fsyncs the folder `path` is named in (`.` for a bare name), so that its entry
+/// survives a power cut.
+pub fn sync_parent(path: &Path) -> Result<()> {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => sync_dir(parent),
+        _ => sync_dir(Path::new(".")),
+    }
+}
+
 /// fsyncs a directory so that files created or renamed in it survive a power cut.
 pub fn sync_dir(dir: &Path) -> Result<()> {
     faults::io(Op::Fsync, &format!("directory {}", dir.display()), || {

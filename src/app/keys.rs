@@ -33,11 +33,7 @@ pub fn write_private(path: &Path, text: &str) -> Result<()> {
         .with_context(|| format!("writing {}", path.display()))?;
     // Its name too: a key lost in a power cut after it was reported made cannot be
     // made again.
-    let parent = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    Ok(ledger::storage::sync_dir(parent)?)
+    Ok(ledger::storage::sync_parent(path)?)
 }
 
 pub fn read_key(path: &Path) -> Result<SigningKey> {

@@ -274,5 +274,22 @@ impl App<'_> {
     }
 }
 
+/// Writes `bytes` to `path` so that after a crash it holds either its old content or
+/// all of the new: a file beside it, fsynced, renamed over it, the folder fsynced.
+pub fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
+    // A hidden name of this process's beside it: never a file of the user's.
+    let mut name = std::ffi::OsString::from(".");
+    name.push(path.file_name().unwrap_or_default());
+    name.push(format!(".{}.tmp", std::process::id()));
+    let tmp = path.with_file_name(name);
+    let mut file =
+        std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+    std::io::Write::write_all(&mut file, bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
+    Ok(ledger::storage::sync_parent(path)?)
+}
+
 #[cfg(test)]
 mod tests;

@@ -22,25 +22,7 @@ pub fn load(state: &Path) -> Result<Witnessed> {
 }
 
 pub fn save(state: &Path, witnessed: &Witnessed) -> Result<()> {
-    write_durably(state, &serde_json::to_vec_pretty(witnessed)?)
-}
-
-/// Writes `bytes` to `path` so that after a crash it holds either its old content or
-/// all of the new: a file beside it, fsynced, renamed over it, the folder fsynced.
-pub fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut file =
-        std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
-    std::io::Write::write_all(&mut file, bytes)
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::File::open(parent)
-            .and_then(|dir| dir.sync_all())
-            .with_context(|| format!("syncing {}", parent.display()))?;
-    }
-    Ok(())
+    super::write_durably(state, &serde_json::to_vec_pretty(witnessed)?)
 }
 
 /// Now, as a cosignature's timestamp (POSIX seconds).

@@ -62,7 +62,7 @@ pub fn list(data: &Path) -> Result<Vec<Witness>> {
 }
 
 fn save(data: &Path, witnesses: &[Witness]) -> Result<()> {
-    super::witness::write_durably(&path(data), &serde_json::to_vec_pretty(witnesses)?)
+    super::write_durably(&path(data), &serde_json::to_vec_pretty(witnesses)?)
 }
 
 /// `witness add URL VKEY`: the ledger will ask this witness to co-sign each new

@@ -155,11 +155,7 @@ pub fn restore(
     }
     std::fs::rename(&staging, data)
         .with_context(|| format!("moving the restored ledger into {}", data.display()))?;
-    let parent = match data.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    ledger::storage::sync_dir(parent)?;
+    ledger::storage::sync_parent(data)?;
     crate::outln!(
         "Restored {} events and {} evidence files into {} from {}, every one as it was: the bundle verified against its checkpoint of size {} signed by {}, and so does the restored ledger.",
         restored.events,

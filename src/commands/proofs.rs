@@ -14,7 +14,7 @@ use crate::app::keys::{
     checkpoint_covering, getrandom_fill, ledger_key, ledger_vkey, read_key, read_note,
     write_private, KEY_FILE, KEY_LOCATION, VKEY_FILE,
 };
-use crate::app::witness::write_durably;
+use crate::app::write_durably;
 use crate::app::App;
 use crate::exit::Usage;
 
@@ -174,8 +174,7 @@ pub fn cosign_offline(
 fn emit_cosigned(signed: &SignedCheckpoint, out: Option<&Path>) -> Result<()> {
     match out {
         Some(path) => {
-            std::fs::write(path, signed.to_string())
-                .with_context(|| format!("writing {}", path.display()))?;
+            write_durably(path, signed.to_string().as_bytes())?;
             crate::errln!("Co-signed checkpoint written to {}.", path.display());
         }
         None => crate::out!("{signed}"),

@@ -120,8 +120,7 @@ pub fn report(app: &App, id: &str, as_of: Option<&str>, out: &Path) -> Result<()
     )
     .ok_or_else(missing)?;
     let markup = report.markup;
-    std::fs::write(out, markup.into_string())
-        .with_context(|| format!("writing {}", out.display()))?;
+    crate::app::write_durably(out, markup.into_string().as_bytes())?;
     crate::outln!("Wrote the inspection report for {id} to {}.", out.display());
     Ok(())
 }

@@ -45,7 +45,7 @@ pub fn init(dir: &Path, name: &str, logs: &[String]) -> Result<()> {
         .with_context(|| format!("making {}", dir.display()))?;
     write_private(&dir.join(KEY_FILE), &key.to_file_string())?;
     let lines: String = logs.iter().map(|k| k.to_vkey_string() + "\n").collect();
-    crate::app::witness::write_durably(&dir.join(LOGS_FILE), lines.as_bytes())?;
+    crate::app::write_durably(&dir.join(LOGS_FILE), lines.as_bytes())?;
     crate::outln!("{}", key.verifier().as_cosigner().to_vkey_string());
     crate::errln!(
         "Witness {name} made in {}: its key is {KEY_FILE} (readable by you only), the logs it witnesses are in {LOGS_FILE} ({} so far; add a log's key with --log when serving, or a line there), its record will be {STATE_FILE}.\nGive the line above to each log's operator (`assure witness add URL VKEY`), then run `assure witness serve --dir {}`.",
