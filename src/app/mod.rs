@@ -282,11 +282,11 @@ pub fn write_durably(path: &Path, bytes: &[u8]) -> Result<()> {
     name.push(path.file_name().unwrap_or_default());
     name.push(format!(".{}.tmp", std::process::id()));
     let tmp = path.with_file_name(name);
-    let mut file =
-        std::fs::File::create(&tmp).with_context(|| format!("writing {}", tmp.display()))?;
+    let mut file = std::fs::File::create(&tmp)
+        .with_context(|| format!("writing {} (through {})", path.display(), tmp.display()))?;
     std::io::Write::write_all(&mut file, bytes)
         .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing {}", tmp.display()))?;
+        .with_context(|| format!("writing {} (through {})", path.display(), tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
     Ok(ledger::storage::sync_parent(path)?)
 }
