@@ -104,7 +104,14 @@ pub(crate) fn before_open(data: &Path, store: &Path) -> Result<Option<PathBuf>> 
 }
 
 fn copy_store(store: &Path, copy: &Path) -> std::io::Result<()> {
-    fs::create_dir_all(copy)?;
+    // `preserved/`'s own entry durable too: a copy lost to a power cut while sled
+    // recovers would be the very loss it is kept against.
+    let folder = copy.parent().unwrap_or(Path::new("."));
+    if !folder.is_dir() {
+        fs::create_dir(folder)?;
+        fs::File::open(folder.parent().unwrap_or(Path::new(".")))?.sync_all()?;
+    }
+    fs::create_dir(copy)?;
     for entry in fs::read_dir(store)? {
         let entry = entry?;
         let to = copy.join(entry.file_name());
