@@ -61,6 +61,12 @@ impl Ledger {
             });
         }
         let created = !dir.exists();
+        if created {
+            // Folders missing above it are made, each durable in its own parent.
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                crate::storage::create_dir_all_durably(parent)?;
+            }
+        }
         faults::io(Op::Create, &dir.display().to_string(), || {
             fs::create_dir_all(dir)
         })
