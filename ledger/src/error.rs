@@ -21,13 +21,11 @@ pub enum Error {
     #[error("ledger damaged{}: {what}. Keep a copy of the data folder as it is now for investigation, restore it from a backup or an export (`assure --data NEW restore --bundle DIR --trust VKEY`), and run `assure verify` for a full report", seq.map(|s| format!(" at seq {s}")).unwrap_or_default())]
     Corruption { seq: Option<u64>, what: String },
 
-    /// An operating-system IO failure, with what we were doing.
-    #[error("{what}: {source}")]
-    Io {
-        what: String,
-        #[source]
-        source: std::io::Error,
-    },
+    /// An operating-system IO failure, with what we were doing. The IO error is
+    /// part of the message, not a `source()`: a chain printed whole (`{:#}`) would
+    /// say it twice.
+    #[error("{what}: {io}")]
+    Io { what: String, io: std::io::Error },
 
     /// The storage engine reported an error.
     #[error("storage engine failed while {what}: {message}")]
@@ -52,7 +50,7 @@ impl Error {
     pub(crate) fn io(what: impl Into<String>, source: std::io::Error) -> Error {
         Error::Io {
             what: what.into(),
-            source,
+            io: source,
         }
     }
 

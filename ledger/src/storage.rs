@@ -293,7 +293,7 @@ fn open_with_retry(config: &sled::Config) -> Result<sled::Db> {
     let mut waited = std::time::Duration::ZERO;
     loop {
         match guarded("opening the store", || config.open()) {
-            Err(Error::Io { source, .. })
+            Err(Error::Io { io: source, .. })
                 if source.to_string().contains("could not acquire lock")
                     && waited < std::time::Duration::from_secs(5) =>
             {

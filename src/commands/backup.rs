@@ -43,8 +43,7 @@ pub fn backup(
     cosigners: &[ledger::note::VerifierKey],
 ) -> Result<()> {
     let data = ledger.dir().to_path_buf();
-    ledger::storage::create_dir_all_durably(out)
-        .with_context(|| format!("making {}", out.display()))?;
+    ledger::storage::create_dir_all_durably(out)?;
     let name = format!(
         "assure-backup-{}-{}",
         chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),

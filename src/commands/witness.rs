@@ -41,8 +41,7 @@ pub fn init(dir: &Path, name: &str, logs: &[String]) -> Result<()> {
     };
     let key = SigningKey::generate(name)
         .map_err(|e| Usage(format!("cannot make a key named {name:?}: {e}")))?;
-    ledger::storage::create_dir_all_durably(dir)
-        .with_context(|| format!("making {}", dir.display()))?;
+    ledger::storage::create_dir_all_durably(dir)?;
     write_private(&dir.join(KEY_FILE), &key.to_file_string())?;
     let lines: String = logs.iter().map(|k| k.to_vkey_string() + "\n").collect();
     crate::app::write_durably(&dir.join(LOGS_FILE), lines.as_bytes())?;
