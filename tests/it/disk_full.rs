@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::server::Reply;
 use crate::support::{run_with_input, Run};
 
 const RESERVE: &str = "4194304";
@@ -168,6 +169,30 @@ fn serve(data: &Path, log: &Path) -> (Child, std::net::SocketAddr) {
     (child, addr)
 }
 
+/// Sends change `i` (`send(i)`, i = 0, 1 …, at most `most`) until one is not taken:
+/// how many were (201), and the reply that was not.
+fn until_refused(most: usize, send: impl Fn(usize) -> Reply) -> (usize, Option<Reply>) {
+    for i in 0..most {
+        let reply = send(i);
+        if reply.status != 201 {
+            return (i, Some(reply));
+        }
+    }
+    (most, None)
+}
+
+/// The service's answer to a change on a nearly full disk.
+fn refused_as_full(reply: Reply) {
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert!(
+        reply
+            .body
+            .contains("the disk is nearly full; nothing was recorded"),
+        "{}",
+        reply.body
+    );
+}
+
 #[test]
 fn the_service_answers_503_on_a_nearly_full_disk_and_takes_changes_once_space_is_freed() {
     let dir = tempfile::tempdir().unwrap();
@@ -198,27 +223,12 @@ fn the_service_answers_503_on_a_nearly_full_disk_and_takes_changes_once_space_is
         ("Content-Type", "application/json"),
     ];
     let note = "x".repeat(8 * 1024);
-    let mut acknowledged = 0;
-    let mut full = None;
-    for i in 0..20_000 {
-        let body = serde_json::json!({ "note": format!("{i} {note}") }).to_string();
-        let reply = crate::support::server::send(addr, "POST", path, &headers, body.as_bytes());
-        match reply.status {
-            201 => acknowledged += 1,
-            _ => {
-                full = Some(reply);
-                break;
-            }
-        }
-    }
-    let full = full.expect("a 24 MiB disk never filled");
-    assert_eq!(full.status, 503, "{}", full.body);
-    assert!(
-        full.body
-            .contains("the disk is nearly full; nothing was recorded"),
-        "{}",
-        full.body
-    );
+    let send =
+        |body: String| crate::support::server::send(addr, "POST", path, &headers, body.as_bytes());
+    let (mut acknowledged, full) = until_refused(20_000, |i| {
+        send(serde_json::json!({ "note": format!("{i} {note}") }).to_string())
+    });
+    refused_as_full(full.expect("a 24 MiB disk never filled"));
     assert!(acknowledged > 10, "refused too early: {acknowledged}");
     // A change with an evidence file is refused the same way when the file cannot be
     // kept (the writer then rebuilds its world, reading the log back).
@@ -234,27 +244,9 @@ fn the_service_answers_503_on_a_nearly_full_disk_and_takes_changes_once_space_is
     };
     // The log emptied into the store may free a little room meanwhile: a change taken
     // then is acknowledged like any other, until the disk refuses one.
-    let mut refused = None;
-    for _ in 0..50 {
-        let reply =
-            crate::support::server::send(addr, "POST", path, &headers, with_evidence(0).as_bytes());
-        match reply.status {
-            201 => acknowledged += 1,
-            _ => {
-                refused = Some(reply);
-                break;
-            }
-        }
-    }
-    let refused = refused.expect("50 changes of 1 MiB went onto a full 24 MiB disk");
-    assert_eq!(refused.status, 503, "{}", refused.body);
-    assert!(
-        refused
-            .body
-            .contains("the disk is nearly full; nothing was recorded"),
-        "{}",
-        refused.body
-    );
+    let (taken, refused) = until_refused(50, |i| send(with_evidence(100 + i)));
+    acknowledged += taken;
+    refused_as_full(refused.expect("50 changes of 1 MiB went onto a full 24 MiB disk"));
     // Reads go on; the service is not stopped: once space is freed it takes changes.
     let page = crate::support::server::send(addr, "GET", "/api/v1/plans/mcr", &headers, b"");
     assert_eq!(page.status, 200);
